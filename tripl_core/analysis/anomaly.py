@@ -1,0 +1,193 @@
+"""Volume anomaly detection and forecasting (SEMANTICS.md §4), as pure functions over pandas data.
+
+``detect`` scores every bucket of a series against a seasonal baseline built only from earlier buckets
+(see ``seasonal``); ``forecast`` applies the same model to the buckets after the series. Both take a
+``pandas.Series`` of values indexed by bucket timestamps (UTC; naive timestamps are read as UTC).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+from tripl_core.analysis.seasonal import (
+    Baseline,
+    bucket_floor,
+    interval_step,
+    seasonal_baseline,
+    seasonality,
+)
+
+SeriesKind: TypeAlias = Literal["count", "gauge"]
+DetectionResult: TypeAlias = pd.DataFrame
+"""One row per input point: timestamp, value, expected, lower, upper, z, is_anomaly, direction.
+
+expected/lower/upper/z are NaN where there is no verdict; is_anomaly is then False and direction None.
+"""
+ForecastResult: TypeAlias = pd.DataFrame
+"""One row per future bucket: timestamp, expected, lower, upper (NaN when the history is too short)."""
+
+DETECTION_COLUMNS = ("timestamp", "value", "expected", "lower", "upper", "z", "is_anomaly", "direction")
+FORECAST_COLUMNS = ("timestamp", "expected", "lower", "upper")
+# Keeps z finite when a gauge has been perfectly constant (spread would otherwise be zero).
+_SPREAD_EPSILON = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorSettings:
+    """Project anomaly settings (SEMANTICS.md §4 defaults) plus the shape of the series.
+
+    ``kind`` is ``"count"`` for event volumes (zero-filled, Poisson-like, never negative) and
+    ``"gauge"`` for measurements (temperatures, latencies, speeds): gauges keep gaps as missing, allow
+    negative bounds, get only the relative spread floor, and are not gated by ``min_expected_count``,
+    which is a volume threshold.
+    """
+
+    sigma_threshold: float = 4.0
+    min_expected_count: float = 50.0
+    baseline_window_buckets: int = 14
+    min_history_buckets: int = 7
+    kind: SeriesKind = "count"
+    relative_spread_floor: float = 0.05
+    """Spread is never below this share of the expected value ("a few percent")."""
+
+    def __post_init__(self) -> None:
+        if not self.sigma_threshold > 0:
+            raise ValueError("sigma_threshold must be positive")
+        if self.baseline_window_buckets < 1:
+            raise ValueError("baseline_window_buckets must be at least 1")
+        if not 1 <= self.min_history_buckets <= self.baseline_window_buckets:
+            raise ValueError("min_history_buckets must be between 1 and baseline_window_buckets")
+        if self.kind not in ("count", "gauge"):
+            raise ValueError(f"kind must be 'count' or 'gauge', not {self.kind!r}")
+        if not 0 <= self.relative_spread_floor < 1:
+            raise ValueError("relative_spread_floor must be in [0, 1)")
+
+
+def detect(
+    series: pd.Series, interval: str, settings: DetectorSettings | None = None
+) -> DetectionResult:
+    """Score each point of ``series`` only from the buckets before it.
+
+    The series holds one value per bucket of ``interval`` (15m/1h/6h/1d/1w); timestamps are floored to
+    their bucket, and two points in one bucket are refused. Inside the covered range, missing buckets
+    of a count series read as 0 and those of a gauge as unknown. Rows come back in input order.
+    """
+    settings = settings or DetectorSettings()
+    buckets = _buckets(series, interval)
+    grid = _regular_grid(buckets, series.to_numpy(dtype=float), interval, settings.kind)
+    baseline = _baseline(grid.to_numpy(dtype=float), interval, settings)
+    scored = _score(grid.to_numpy(dtype=float), baseline, settings)
+    scored.insert(0, "timestamp", grid.index)
+    positions = grid.index.get_indexer(buckets)
+    return scored.iloc[positions].reset_index(drop=True)
+
+
+def forecast(
+    series: pd.Series,
+    interval: str,
+    settings: DetectorSettings | None = None,
+    horizon: int = 1,
+) -> ForecastResult:
+    """Expected value and alert band of the ``horizon`` buckets after the series' last bucket.
+
+    The same model as ``detect``: each future bucket is scored as if its value were unknown, so a
+    one-bucket forecast equals the expectation ``detect`` will use once that bucket arrives.
+    """
+    if horizon < 1:
+        raise ValueError("horizon must be at least 1")
+    settings = settings or DetectorSettings()
+    buckets = _buckets(series, interval)
+    grid = _regular_grid(buckets, series.to_numpy(dtype=float), interval, settings.kind)
+    step = interval_step(interval)
+    future = pd.date_range(grid.index[-1] + step, periods=horizon, freq=step)
+    values = np.concatenate([grid.to_numpy(dtype=float), np.full(horizon, np.nan)])
+    baseline = _baseline(values, interval, settings)
+    tail = slice(len(grid), None)
+    verdict = baseline.comparables[tail] >= settings.min_history_buckets
+    expected = np.where(verdict, baseline.expected[tail], np.nan)
+    spread = _floored_spread(expected, baseline.spread[tail], settings)
+    lower, upper = _band(expected, spread, settings)
+    return pd.DataFrame({"timestamp": future, "expected": expected, "lower": lower, "upper": upper})
+
+
+def _buckets(series: pd.Series, interval: str) -> pd.DatetimeIndex:
+    if not isinstance(series.index, pd.DatetimeIndex):
+        raise ValueError("series must be indexed by timestamps")
+    if series.empty:
+        raise ValueError("series is empty")
+    index = series.index
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    buckets = bucket_floor(index, interval)
+    if buckets.has_duplicates:
+        first = buckets[buckets.duplicated()][0]
+        raise ValueError(f"more than one value in the {interval} bucket starting {first.isoformat()}")
+    return buckets
+
+
+def _regular_grid(
+    buckets: pd.DatetimeIndex, values: np.ndarray, interval: str, kind: SeriesKind
+) -> pd.Series:
+    step = interval_step(interval)
+    full = pd.date_range(buckets.min(), buckets.max(), freq=step)
+    grid = pd.Series(values, index=buckets).reindex(full)
+    # Counts are zero-filled inside the stored range (SEMANTICS.md §3); a gauge's gap is unknown.
+    return grid.fillna(0.0) if kind == "count" else grid
+
+
+def _baseline(values: np.ndarray, interval: str, settings: DetectorSettings) -> Baseline:
+    return seasonal_baseline(
+        values,
+        seasonality(interval),
+        window=settings.baseline_window_buckets,
+        min_history=settings.min_history_buckets,
+        multiplicative=settings.kind == "count",
+    )
+
+
+def _floored_spread(
+    expected: np.ndarray, spread: np.ndarray, settings: DetectorSettings
+) -> np.ndarray:
+    floor = settings.relative_spread_floor * np.abs(expected)
+    if settings.kind == "count":
+        # Poisson noise: a count of E varies by about sqrt(E) even when the series looks flat.
+        floor = np.maximum(floor, np.sqrt(np.clip(expected, 0.0, None)))
+    return np.fmax(np.fmax(spread, floor), _SPREAD_EPSILON)
+
+
+def _band(
+    expected: np.ndarray, spread: np.ndarray, settings: DetectorSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    lower = expected - settings.sigma_threshold * spread
+    if settings.kind == "count":
+        lower = np.clip(lower, 0.0, None)
+    return lower, expected + settings.sigma_threshold * spread
+
+
+def _score(values: np.ndarray, baseline: Baseline, settings: DetectorSettings) -> pd.DataFrame:
+    verdict = (
+        (baseline.comparables >= settings.min_history_buckets)
+        & np.isfinite(values)
+        & np.isfinite(baseline.expected)
+    )
+    expected = np.where(verdict, baseline.expected, np.nan)
+    spread = _floored_spread(expected, baseline.spread, settings)
+    lower, upper = _band(expected, spread, settings)
+    z = (values - expected) / spread
+    big_enough = expected >= settings.min_expected_count if settings.kind == "count" else verdict
+    is_anomaly = verdict & big_enough & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
+    direction = np.where(is_anomaly, np.where(z > 0, "spike", "drop"), None)
+    return pd.DataFrame(
+        {
+            "value": values,
+            "expected": expected,
+            "lower": lower,
+            "upper": upper,
+            "z": z,
+            "is_anomaly": is_anomaly,
+            "direction": direction,
+        }
+    )

@@ -1,0 +1,202 @@
+"""Causal, like-for-like seasonal baselines on a regular bucket grid.
+
+Every quantity computed for bucket ``t`` reads only buckets strictly before ``t``, so a point is never
+part of its own baseline and appending data never changes an earlier result. Buckets are addressed by
+position on an epoch-anchored grid, so "the same slot of day" is simply ``t - k * day``.
+
+The baseline of bucket ``t`` (multiplicative form; the additive form swaps ratios for differences):
+
+1. comparables: the same slot on each of the previous ``window`` days (for daily data: the previous
+   days; for weekly data: the previous weeks);
+2. weekday effect: each comparable is rescaled by how its weekday compared with the neighbouring days of
+   its week, so Saturdays are not judged by Tuesdays (same slot of week *and* same slot of day);
+3. centre and spread: median and scaled MAD of the rescaled comparables (robust to past incidents);
+4. level: the median ratio of actual to centre over the most recent buckets, so trends and lasting level
+   shifts are followed within about a day instead of the half-window lag of a plain median.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+INTERVALS: dict[str, pd.Timedelta] = {
+    "15m": pd.Timedelta(minutes=15),
+    "1h": pd.Timedelta(hours=1),
+    "6h": pd.Timedelta(hours=6),
+    "1d": pd.Timedelta(days=1),
+    "1w": pd.Timedelta(weeks=1),
+}
+# Weeks are anchored on the first Monday after the epoch (SEMANTICS.md §3).
+WEEK_ANCHOR = pd.Timestamp("1970-01-05", tz="UTC")
+EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+# Scale factor that makes the MAD a consistent estimator of the standard deviation for normal noise.
+MAD_TO_SIGMA = 1.4826
+# Days either side of a comparable's weekday used to measure how that weekday differs from its week.
+WEEK_NEIGHBOUR_DAYS = (-3, -2, -1, 1, 2, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class Seasonality:
+    """Bucket offsets of the seasonal cycles of one interval."""
+
+    day: int
+    """Buckets between the same slot of consecutive days (1 for daily and weekly intervals)."""
+    week: int | None
+    """Buckets per week, or None when the interval is a week (no weekday effect to model)."""
+    smooth: int
+    """Half-width in buckets of the smoothing used when estimating weekday effects."""
+
+
+def interval_step(interval: str) -> pd.Timedelta:
+    """The bucket length of ``interval``; ValueError for anything but 15m/1h/6h/1d/1w."""
+    try:
+        return INTERVALS[interval]
+    except KeyError:
+        allowed = ", ".join(INTERVALS)
+        raise ValueError(f"unknown interval {interval!r}; expected one of {allowed}") from None
+
+
+def seasonality(interval: str) -> Seasonality:
+    step = interval_step(interval)
+    if step >= INTERVALS["1w"]:
+        return Seasonality(day=1, week=None, smooth=0)
+    day = max(1, int(INTERVALS["1d"] / step))
+    # Sub-hourly counts are noisy slot by slot; half an hour either side steadies the weekday ratio.
+    smooth = int(pd.Timedelta(minutes=30) / step) if step < INTERVALS["1h"] else 0
+    return Seasonality(day=day, week=int(INTERVALS["1w"] / step), smooth=smooth)
+
+
+def bucket_floor(index: pd.DatetimeIndex, interval: str) -> pd.DatetimeIndex:
+    """Floor UTC timestamps to their epoch-anchored bucket (weeks start on Monday)."""
+    step = interval_step(interval)
+    anchor = WEEK_ANCHOR if interval == "1w" else EPOCH
+    offsets = (index - anchor) // step
+    return pd.DatetimeIndex(anchor + offsets * step)
+
+
+def lagged(values: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """Matrix whose row ``t`` holds ``values[t - lag]`` for each lag (NaN before the series starts)."""
+    n = len(values)
+    positions = np.arange(n)[:, None] - np.asarray(lags)[None, :]
+    out = np.full(positions.shape, np.nan)
+    inside = (positions >= 0) & (positions < n)
+    out[inside] = values[positions[inside]]
+    return out
+
+
+def row_nanmedian(matrix: np.ndarray) -> np.ndarray:
+    """Median of each row ignoring NaN (NaN for empty rows), without numpy's all-NaN warnings."""
+    if matrix.shape[1] == 0:
+        return np.full(matrix.shape[0], np.nan)
+    ordered = np.sort(matrix, axis=1)  # NaN sorts last
+    valid = np.sum(~np.isnan(matrix), axis=1)
+    rows = np.arange(matrix.shape[0])
+    low = np.maximum((valid - 1) // 2, 0)
+    high = np.minimum(valid // 2, matrix.shape[1] - 1)
+    median = 0.5 * (ordered[rows, low] + ordered[rows, high])
+    median[valid == 0] = np.nan
+    return median
+
+
+def _relative(numerator: np.ndarray, denominator: np.ndarray, multiplicative: bool) -> np.ndarray:
+    if not multiplicative:
+        return numerator - denominator
+    out = np.full(np.broadcast(numerator, denominator).shape, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def weekday_effect(
+    values: np.ndarray, season: Seasonality, weeks: int, multiplicative: bool
+) -> np.ndarray:
+    """How each bucket's weekday differs from the rest of its week, learnt from earlier weeks only.
+
+    For bucket ``t`` and each earlier week ``j``, compare the bucket one week back with the same slot
+    on the three days either side of it; the median over weeks is the effect (a ratio, or a difference
+    in additive form). NaN where no earlier week exists. The latest day read is ``t - week + 3 days``,
+    always before ``t``.
+    """
+    n = len(values)
+    if season.week is None or n <= season.week:
+        return np.full(n, np.nan)
+    smoothed = _centred_mean(values, season.smooth)
+    neighbours = np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
+    per_week = []
+    for j in range(1, weeks + 1):
+        back = j * season.week
+        if back >= n:
+            break
+        reference = lagged(smoothed, np.array([back]))[:, 0]
+        around = row_nanmedian(lagged(smoothed, back - neighbours))
+        per_week.append(_relative(reference, around, multiplicative))
+    return row_nanmedian(np.column_stack(per_week))
+
+
+def _centred_mean(values: np.ndarray, half_width: int) -> np.ndarray:
+    # Centred smoothing only ever feeds buckets at least four days before the scored one, so it
+    # cannot reach the scored bucket.
+    if half_width == 0:
+        return values
+    window = 2 * half_width + 1
+    rolled = pd.Series(values).rolling(window, center=True, min_periods=1).mean()
+    return rolled.to_numpy(dtype=float)
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """Per-bucket expectation from strictly earlier buckets; NaN where nothing is comparable."""
+
+    expected: np.ndarray
+    spread: np.ndarray
+    comparables: np.ndarray
+    """How many earlier comparable buckets held a value."""
+
+
+def seasonal_baseline(
+    values: np.ndarray, season: Seasonality, window: int, min_history: int, multiplicative: bool
+) -> Baseline:
+    """Expected value and robust spread of every bucket from the like-for-like buckets before it."""
+    lags = np.arange(1, window + 1) * season.day
+    raw = lagged(values, lags)
+    comparables = np.sum(~np.isnan(raw), axis=1)
+    effect = weekday_effect(values, season, window, multiplicative)
+    adjusted = _apply_weekday(raw, effect, lags, multiplicative)
+    centre = row_nanmedian(adjusted)
+    spread = MAD_TO_SIGMA * row_nanmedian(np.abs(adjusted - centre[:, None]))
+    # Until a weekday effect is known, the centre mixes weekdays, so residuals against it would turn a
+    # weekend into a false level change; only residuals from calibrated buckets set the level.
+    calibrated = centre if season.week is None else np.where(np.isnan(effect), np.nan, centre)
+    level = _recent_level(values, calibrated, max(season.day, min_history), multiplicative)
+    if multiplicative:
+        return Baseline(expected=centre * level, spread=spread * level, comparables=comparables)
+    return Baseline(expected=centre + level, spread=spread, comparables=comparables)
+
+
+def _apply_weekday(
+    raw: np.ndarray, effect: np.ndarray, lags: np.ndarray, multiplicative: bool
+) -> np.ndarray:
+    # Unknown effects (the first week) count as neutral: no correction rather than no verdict.
+    neutral = 1.0 if multiplicative else 0.0
+    target = np.where(np.isnan(effect), neutral, effect)[:, None]
+    source = lagged(effect, lags)
+    source = np.where(np.isnan(source), neutral, source)
+    if not multiplicative:
+        return raw + target - source
+    factor = np.full(raw.shape, np.nan)
+    np.divide(target * np.ones_like(source), source, out=factor, where=source > 0)
+    # A weekday with no volume at all stays comparable with another such weekday.
+    factor = np.where((source <= 0) & (target <= 0), 1.0, factor)
+    return raw * factor
+
+
+def _recent_level(
+    values: np.ndarray, centre: np.ndarray, span: int, multiplicative: bool
+) -> np.ndarray:
+    """Median of actual vs centre over the ``span`` buckets before each bucket (neutral if unknown)."""
+    residual = _relative(values, centre, multiplicative)
+    rolled = pd.Series(residual).rolling(span, min_periods=max(1, span // 2)).median().shift(1)
+    neutral = 1.0 if multiplicative else 0.0
+    return rolled.fillna(neutral).to_numpy(dtype=float)
