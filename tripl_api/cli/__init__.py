@@ -1,0 +1,16 @@
+"""The `tripl` command."""
+
+from __future__ import annotations
+
+import typer
+
+from tripl_api.cli import db, serve
+
+app = typer.Typer(help="tripl: keep your analytics tracking plan honest.", no_args_is_help=True,
+                  add_completion=False)
+app.add_typer(db.app, name="db")
+app.command("api")(serve.api)
+
+
+def main() -> None:
+    app()

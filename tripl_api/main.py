@@ -1,0 +1,52 @@
+"""The app factory: `uvicorn --factory tripl_api.main:create_app`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tripl_core.db.engine import Database
+from tripl_core.security import SecretBox
+from tripl_core.settings import Settings
+from tripl_api.errors import install_error_handlers
+from tripl_api.routes import activity, api_keys, audit, auth, projects, users
+from tripl_api.state import AppState
+
+ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
+
+TAGS = [
+    {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
+    {"name": "users", "description": "User administration and role management."},
+    {"name": "projects", "description": "Projects (tracking plans) and their lifecycle."},
+    {"name": "activity", "description": "Recent activity feed."},
+    {"name": "audit", "description": "Audit log of mutating actions."},
+    {"name": "api-keys", "description": "Personal API keys for programmatic access."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    state = AppState(settings=settings,
+                     db=Database(settings.resolved_database_url,
+                                 sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms),
+                     secrets=SecretBox(settings.resolved_secret_key))
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.db.dispose()
+
+    app = FastAPI(title="tripl", version="0.1.0", description="Analytics tracking plan service",
+                  openapi_tags=TAGS, lifespan=lifespan)
+    app.state.tripl = state
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

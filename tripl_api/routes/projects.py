@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from fastapi import Response
+
+from tripl_core.plan import projects
+from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
+from tripl_api.deps import CurrentPrincipal, DbSession, ProjectOwner, ProjectReader, ProjectWriter, Reader, Writer
+from tripl_api.routing import api_router
+
+router = api_router("projects", "/projects")
+
+
+@router.get("", response_model=list[ProjectOut])
+def list_projects(principal: Reader, session: DbSession) -> list[ProjectOut]:
+    """Every project you can see (a key bound to a project sees only that one)."""
+    return projects.describe(session, projects.list_visible(session, principal))
+
+
+@router.post("", response_model=ProjectOut, status_code=201)
+def create_project(body: ProjectCreate, principal: Writer, session: DbSession) -> ProjectOut:
+    """Create a project with its `main` plan branch."""
+    principal.require_unbound("create projects")
+    return projects.describe(session, [projects.create(session, principal, body)])[0]
+
+
+@router.get("/{slug}", response_model=ProjectOut)
+def get_project(project: ProjectReader, session: DbSession) -> ProjectOut:
+    return projects.describe(session, [project])[0]
+
+
+@router.patch("/{slug}", response_model=ProjectOut)
+def update_project(body: ProjectUpdate, project: ProjectWriter, principal: CurrentPrincipal,
+                   session: DbSession) -> ProjectOut:
+    """Rename, re-slug or re-describe a project. A taken slug answers 409."""
+    return projects.describe(session, [projects.update(session, principal, project, body)])[0]
+
+
+@router.delete("/{slug}", status_code=204, response_class=Response)
+def delete_project(project: ProjectOwner, principal: CurrentPrincipal, session: DbSession) -> Response:
+    """Delete a project and everything in it (owner only)."""
+    projects.delete(session, principal, project)
+    return Response(status_code=204)

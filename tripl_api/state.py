@@ -1,0 +1,26 @@
+"""What the app holds for its lifetime: settings, the database, the rate limiter, the secret box."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tripl_core.access.rate_limit import Rate, RateLimiter
+from tripl_core.db.engine import Database
+from tripl_core.security import SecretBox
+from tripl_core.settings import Settings
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    secrets: SecretBox
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+
+    @property
+    def login_rate(self) -> Rate:
+        return Rate.parse(self.settings.login_rate_limit)
+
+    @property
+    def register_rate(self) -> Rate:
+        return Rate.parse(self.settings.register_rate_limit)

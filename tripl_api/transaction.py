@@ -1,0 +1,93 @@
+"""The unit of work of one request: a session opened per request, committed when the route succeeds,
+rolled back when it fails, with the request's audit entry written inside the same transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from tripl_core.access import audit
+from tripl_core.access.principal import Principal
+from tripl_core.plan.models import Project
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TransactionalRoute(APIRoute):
+    """Routes that read-only POST (queries) can say so with `openapi_extra={"x-read-only": True}`."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handle = super().get_route_handler()
+        route = self
+
+        async def handler(request: Request) -> Response:
+            mutating = request.method not in SAFE_METHODS and not route.read_only
+            session = request.app.state.tripl.db.session(write=mutating)
+            request.state.db = session
+            try:
+                response = await handle(request)
+                if mutating and response.status_code < 400:
+                    body = await request.body()
+                    await run_in_threadpool(_write_audit, route, request, response, body)
+                await run_in_threadpool(session.commit)
+                return response
+            except BaseException:
+                await run_in_threadpool(session.rollback)
+                raise
+            finally:
+                await run_in_threadpool(session.close)
+
+        return handler
+
+    @property
+    def read_only(self) -> bool:
+        return bool((self.openapi_extra or {}).get("x-read-only"))
+
+
+def _write_audit(route: APIRoute, request: Request, response: Response, body: bytes) -> None:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    project: Project | None = getattr(request.state, "project", None)
+    params = {k: v for k, v in request.path_params.items() if k != "slug"}
+    target_type, target_id = _target(route, params, response)
+    details: dict[str, Any] = {}
+    if params:
+        details["path_params"] = params
+    if request.query_params:
+        details["query"] = dict(request.query_params)
+    payload = _json_or_none(body)
+    if payload is not None:
+        details["request"] = payload
+    audit.record(
+        request.state.db, principal=principal, action=f"{route.tags[0] if route.tags else 'api'}.{route.name}",
+        method=request.method, path=request.url.path, status_code=response.status_code,
+        project_id=project.id if project else None,
+        project_slug=project.slug if project else request.path_params.get("slug"),
+        target_type=target_type, target_id=target_id,
+        ip_address=request.client.host if request.client else None, details=details,
+    )
+
+
+def _target(route: APIRoute, params: dict[str, Any], response: Response) -> tuple[str | None, str | None]:
+    """The innermost path id names the target; a create names what it created (the response's id)."""
+    if params:
+        name, value = list(params.items())[-1]
+        return name.removesuffix("_id"), str(value)
+    created = _json_or_none(getattr(response, "body", b""))
+    tag = route.tags[0] if route.tags else None
+    if isinstance(created, dict) and "id" in created:
+        return (tag.rstrip("s") if tag else None), str(created["id"])
+    return None, None
+
+
+def _json_or_none(raw: bytes | memoryview) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(bytes(raw))
+    except (ValueError, UnicodeDecodeError):
+        return None

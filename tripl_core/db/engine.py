@@ -1,0 +1,70 @@
+"""Engines and sessions for the app database (SQLite in WAL mode, or PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    """The app database. On SQLite, writers open `BEGIN IMMEDIATE` so they queue on the busy timeout
+    instead of failing with "database is locked" when a read transaction later tries to write; readers
+    use plain deferred transactions so they never wait for writers (WAL)."""
+
+    def __init__(self, url: str, *, sqlite_busy_timeout_ms: int = 10_000) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            self.engine = _sqlite_engine(url, sqlite_busy_timeout_ms, immediate=True)
+            self.read_engine = _sqlite_engine(url, sqlite_busy_timeout_ms, immediate=False)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
+            self.read_engine = self.engine
+        self._write_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._read_factory = sessionmaker(bind=self.read_engine, expire_on_commit=False)
+
+    def session(self, *, write: bool = True) -> Session:
+        return (self._write_factory if write else self._read_factory)()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A unit of work outside HTTP (CLI, pipelines): commit on success, roll back on error."""
+        session = self.session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int, *, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=10, max_overflow=30)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from pysqlite so the "begin" hook below decides how BEGIN is issued.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

@@ -1,0 +1,7 @@
+"""Imports every model module so `Base.metadata` is complete (Alembic autogenerate, test schemas)."""
+
+from tripl_core.access import models as access_models
+from tripl_core.db.base import Base
+from tripl_core.plan import models as plan_models
+
+__all__ = ["Base", "access_models", "plan_models"]

@@ -1,0 +1,67 @@
+"""Service settings, read from `TRIPL_*` environment variables (and an optional `.env` file)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIPL_", env_file=".env", extra="ignore")
+
+    state_dir: Path = Field(default=Path(".tripl"), description="SQLite database, Dagster storage, "
+                            "embedded warehouse files and the generated secret key live here.")
+    database_url: str | None = Field(default=None, description="App database; SQLite in the state "
+                                     "directory when unset, PostgreSQL by URL.")
+    secret_key: str | None = Field(default=None, description="Encrypts secrets at rest; generated into "
+                                   "the state directory on first start when unset.")
+    session_ttl_hours: int = Field(default=24 * 7, ge=1)
+    cookie_secure: bool = False
+    login_rate_limit: str = Field(default="5/minute", description="Login attempts per client address.")
+    register_rate_limit: str = Field(default="3/hour", description="Registrations per client address.")
+    sqlite_busy_timeout_ms: int = 10_000
+
+    @field_validator("state_dir")
+    @classmethod
+    def _absolute_state_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+pysqlite:///{self.state_dir / 'tripl.db'}"
+
+    @cached_property
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        return _read_or_create_secret(self.state_dir / SECRET_KEY_FILE)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain `postgresql://` / `postgres://` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _read_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    # Create with 0600 so other local users cannot read the key that encrypts stored secrets.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
