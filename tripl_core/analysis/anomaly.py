@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Literal, TypeAlias
 
 import numpy as np
@@ -34,6 +35,9 @@ DETECTION_COLUMNS = ("timestamp", "value", "expected", "lower", "upper", "z", "i
 FORECAST_COLUMNS = ("timestamp", "expected", "lower", "upper")
 # Keeps z finite when a gauge has been perfectly constant (spread would otherwise be zero).
 _SPREAD_EPSILON = 1e-9
+TAIL_QUANTILE = 0.99
+# |z| that normal noise exceeds with probability 1 - TAIL_QUANTILE.
+_NORMAL_TAIL = NormalDist().inv_cdf((1 + TAIL_QUANTILE) / 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +56,8 @@ class DetectorSettings:
     min_history_buckets: int = 7
     kind: SeriesKind = "count"
     relative_spread_floor: float = 0.05
-    """Spread is never below this share of the expected value ("a few percent")."""
+    """Spread is never below this share of the expected value (counts; "a few percent") or of the
+    range a gauge usually covers (gauges, whose level may sit at or cross zero)."""
 
     def __post_init__(self) -> None:
         if not self.sigma_threshold > 0:
@@ -79,8 +84,9 @@ def detect(
     settings = settings or DetectorSettings()
     buckets = _buckets(series, interval)
     grid = _regular_grid(buckets, series.to_numpy(dtype=float), interval, settings.kind)
-    baseline = _baseline(grid.to_numpy(dtype=float), interval, settings)
-    scored = _score(grid.to_numpy(dtype=float), baseline, settings)
+    values = grid.to_numpy(dtype=float)
+    expected, spread = _model(values, interval, settings)
+    scored = _score(values, expected, spread, settings)
     scored.insert(0, "timestamp", grid.index)
     positions = grid.index.get_indexer(buckets)
     return scored.iloc[positions].reset_index(drop=True)
@@ -105,11 +111,8 @@ def forecast(
     step = interval_step(interval)
     future = pd.date_range(grid.index[-1] + step, periods=horizon, freq=step)
     values = np.concatenate([grid.to_numpy(dtype=float), np.full(horizon, np.nan)])
-    baseline = _baseline(values, interval, settings)
-    tail = slice(len(grid), None)
-    verdict = baseline.comparables[tail] >= settings.min_history_buckets
-    expected = np.where(verdict, baseline.expected[tail], np.nan)
-    spread = _floored_spread(expected, baseline.spread[tail], settings)
+    expected, spread = _model(values, interval, settings)
+    expected, spread = expected[len(grid) :], spread[len(grid) :]
     lower, upper = _band(expected, spread, settings)
     return pd.DataFrame({"timestamp": future, "expected": expected, "lower": lower, "upper": upper})
 
@@ -138,24 +141,50 @@ def _regular_grid(
     return grid.fillna(0.0) if kind == "count" else grid
 
 
-def _baseline(values: np.ndarray, interval: str, settings: DetectorSettings) -> Baseline:
-    return seasonal_baseline(
+def _model(
+    values: np.ndarray, interval: str, settings: DetectorSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Expected value and spread of every bucket (NaN expected where history is too short)."""
+    span = settings.baseline_window_buckets * seasonality(interval).day
+    baseline = seasonal_baseline(
         values,
         seasonality(interval),
         window=settings.baseline_window_buckets,
         min_history=settings.min_history_buckets,
         multiplicative=settings.kind == "count",
     )
+    has_history = baseline.comparables >= settings.min_history_buckets
+    expected = np.where(has_history, baseline.expected, np.nan)
+    spread = _floored_spread(expected, baseline, settings)
+    return expected, spread * _tail_inflation(values, expected, spread, span)
 
 
 def _floored_spread(
-    expected: np.ndarray, spread: np.ndarray, settings: DetectorSettings
+    expected: np.ndarray, baseline: Baseline, settings: DetectorSettings
 ) -> np.ndarray:
-    floor = settings.relative_spread_floor * np.abs(expected)
     if settings.kind == "count":
         # Poisson noise: a count of E varies by about sqrt(E) even when the series looks flat.
-        floor = np.maximum(floor, np.sqrt(np.clip(expected, 0.0, None)))
-    return np.fmax(np.fmax(spread, floor), _SPREAD_EPSILON)
+        positive = np.clip(expected, 0.0, None)
+        floor = np.maximum(settings.relative_spread_floor * positive, np.sqrt(positive))
+    else:
+        floor = settings.relative_spread_floor * baseline.usual_range
+    return np.fmax(np.fmax(baseline.spread, floor), _SPREAD_EPSILON)
+
+
+def _tail_inflation(
+    values: np.ndarray, expected: np.ndarray, spread: np.ndarray, span: int
+) -> np.ndarray:
+    """Widen the spread of series whose recent surprises were heavier-tailed than normal noise.
+
+    The spread above describes the bulk of the noise; real series also have bursts that recur at
+    random slots. If, over the baseline span before a bucket, the TAIL_QUANTILE of |standardised
+    residual| exceeds what normal noise would give, the spread grows by that ratio (never shrinks).
+    Only the top (1 - TAIL_QUANTILE) of buckets are ignored, so short incidents do not widen it.
+    """
+    surprise = pd.Series(np.abs(values - expected) / spread)
+    tail = surprise.rolling(span, min_periods=max(1, span // 4)).quantile(TAIL_QUANTILE).shift(1)
+    ratio = tail.to_numpy(dtype=float) / _NORMAL_TAIL
+    return np.where(np.isfinite(ratio), np.maximum(ratio, 1.0), 1.0)
 
 
 def _band(
@@ -167,14 +196,11 @@ def _band(
     return lower, expected + settings.sigma_threshold * spread
 
 
-def _score(values: np.ndarray, baseline: Baseline, settings: DetectorSettings) -> pd.DataFrame:
-    verdict = (
-        (baseline.comparables >= settings.min_history_buckets)
-        & np.isfinite(values)
-        & np.isfinite(baseline.expected)
-    )
-    expected = np.where(verdict, baseline.expected, np.nan)
-    spread = _floored_spread(expected, baseline.spread, settings)
+def _score(
+    values: np.ndarray, expected: np.ndarray, spread: np.ndarray, settings: DetectorSettings
+) -> pd.DataFrame:
+    verdict = np.isfinite(values) & np.isfinite(expected)
+    expected = np.where(verdict, expected, np.nan)
     lower, upper = _band(expected, spread, settings)
     z = (values - expected) / spread
     big_enough = expected >= settings.min_expected_count if settings.kind == "count" else verdict

@@ -153,6 +153,8 @@ class Baseline:
     spread: np.ndarray
     comparables: np.ndarray
     """How many earlier comparable buckets held a value."""
+    usual_range: np.ndarray
+    """Width of the band the series kept to over the baseline span (1st to 99th percentile)."""
 
 
 def seasonal_baseline(
@@ -170,9 +172,17 @@ def seasonal_baseline(
     # weekend into a false level change; only residuals from calibrated buckets set the level.
     calibrated = centre if season.week is None else np.where(np.isnan(effect), np.nan, centre)
     level = _recent_level(values, calibrated, max(season.day, min_history), multiplicative)
+    usual = _usual_range(values, window * season.day)
     if multiplicative:
-        return Baseline(expected=centre * level, spread=spread * level, comparables=comparables)
-    return Baseline(expected=centre + level, spread=spread, comparables=comparables)
+        return Baseline(centre * level, spread * level, comparables, usual)
+    return Baseline(centre + level, spread, comparables, usual)
+
+
+def _usual_range(values: np.ndarray, span: int) -> np.ndarray:
+    # The 1% tails are left out so that one short incident does not widen the band for weeks.
+    history = pd.Series(values).rolling(span, min_periods=1)
+    width = history.quantile(0.99) - history.quantile(0.01)
+    return width.shift(1).to_numpy(dtype=float)
 
 
 def _apply_weekday(
