@@ -35,9 +35,10 @@ DETECTION_COLUMNS = ("timestamp", "value", "expected", "lower", "upper", "z", "i
 FORECAST_COLUMNS = ("timestamp", "expected", "lower", "upper")
 # Keeps z finite when a gauge has been perfectly constant (spread would otherwise be zero).
 _SPREAD_EPSILON = 1e-9
-TAIL_QUANTILE = 0.99
-# |z| that normal noise exceeds with probability 1 - TAIL_QUANTILE.
-_NORMAL_TAIL = NormalDist().inv_cdf((1 + TAIL_QUANTILE) / 2)
+# Blocks of at least this many buckets measure "the worst surprise of a typical day".
+_MIN_BLOCK_BUCKETS = 7
+# Earlier blocks needed before their typical worst surprise is trusted.
+_MIN_TAIL_BLOCKS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,7 @@ def _model(
     values: np.ndarray, interval: str, settings: DetectorSettings
 ) -> tuple[np.ndarray, np.ndarray]:
     """Expected value and spread of every bucket (NaN expected where history is too short)."""
-    span = settings.baseline_window_buckets * seasonality(interval).day
+    block = max(seasonality(interval).day, _MIN_BLOCK_BUCKETS)
     baseline = seasonal_baseline(
         values,
         seasonality(interval),
@@ -156,7 +157,8 @@ def _model(
     has_history = baseline.comparables >= settings.min_history_buckets
     expected = np.where(has_history, baseline.expected, np.nan)
     spread = _floored_spread(expected, baseline, settings)
-    return expected, spread * _tail_inflation(values, expected, spread, span)
+    inflation = _tail_inflation(values, expected, spread, block, settings.baseline_window_buckets)
+    return expected, spread * inflation
 
 
 def _floored_spread(
@@ -172,19 +174,26 @@ def _floored_spread(
 
 
 def _tail_inflation(
-    values: np.ndarray, expected: np.ndarray, spread: np.ndarray, span: int
+    values: np.ndarray, expected: np.ndarray, spread: np.ndarray, block: int, blocks: int
 ) -> np.ndarray:
-    """Widen the spread of series whose recent surprises were heavier-tailed than normal noise.
+    """Widen the spread of series whose everyday surprises are heavier-tailed than normal noise.
 
-    The spread above describes the bulk of the noise; real series also have bursts that recur at
-    random slots. If, over the baseline span before a bucket, the TAIL_QUANTILE of |standardised
-    residual| exceeds what normal noise would give, the spread grows by that ratio (never shrinks).
-    Only the top (1 - TAIL_QUANTILE) of buckets are ignored, so short incidents do not widen it.
+    The spread above describes the bulk of the noise; many real series also have bursts that recur
+    at random slots, day after day. For each earlier block (a day, or a week of daily buckets) take
+    its largest |standardised residual|; the median of those over the last ``blocks`` blocks, divided
+    by what normal noise would give as the median maximum of a block, widens the spread (it never
+    narrows it). A median over blocks means an incident confined to a few days cannot mask the next.
     """
     surprise = pd.Series(np.abs(values - expected) / spread)
-    tail = surprise.rolling(span, min_periods=max(1, span // 4)).quantile(TAIL_QUANTILE).shift(1)
-    ratio = tail.to_numpy(dtype=float) / _NORMAL_TAIL
+    per_block = surprise.groupby(np.arange(len(values)) // block).max()
+    typical = per_block.rolling(blocks, min_periods=_MIN_TAIL_BLOCKS).median().shift(1)
+    ratio = typical.to_numpy(dtype=float)[np.arange(len(values)) // block] / _normal_block_max(block)
     return np.where(np.isfinite(ratio), np.maximum(ratio, 1.0), 1.0)
+
+
+def _normal_block_max(block: int) -> float:
+    """Median of the largest |z| among ``block`` independent standard normal draws."""
+    return NormalDist().inv_cdf((1 + 0.5 ** (1 / block)) / 2)
 
 
 def _band(
