@@ -54,12 +54,22 @@ HOSTILE: list[tuple[GuardDialect, str, str]] = [
     (BQ, "EXPORT DATA OPTIONS (uri = 'gs://b/x*.csv', format = 'CSV') AS SELECT 1 AS a", "EXPORT DATA"),
     # DML and DDL hidden inside a query.
     (PG, "WITH gone AS (DELETE FROM events RETURNING *) SELECT * FROM gone", "DELETE statement"),
-    (PG, "WITH a AS (SELECT 1), b AS (UPDATE events SET x = 1 RETURNING x) SELECT * FROM a, b",
-     "UPDATE statement"),
-    (PG, "WITH outer_cte AS (WITH inner_cte AS (INSERT INTO t VALUES (1) RETURNING *) "
-         "SELECT * FROM inner_cte) SELECT * FROM outer_cte", "INSERT statement"),
-    (PG, "SELECT * FROM (WITH d AS (DELETE FROM events RETURNING id) SELECT id FROM d) AS sub",
-     "DELETE statement"),
+    (
+        PG,
+        "WITH a AS (SELECT 1), b AS (UPDATE events SET x = 1 RETURNING x) SELECT * FROM a, b",
+        "UPDATE statement",
+    ),
+    (
+        PG,
+        "WITH outer_cte AS (WITH inner_cte AS (INSERT INTO t VALUES (1) RETURNING *) "
+        "SELECT * FROM inner_cte) SELECT * FROM outer_cte",
+        "INSERT statement",
+    ),
+    (
+        PG,
+        "SELECT * FROM (WITH d AS (DELETE FROM events RETURNING id) SELECT id FROM d) AS sub",
+        "DELETE statement",
+    ),
     (PG, "SELECT * INTO stolen FROM events", "SELECT … INTO"),
     (PG, "SELECT * FROM events FOR UPDATE", "FOR UPDATE"),
     # ClickHouse table functions, in every position and spelling.
@@ -69,15 +79,27 @@ HOSTILE: list[tuple[GuardDialect, str, str]] = [
     (CH, "select * from url/* hidden */('http://evil', CSV)", "table function url()"),
     (CH, "SELECT * FROM file('/etc/passwd', 'LineAsString')", "table function file()"),
     (CH, "SELECT file('/etc/passwd') AS content", "table function file()"),
-    (CH, "SELECT * FROM events AS e JOIN s3('https://b/x.parquet') AS s ON e.id = s.id",
-     "table function s3()"),
-    (CH, "SELECT * FROM events WHERE id IN (SELECT id FROM remote('other:9000', db.t))",
-     "table function remote()"),
+    (
+        CH,
+        "SELECT * FROM events AS e JOIN s3('https://b/x.parquet') AS s ON e.id = s.id",
+        "table function s3()",
+    ),
+    (
+        CH,
+        "SELECT * FROM events WHERE id IN (SELECT id FROM remote('other:9000', db.t))",
+        "table function remote()",
+    ),
     (CH, "SELECT (SELECT count() FROM remoteSecure('h', db.t)) AS n", "table function remoteSecure()"),
-    (CH, "WITH x AS (SELECT * FROM mysql('h:3306', 'db', 't', 'u', 'p')) SELECT * FROM x",
-     "table function mysql()"),
-    (CH, "SELECT * FROM events UNION ALL SELECT * FROM postgresql('h:5432', 'db', 't', 'u', 'p')",
-     "table function postgresql()"),
+    (
+        CH,
+        "WITH x AS (SELECT * FROM mysql('h:3306', 'db', 't', 'u', 'p')) SELECT * FROM x",
+        "table function mysql()",
+    ),
+    (
+        CH,
+        "SELECT * FROM events UNION ALL SELECT * FROM postgresql('h:5432', 'db', 't', 'u', 'p')",
+        "table function postgresql()",
+    ),
     (CH, "SELECT * FROM cluster('c', db.t)", "table function cluster()"),
     (CH, "SELECT * FROM s3Cluster('c', 'https://b/*.csv')", "table function s3Cluster()"),
     (CH, "SELECT * FROM hdfs('hdfs://h/x', 'CSV', 'a String')", "table function hdfs()"),
@@ -93,8 +115,12 @@ HOSTILE: list[tuple[GuardDialect, str, str]] = [
     (CH, "SELECT * FROM deltaLake('https://b/t')", "table function deltaLake()"),
     (CH, "SELECT * FROM iceberg('https://b/t')", "table function iceberg()"),
     (CH, "SELECT * FROM hudi('https://b/t')", "table function hudi()"),
-    (CH, "SELECT count() FROM events ARRAY JOIN (SELECT groupArray(x) FROM url('http://e', CSV, 'x Int'))"
-         " AS y", "table function url()"),
+    (
+        CH,
+        "SELECT count() FROM events ARRAY JOIN (SELECT groupArray(x) FROM url('http://e', CSV, 'x Int'))"
+        " AS y",
+        "table function url()",
+    ),
     # ClickHouse clauses that write out or change behaviour.
     (CH, "SELECT * FROM events INTO OUTFILE '/tmp/stolen.csv'", "INTO OUTFILE"),
     (CH, "SELECT * FROM events SETTINGS max_execution_time = 0", "SETTINGS"),
@@ -142,8 +168,11 @@ LEGITIMATE: list[tuple[GuardDialect, str]] = [
     (CH, "SELECT JSONExtractString(properties, 'page') AS page FROM events"),
     (CH, "SELECT toStartOfHour(ts) AS h, uniqExact(user_id) FROM events GROUP BY h"),
     (CH, "SELECT * FROM events WHERE ts > now() - INTERVAL 1 DAY ORDER BY ts LIMIT 10"),
-    (CH, "WITH recent AS (SELECT * FROM events WHERE ts > today()) SELECT category, count() FROM recent "
-         "GROUP BY category"),
+    (
+        CH,
+        "WITH recent AS (SELECT * FROM events WHERE ts > today()) SELECT category, count() FROM recent "
+        "GROUP BY category",
+    ),
     (CH, "SELECT number FROM numbers(10)"),
     (CH, "SELECT e.*, u.country FROM events AS e INNER JOIN db.users AS u ON u.id = e.user_id"),
     (CH, "SELECT 'url(''http://x'')' AS looks_like_a_call, fileName FROM events"),

@@ -28,33 +28,122 @@ GuardDialect = Literal["clickhouse", "postgres", "bigquery"]
 _CLICKHOUSE_OUTSIDE = frozenset(
     name.lower()
     for name in (
-        "url", "urlCluster", "file", "fileCluster", "remote", "remoteSecure", "cluster",
-        "clusterAllReplicas", "s3", "s3Cluster", "s3Queue", "hdfs", "hdfsCluster", "mysql", "postgresql",
-        "jdbc", "odbc", "mongodb", "redis", "sqlite", "azureBlobStorage", "azureBlobStorageCluster", "gcs",
-        "gcsCluster", "oss", "cosn", "input", "executable", "executablePool", "deltaLake",
-        "deltaLakeCluster", "deltaLakeS3", "deltaLakeAzure", "deltaLakeLocal", "iceberg", "icebergS3",
-        "icebergAzure", "icebergHDFS", "icebergLocal", "icebergCluster", "icebergS3Cluster", "hudi",
-        "hudiCluster", "paimon", "paimonS3", "paimonAzure", "paimonHDFS", "paimonLocal", "arrowFlight",
-        "arrowflight", "ytsaurus", "kafka", "fuzzJSON", "fuzzQuery", "prometheusQuery", "dictionary",
+        "url",
+        "urlCluster",
+        "file",
+        "fileCluster",
+        "remote",
+        "remoteSecure",
+        "cluster",
+        "clusterAllReplicas",
+        "s3",
+        "s3Cluster",
+        "s3Queue",
+        "hdfs",
+        "hdfsCluster",
+        "mysql",
+        "postgresql",
+        "jdbc",
+        "odbc",
+        "mongodb",
+        "redis",
+        "sqlite",
+        "azureBlobStorage",
+        "azureBlobStorageCluster",
+        "gcs",
+        "gcsCluster",
+        "oss",
+        "cosn",
+        "input",
+        "executable",
+        "executablePool",
+        "deltaLake",
+        "deltaLakeCluster",
+        "deltaLakeS3",
+        "deltaLakeAzure",
+        "deltaLakeLocal",
+        "iceberg",
+        "icebergS3",
+        "icebergAzure",
+        "icebergHDFS",
+        "icebergLocal",
+        "icebergCluster",
+        "icebergS3Cluster",
+        "hudi",
+        "hudiCluster",
+        "paimon",
+        "paimonS3",
+        "paimonAzure",
+        "paimonHDFS",
+        "paimonLocal",
+        "arrowFlight",
+        "arrowflight",
+        "ytsaurus",
+        "kafka",
+        "fuzzJSON",
+        "fuzzQuery",
+        "prometheusQuery",
+        "dictionary",
     )
 )
 _POSTGRES_OUTSIDE = frozenset(
     (
-        "dblink", "dblink_exec", "dblink_connect", "dblink_connect_u", "dblink_send_query",
-        "dblink_get_result", "dblink_open", "dblink_fetch", "pg_read_file", "pg_read_binary_file",
-        "pg_ls_dir", "pg_ls_logdir", "pg_ls_waldir", "pg_ls_tmpdir", "pg_ls_archive_statusdir",
-        "pg_stat_file", "lo_import", "lo_export", "lo_from_bytea", "lo_put", "lo_unlink", "lo_create",
-        "lo_creat", "lo_open", "lo_write", "pg_file_write", "pg_logdir_ls",
+        "dblink",
+        "dblink_exec",
+        "dblink_connect",
+        "dblink_connect_u",
+        "dblink_send_query",
+        "dblink_get_result",
+        "dblink_open",
+        "dblink_fetch",
+        "pg_read_file",
+        "pg_read_binary_file",
+        "pg_ls_dir",
+        "pg_ls_logdir",
+        "pg_ls_waldir",
+        "pg_ls_tmpdir",
+        "pg_ls_archive_statusdir",
+        "pg_stat_file",
+        "lo_import",
+        "lo_export",
+        "lo_from_bytea",
+        "lo_put",
+        "lo_unlink",
+        "lo_create",
+        "lo_creat",
+        "lo_open",
+        "lo_write",
+        "pg_file_write",
+        "pg_logdir_ls",
     )
 )
 # Functions that do not read outside but change server state or run SQL text given as a string.
 _POSTGRES_SIDE_EFFECTS = frozenset(
     (
-        "pg_sleep", "pg_sleep_for", "pg_sleep_until", "pg_terminate_backend", "pg_cancel_backend",
-        "pg_reload_conf", "pg_rotate_logfile", "set_config", "nextval", "setval", "query_to_xml",
-        "query_to_xmlschema", "query_to_xml_and_xmlschema", "cursor_to_xml", "pg_advisory_lock",
-        "pg_advisory_xact_lock", "pg_switch_wal", "pg_create_restore_point", "pg_promote",
-        "pg_start_backup", "pg_stop_backup", "pg_backup_start", "pg_backup_stop", "txid_current",
+        "pg_sleep",
+        "pg_sleep_for",
+        "pg_sleep_until",
+        "pg_terminate_backend",
+        "pg_cancel_backend",
+        "pg_reload_conf",
+        "pg_rotate_logfile",
+        "set_config",
+        "nextval",
+        "setval",
+        "query_to_xml",
+        "query_to_xmlschema",
+        "query_to_xml_and_xmlschema",
+        "cursor_to_xml",
+        "pg_advisory_lock",
+        "pg_advisory_xact_lock",
+        "pg_switch_wal",
+        "pg_create_restore_point",
+        "pg_promote",
+        "pg_start_backup",
+        "pg_stop_backup",
+        "pg_backup_start",
+        "pg_backup_stop",
+        "txid_current",
     )
 )
 _BIGQUERY_OUTSIDE = frozenset(("external_query", "external_object_transform"))
@@ -138,7 +227,8 @@ def _parse(sql: str, dialect: GuardDialect) -> list[exp.Expression]:
         _sqlglot_logger.setLevel(previous_level)
     # A comment between two semicolons parses as an empty Semicolon statement: nothing runs there.
     return [
-        statement for statement in parsed
+        statement
+        for statement in parsed
         if statement is not None and not isinstance(statement, exp.Semicolon)
     ]
 
@@ -180,8 +270,10 @@ def _check_function(func: exp.Func, dialect: GuardDialect) -> None:
         if lowered in _BIGQUERY_OUTSIDE:
             raise UnsafeQuery(f"base_query calls {name}(), which reads outside the warehouse")
         if isinstance(func, exp.Predict) or _qualifier(func).upper() in {"ML", "AI"}:
-            raise UnsafeQuery(f"base_query calls the model function {_qualifier(func) or 'ML'}.{name}(); "
-                              "only plain SELECT is allowed")
+            raise UnsafeQuery(
+                f"base_query calls the model function {_qualifier(func) or 'ML'}.{name}(); "
+                "only plain SELECT is allowed"
+            )
 
 
 def _function_name(func: exp.Func) -> str:

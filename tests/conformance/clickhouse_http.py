@@ -1,0 +1,150 @@
+"""A loopback ClickHouse HTTP interface served by chDB, so clickhouse-connect meets a real engine.
+
+It implements the part of the protocol clickhouse-connect uses for reads: the query in the POST body
+or the `query` URL argument, `param_<name>` values for server-side `{name:Type}` binding, `database`,
+settings as URL arguments, the output format named by the query's FORMAT clause (clickhouse-connect
+asks for Native), HTTP Basic credentials, `X-ClickHouse-*` response headers, and errors as status 500
+with the engine's `Code: N. DB::Exception…` text. Queries run in the process-wide chDB session over the
+Parquet folder, exactly as the chdb transport runs them.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from tripl_core.warehouse.transports.chdb import _Engine
+
+# URL arguments that belong to the HTTP protocol rather than to query settings.
+_PROTOCOL_ARGS = frozenset(
+    {
+        "query",
+        "database",
+        "query_id",
+        "session_id",
+        "session_timeout",
+        "session_check",
+        "compress",
+        "decompress",
+        "default_format",
+        "wait_end_of_query",
+        "buffer_size",
+        "user",
+        "password",
+        "quota_key",
+        "enable_http_compression",
+        "client_protocol_version",
+        "http_headers_progress_interval_ms",
+        "send_progress_in_http_headers",
+        "cancel_http_readonly_queries_on_client_close",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ChdbHttpServer:
+    host: str
+    port: int
+    username: str
+    password: str
+
+
+@contextmanager
+def serve_clickhouse_http(folder: Path, username: str, password: str) -> Iterator[ChdbHttpServer]:
+    engine = _Engine.get()
+    database = engine.database_for(folder.resolve())
+    handler = _handler_class(engine, database, username, password)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield ChdbHttpServer("127.0.0.1", int(server.server_address[1]), username, password)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _handler_class(
+    engine: _Engine, database: str, username: str, password: str
+) -> type[BaseHTTPRequestHandler]:
+    expected_auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base signature
+            """Quiet: the test output is the record."""
+
+        def do_GET(self) -> None:
+            # clickhouse-connect's ping.
+            self._reply(200, b"Ok.\n", {})
+
+        def do_POST(self) -> None:
+            if self.headers.get("Authorization") != expected_auth:
+                self._error(
+                    516,
+                    "Code: 516. DB::Exception: default: Authentication failed: password is "
+                    "incorrect, or there is no user with such name. (AUTHENTICATION_FAILED)",
+                )
+                return
+            args = dict(
+                urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
+            )
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length).decode() if length else ""
+            sql = args.get("query", "") + body
+            params = {key[len("param_") :]: value for key, value in args.items() if key.startswith("param_")}
+            settings = {
+                key: value
+                for key, value in args.items()
+                if key not in _PROTOCOL_ARGS and not key.startswith("param_")
+            }
+            try:
+                payload = self._run(sql, params, settings, args.get("default_format") or "TabSeparated")
+            except Exception as error:  # the engine's message is what a real server would send
+                self._error(500, str(error).strip().splitlines()[0])
+                return
+            self._reply(200, payload, {"X-ClickHouse-Timezone": "UTC", "X-ClickHouse-Summary": "{}"})
+
+        def _run(self, sql: str, params: dict[str, str], settings: dict[str, str], fmt: str) -> bytes:
+            with engine.lock:
+                engine.session.query(f"USE `{database}`")
+                previous = {name: _current(engine, name) for name in settings}
+                try:
+                    for name, value in settings.items():
+                        engine.session.query(f"SET {name} = {_literal(value)}")
+                    return bytes(engine.session.query(sql, fmt, params=params or None).bytes())
+                finally:
+                    for name, value in previous.items():
+                        engine.session.query(f"SET {name} = {_literal(value)}")
+
+        def _error(self, status: int, message: str) -> None:
+            code = message.split(".")[0].removeprefix("Code: ") if message.startswith("Code: ") else "1"
+            self._reply(status, message.encode(), {"X-ClickHouse-Exception-Code": code})
+
+        def _reply(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    return Handler
+
+
+def _current(engine: _Engine, name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unexpected setting name {name!r}")
+    return engine.session.query(f"SELECT getSetting('{name}')", "TabSeparatedRaw").bytes().decode().strip()
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,0 +1,245 @@
+"""The warehouse adapter interface: plain values, the SQL-building `Dialect`, the executing `Transport`.
+
+A dialect builds every query the scans and metrics need as a `SqlQuery` (text + bound parameters) over
+the user's `base_query` wrapped as a subquery; a transport runs it with the data source's timeout.
+User values always travel as bound parameters and identifiers are quoted by the dialect, so nothing a
+user typed is pasted into SQL text apart from the guarded `base_query` itself.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from tripl_core.warehouse.intervals import Interval
+from tripl_core.warehouse.sql_guard import GuardDialect
+
+OTHER = "Other"
+
+
+class ParamKind(enum.Enum):
+    STRING = "string"
+    INT = "int"
+    TIMESTAMP = "timestamp"
+    STRING_ARRAY = "string_array"
+
+
+@dataclass(frozen=True)
+class Param:
+    value: Any
+    kind: ParamKind
+
+
+@dataclass(frozen=True)
+class SqlQuery:
+    """SQL text for one dialect with its parameters, bound by the transport (never formatted in)."""
+
+    sql: str
+    params: dict[str, Param] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[Column]
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class ColumnRef:
+    """A column of the base query's result."""
+
+    name: str
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class JsonRef:
+    """The string value at a dotted path inside a JSON (or JSON text) column: `properties.user.id`."""
+
+    column: str
+    path: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, dotted: str) -> JsonRef:
+        column, _, rest = dotted.partition(".")
+        if not column or not rest or any(not key for key in rest.split(".")):
+            raise ValueError(f"'{dotted}' is not a JSON path of the form column.key[.key…]")
+        return cls(column, tuple(rest.split(".")))
+
+    @property
+    def label(self) -> str:
+        return ".".join((self.column, *self.path))
+
+
+FieldRef = ColumnRef | JsonRef
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Rows whose `column` lies in the half-open UTC range [start, end)."""
+
+    column: str
+    start: datetime
+    end: datetime
+
+
+class Binder:
+    """Collects the parameters of one query and renders each placeholder in the dialect's syntax."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._dialect = dialect
+        self.params: dict[str, Param] = {}
+
+    def __call__(self, value: Any, kind: ParamKind) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = Param(value, kind)
+        return self._dialect.placeholder(name, kind)
+
+    def query(self, sql: str) -> SqlQuery:
+        return SqlQuery(sql, dict(self.params))
+
+
+class Dialect(ABC):
+    """Builds SQL for one SQL family. Subclasses supply the family's expressions; the query shapes
+    below are shared because window functions, CASE and GROUP BY mean the same in all of them."""
+
+    guard_dialect: GuardDialect
+
+    # -- the family's vocabulary ------------------------------------------------------------------
+    @abstractmethod
+    def quote_identifier(self, name: str) -> str: ...
+
+    @abstractmethod
+    def placeholder(self, name: str, kind: ParamKind) -> str: ...
+
+    @abstractmethod
+    def bucket_expression(self, column_sql: str, interval: Interval) -> str:
+        """The start of the UTC, epoch-anchored bucket holding `column_sql` (weeks from Monday)."""
+
+    @abstractmethod
+    def json_value_expression(self, column_sql: str, path: tuple[str, ...], bind: Binder) -> str:
+        """The value at `path` as a string; NULL when missing or JSON null."""
+
+    @abstractmethod
+    def to_string(self, expression_sql: str) -> str: ...
+
+    @abstractmethod
+    def count_distinct(self, expression_sql: str) -> str: ...
+
+    @abstractmethod
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+        """Leaf paths (dotted) of the JSON objects in `column`, with how many rows hold each;
+        JSON nulls and empty objects hold no path, arrays are leaves."""
+
+    @abstractmethod
+    def schema(self, database: str | None) -> SqlQuery:
+        """Rows of (table, column, type) for the tables a base query can read."""
+
+    def wrap(self, base_query: str) -> str:
+        """The base query as a subquery, with a trailing semicolon (which the guard allows) removed."""
+        return f"({base_query.strip().rstrip(';').strip()}\n) AS tripl_src"
+
+    def ping(self) -> SqlQuery:
+        return SqlQuery("SELECT 1")
+
+    # -- shared query shapes ----------------------------------------------------------------------
+    def field_expression(self, ref: FieldRef, bind: Binder) -> str:
+        if isinstance(ref, ColumnRef):
+            return self.quote_identifier(ref.name)
+        return self.json_value_expression(self.quote_identifier(ref.column), ref.path, bind)
+
+    def where(self, window: TimeWindow | None, bind: Binder) -> str:
+        if window is None:
+            return ""
+        column = self.quote_identifier(window.column)
+        start = bind(window.start, ParamKind.TIMESTAMP)
+        end = bind(window.end, ParamKind.TIMESTAMP)
+        return f" WHERE {column} >= {start} AND {column} < {end}"
+
+    def sample(self, base_query: str, limit: int) -> SqlQuery:
+        bind = Binder(self)
+        return bind.query(f"SELECT * FROM {self.wrap(base_query)} LIMIT {bind(limit, ParamKind.INT)}")
+
+    def distinct_counts(
+        self, base_query: str, refs: Sequence[FieldRef], window: TimeWindow | None
+    ) -> SqlQuery:
+        """One row: the exact number of distinct non-null values of each ref, in order."""
+        bind = Binder(self)
+        counts = ", ".join(
+            f"{self.count_distinct(self.field_expression(ref, bind))} AS tripl_d{i}"
+            for i, ref in enumerate(refs)
+        )
+        return bind.query(f"SELECT {counts} FROM {self.wrap(base_query)}{self.where(window, bind)}")
+
+    def top_values(self, base_query: str, ref: FieldRef, limit: int, window: TimeWindow | None) -> SqlQuery:
+        """Rows of (value, count): the `limit` most frequent values (ties by value), then 'Other'."""
+        bind = Binder(self)
+        value = self.to_string(self.field_expression(ref, bind))
+        counted = (
+            f"SELECT {value} AS tripl_value, COUNT(*) AS tripl_count FROM {self.wrap(base_query)}"
+            f"{self.where(window, bind)} GROUP BY 1"
+        )
+        ranked = (
+            "SELECT tripl_value, tripl_count, ROW_NUMBER() OVER (ORDER BY tripl_count DESC, "
+            f"{self.order_text('tripl_value')} ASC NULLS LAST) AS tripl_rank "
+            f"FROM ({counted}) AS tripl_counted"
+        )
+        top = bind(limit, ParamKind.INT)
+        other = bind(OTHER, ParamKind.STRING)
+        folded = (
+            f"SELECT CASE WHEN tripl_rank <= {top} THEN tripl_value ELSE {other} END AS tripl_value, "
+            "SUM(tripl_count) AS tripl_count, MIN(tripl_rank) AS tripl_order "
+            f"FROM ({ranked}) AS tripl_ranked GROUP BY 1"
+        )
+        return bind.query(
+            f"SELECT tripl_value, tripl_count FROM ({folded}) AS tripl_folded ORDER BY tripl_order"
+        )
+
+    def bucket_counts(
+        self,
+        base_query: str,
+        time_column: str,
+        interval: Interval,
+        start: datetime,
+        end: datetime,
+        group_by: Sequence[FieldRef] = (),
+    ) -> SqlQuery:
+        """Rows of (bucket, group values as strings…, count) for rows in [start, end)."""
+        bind = Binder(self)
+        bucket = self.bucket_expression(self.quote_identifier(time_column), interval)
+        groups = [
+            f"{self.to_string(self.field_expression(ref, bind))} AS tripl_g{i}"
+            for i, ref in enumerate(group_by)
+        ]
+        keys = ["tripl_bucket", *(f"tripl_g{i}" for i in range(len(group_by)))]
+        select = ", ".join([f"{bucket} AS tripl_bucket", *groups, "COUNT(*) AS tripl_count"])
+        where = self.where(TimeWindow(time_column, start, end), bind)
+        positions = ", ".join(str(i + 1) for i in range(len(keys)))
+        return bind.query(
+            f"SELECT {select} FROM {self.wrap(base_query)}{where} GROUP BY {positions} ORDER BY {positions}"
+        )
+
+    def order_text(self, expression_sql: str) -> str:
+        """How a string sorts for tie-breaks; byte order everywhere so every warehouse agrees."""
+        return expression_sql
+
+
+class Transport(Protocol):
+    """Runs a dialect's SqlQuery on one driver under a timeout."""
+
+    def execute(self, query: SqlQuery, timeout_seconds: float) -> QueryResult: ...
+
+    def close(self) -> None: ...

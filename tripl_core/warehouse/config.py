@@ -1,0 +1,36 @@
+"""How to reach one warehouse: the plain settings a data source row decrypts into."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DbType = Literal["clickhouse", "chdb", "postgres", "bigquery"]
+DB_TYPES: tuple[DbType, ...] = ("clickhouse", "chdb", "postgres", "bigquery")
+
+
+@dataclass(frozen=True)
+class WarehouseConfig:
+    """`params` holds driver extras (e.g. `secure` for ClickHouse, `sslmode` for PostgreSQL, `project`,
+    `location`, `credentials_info` or `api_endpoint` for BigQuery). For `chdb`, `path` is the folder of
+    Parquet files; for BigQuery, `database` is the dataset."""
+
+    db_type: DbType
+    host: str = ""
+    port: int | None = None
+    database: str = ""
+    username: str = ""
+    password: str = field(default="", repr=False)
+    timeout_seconds: float = 30.0
+    params: Mapping[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    def secrets(self) -> list[str]:
+        """Values that must never appear in an error message or a log line."""
+        found = [self.password] if self.password else []
+        for key in ("credentials_info", "token", "access_token"):
+            value = self.params.get(key)
+            if isinstance(value, str) and value:
+                found.append(value)
+        return found

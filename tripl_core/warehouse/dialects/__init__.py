@@ -1,0 +1,1 @@
+"""One dialect per SQL family: ClickHouse (clickhouse, chdb), PostgreSQL, GoogleSQL (BigQuery)."""

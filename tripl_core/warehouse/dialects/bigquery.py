@@ -1,0 +1,61 @@
+"""GoogleSQL (BigQuery), run through google-cloud-bigquery with named `@name` query parameters."""
+
+from __future__ import annotations
+
+from tripl_core.warehouse.base import Binder, Dialect, ParamKind, SqlQuery, TimeWindow
+from tripl_core.warehouse.intervals import Interval
+
+
+class BigQueryDialect(Dialect):
+    guard_dialect = "bigquery"
+
+    def quote_identifier(self, name: str) -> str:
+        return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+    def placeholder(self, name: str, kind: ParamKind) -> str:
+        return f"@{name}"
+
+    def bucket_expression(self, column_sql: str, interval: Interval) -> str:
+        seconds, anchor = interval.seconds, interval.anchor_seconds
+        # DIV truncates toward zero; timestamps before the anchor are not analytics events.
+        return (
+            f"TIMESTAMP_SECONDS(DIV(UNIX_SECONDS(TIMESTAMP({column_sql})) - {anchor}, {seconds}) * {seconds} "
+            f"+ {anchor})"
+        )
+
+    def json_value_expression(self, column_sql: str, path: tuple[str, ...], bind: Binder) -> str:
+        # A JSONPath may be a query parameter; keys are quoted inside it so any key name is literal.
+        json_path = "$" + "".join('."' + key.replace('"', '\\"') + '"' for key in path)
+        # JSON_VALUE reads a JSON column and JSON text alike.
+        return f"JSON_VALUE({column_sql}, {bind(json_path, ParamKind.STRING)})"
+
+    def to_string(self, expression_sql: str) -> str:
+        return f"CAST({expression_sql} AS STRING)"
+
+    def count_distinct(self, expression_sql: str) -> str:
+        return f"COUNT(DISTINCT {expression_sql})"
+
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+        bind = Binder(self)
+        # Events keep properties as JSON text; SAFE.PARSE_JSON makes malformed text a NULL document.
+        doc = f"SAFE.PARSE_JSON({self.quote_identifier(column)})"
+        where = self.where(window, bind)
+        # JSON_KEYS lists every key path of a row, intermediate objects included; a leaf is a path
+        # no other path of the same row extends.
+        return bind.query(
+            "SELECT tripl_key, COUNT(*) AS tripl_count FROM ("
+            f"SELECT JSON_KEYS({doc}) AS tripl_keys FROM {self.wrap(base_query)}{where}"
+            ") AS tripl_docs, UNNEST(tripl_keys) AS tripl_key "
+            "WHERE NOT EXISTS (SELECT 1 FROM UNNEST(tripl_keys) AS tripl_other "
+            "WHERE STARTS_WITH(tripl_other, CONCAT(tripl_key, '.'))) "
+            "GROUP BY tripl_key ORDER BY tripl_key"
+        )
+
+    def schema(self, database: str | None) -> SqlQuery:
+        if not database:
+            raise ValueError("a BigQuery data source needs a dataset in `database`")
+        dataset = ".".join(self.quote_identifier(part) for part in database.split("."))
+        return SqlQuery(
+            "SELECT table_name, column_name, data_type "
+            f"FROM {dataset}.INFORMATION_SCHEMA.COLUMNS ORDER BY table_name, ordinal_position"
+        )

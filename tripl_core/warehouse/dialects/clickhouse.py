@@ -1,0 +1,68 @@
+"""ClickHouse SQL, shared by the clickhouse-connect and chDB transports."""
+
+from __future__ import annotations
+
+from tripl_core.warehouse.base import Binder, Dialect, ParamKind, SqlQuery, TimeWindow
+from tripl_core.warehouse.intervals import Interval
+
+_PARAM_TYPES = {
+    ParamKind.STRING: "String",
+    ParamKind.INT: "Int64",
+    ParamKind.TIMESTAMP: "DateTime64(6, 'UTC')",
+    ParamKind.STRING_ARRAY: "Array(String)",
+}
+
+
+class ClickHouseDialect(Dialect):
+    guard_dialect = "clickhouse"
+
+    def quote_identifier(self, name: str) -> str:
+        return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+    def placeholder(self, name: str, kind: ParamKind) -> str:
+        # Server-side parameters: the type is part of the placeholder, the value travels separately.
+        return f"{{{name}:{_PARAM_TYPES[kind]}}}"
+
+    def bucket_expression(self, column_sql: str, interval: Interval) -> str:
+        seconds, anchor = interval.seconds, interval.anchor_seconds
+        # intDiv over the shifted epoch second keeps buckets epoch-anchored for every interval, which
+        # toStartOfInterval does not guarantee for days and weeks.
+        return (
+            f"toDateTime(intDiv(toUnixTimestamp({column_sql}) - {anchor}, {seconds}) * {seconds} + {anchor}, "
+            "'UTC')"
+        )
+
+    def json_value_expression(self, column_sql: str, path: tuple[str, ...], bind: Binder) -> str:
+        keys = ", ".join(bind(key, ParamKind.STRING) for key in path)
+        text = f"toString({column_sql})"
+        kind = f"JSONType({text}, {keys})"
+        # Strings come back unquoted, other scalars as their JSON text; missing and null are NULL.
+        return (
+            f"multiIf({kind} = 'String', JSONExtractString({text}, {keys}), "
+            f"{kind} = 'Null', NULL, JSONExtractRaw({text}, {keys}))"
+        )
+
+    def to_string(self, expression_sql: str) -> str:
+        return f"toString({expression_sql})"
+
+    def count_distinct(self, expression_sql: str) -> str:
+        return f"uniqExact({expression_sql})"
+
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+        bind = Binder(self)
+        text = f"toString({self.quote_identifier(column)})"
+        where = self.where(window, bind)
+        valid = f"{'AND' if where else 'WHERE'} isValidJSON({text})"
+        # The JSON type lists non-null leaf paths per row, once each, so counting rows per path is a
+        # plain GROUP BY after arrayJoin.
+        return bind.query(
+            f"SELECT arrayJoin(JSONAllPaths(CAST({text} AS JSON))) AS tripl_key, count() AS tripl_count "
+            f"FROM {self.wrap(base_query)}{where} {valid} GROUP BY tripl_key ORDER BY tripl_key"
+        )
+
+    def schema(self, database: str | None) -> SqlQuery:
+        bind = Binder(self)
+        target = bind(database, ParamKind.STRING) if database else "currentDatabase()"
+        return bind.query(
+            f"SELECT table, name, type FROM system.columns WHERE database = {target} ORDER BY table, position"
+        )

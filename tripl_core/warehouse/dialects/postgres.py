@@ -1,0 +1,79 @@
+"""PostgreSQL, run through psycopg (whose `%(name)s` placeholders are bound server-side)."""
+
+from __future__ import annotations
+
+from tripl_core.warehouse.base import Binder, Dialect, ParamKind, SqlQuery, TimeWindow
+from tripl_core.warehouse.intervals import Interval
+
+
+class PostgresDialect(Dialect):
+    guard_dialect = "postgres"
+
+    def quote_identifier(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def placeholder(self, name: str, kind: ParamKind) -> str:
+        cast = {
+            ParamKind.TIMESTAMP: "::timestamptz",
+            ParamKind.STRING_ARRAY: "::text[]",
+            ParamKind.INT: "::bigint",
+            ParamKind.STRING: "::text",
+        }[kind]
+        return f"%({name})s{cast}"
+
+    def wrap(self, base_query: str) -> str:
+        # psycopg reads % as a placeholder marker whenever parameters are passed (always, here).
+        return super().wrap(base_query.replace("%", "%%"))
+
+    def bucket_expression(self, column_sql: str, interval: Interval) -> str:
+        seconds, anchor = interval.seconds, interval.anchor_seconds
+        return (
+            f"to_timestamp(floor((extract(epoch FROM {column_sql}) - {anchor}) / {seconds}) * {seconds} "
+            f"+ {anchor})"
+        )
+
+    def json_value_expression(self, column_sql: str, path: tuple[str, ...], bind: Binder) -> str:
+        # #>> gives strings unquoted and other scalars as JSON text; a JSON null comes back as NULL.
+        return f"(({column_sql})::jsonb #>> {bind(list(path), ParamKind.STRING_ARRAY)})"
+
+    def to_string(self, expression_sql: str) -> str:
+        return f"CAST({expression_sql} AS text)"
+
+    def count_distinct(self, expression_sql: str) -> str:
+        return f"COUNT(DISTINCT {expression_sql})"
+
+    def order_text(self, expression_sql: str) -> str:
+        return f'{expression_sql} COLLATE "C"'
+
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+        bind = Binder(self)
+        source = self.quote_identifier(column)
+        where = self.where(window, bind)
+        not_null = f"{'AND' if where else 'WHERE'} {source} IS NOT NULL"
+        return bind.query(
+            "WITH RECURSIVE tripl_docs AS ("
+            f"SELECT row_number() OVER () AS tripl_row, ({source})::jsonb AS tripl_doc "
+            f"FROM {self.wrap(base_query)}{where} {not_null}"
+            "), tripl_paths AS ("
+            "SELECT d.tripl_row, e.key AS tripl_key, e.value AS tripl_value FROM tripl_docs AS d "
+            "CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(d.tripl_doc) = 'object' "
+            "THEN d.tripl_doc ELSE '{}'::jsonb END) AS e "
+            "UNION ALL "
+            "SELECT p.tripl_row, p.tripl_key || '.' || e.key, e.value FROM tripl_paths AS p "
+            "CROSS JOIN LATERAL jsonb_each(p.tripl_value) AS e WHERE jsonb_typeof(p.tripl_value) = 'object'"
+            ") SELECT tripl_key, COUNT(DISTINCT tripl_row) AS tripl_count FROM tripl_paths "
+            "WHERE jsonb_typeof(tripl_value) NOT IN ('object', 'null') "
+            'GROUP BY tripl_key ORDER BY tripl_key COLLATE "C"'
+        )
+
+    def schema(self, database: str | None) -> SqlQuery:
+        # The connection already chose the database; list every user schema, naming non-public tables
+        # schema-qualified so a base query can use the name as shown.
+        return SqlQuery(
+            "SELECT CASE WHEN table_schema = 'public' THEN table_name "
+            "ELSE table_schema || '.' || table_name END AS table_name, column_name, data_type "
+            "FROM information_schema.columns "
+            "WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+            "AND table_schema NOT LIKE 'pg\\_toast%%' "
+            "ORDER BY table_schema, table_name, ordinal_position"
+        )

@@ -1,0 +1,1 @@
+"""One transport per driver: chDB, clickhouse-connect, psycopg, google-cloud-bigquery."""
