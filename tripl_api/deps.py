@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tripl_core.access import accounts, api_keys
 from tripl_core.access.principal import Need, Principal
+from tripl_core.db.base import utcnow
 from tripl_core.errors import NotAuthenticated
 from tripl_core.plan import projects
 from tripl_core.plan.models import Project
@@ -56,7 +57,10 @@ async def optional_principal(
         principal = await run_in_threadpool(api_keys.principal_from_api_key, session, credentials.credentials)
         assert principal.api_key is not None
         if api_keys.key_use_is_stale(principal.api_key):
-            await run_in_threadpool(_mark_key_used, state, principal)
+            if request.state.db_writes:
+                principal.api_key.last_used_at = utcnow()
+            else:  # keep read requests read-only; a separate short write never waits on this request
+                await run_in_threadpool(_mark_key_used, state, principal)
     elif cookie:
         principal = await run_in_threadpool(accounts.principal_from_session_token, session, cookie)
     request.state.principal = principal
@@ -76,19 +80,22 @@ def current_principal(principal: Annotated[Principal | None, Depends(optional_pr
 
 
 class Allow:
-    """`Depends(Allow(Need.write))`: the caller must hold the role and, for keys, the scope."""
+    """`Depends(Allow(Need.WRITE))`: the caller must hold the role and, for keys, the scope."""
 
-    def __init__(self, need: Need, *, keys_allowed: bool = True) -> None:
+    def __init__(self, need: Need, *, keys_allowed: bool = True, workspace_wide: bool = False) -> None:
         self.need = need
         self.keys_allowed = keys_allowed
+        self.workspace_wide = workspace_wide
 
     def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         principal.require(self.need, keys_allowed=self.keys_allowed)
+        if self.workspace_wide:
+            principal.require_unbound("change the workspace beyond its project")
         return principal
 
 
 class ProjectAccess:
-    """`Depends(ProjectAccess(Need.read))`: resolves `{slug}` and checks role, scope and key binding."""
+    """`Depends(ProjectAccess(Need.READ))`: resolves `{slug}` and checks role, scope and key binding."""
 
     def __init__(self, need: Need) -> None:
         self.need = need
@@ -110,11 +117,15 @@ def rate_limited(action: str) -> object:
     return Depends(check)
 
 
-Reader = Annotated[Principal, Depends(Allow(Need.read))]
-Writer = Annotated[Principal, Depends(Allow(Need.write))]
-Owner = Annotated[Principal, Depends(Allow(Need.admin))]
-SessionOnly = Annotated[Principal, Depends(Allow(Need.read, keys_allowed=False))]
-ProjectReader = Annotated[Project, Depends(ProjectAccess(Need.read))]
-ProjectWriter = Annotated[Project, Depends(ProjectAccess(Need.write))]
-ProjectOwner = Annotated[Project, Depends(ProjectAccess(Need.admin))]
+Reader = Annotated[Principal, Depends(Allow(Need.READ))]
+Writer = Annotated[Principal, Depends(Allow(Need.WRITE))]
+Owner = Annotated[Principal, Depends(Allow(Need.ADMIN))]
+# Workspace-wide changes (new projects, roles) are out of reach of a key bound to one project.
+WorkspaceWriter = Annotated[Principal, Depends(Allow(Need.WRITE, workspace_wide=True))]
+OwnerReader = Annotated[Principal, Depends(Allow(Need.ADMIN_READ))]
+WorkspaceOwner = Annotated[Principal, Depends(Allow(Need.ADMIN, workspace_wide=True))]
+SessionOnly = Annotated[Principal, Depends(Allow(Need.READ, keys_allowed=False))]
+ProjectReader = Annotated[Project, Depends(ProjectAccess(Need.READ))]
+ProjectWriter = Annotated[Project, Depends(ProjectAccess(Need.WRITE))]
+ProjectOwner = Annotated[Project, Depends(ProjectAccess(Need.ADMIN))]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

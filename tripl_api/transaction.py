@@ -29,6 +29,7 @@ class TransactionalRoute(APIRoute):
             mutating = request.method not in SAFE_METHODS and not route.read_only
             session = request.app.state.tripl.db.session(write=mutating)
             request.state.db = session
+            request.state.db_writes = mutating
             try:
                 response = await handle(request)
                 if mutating and response.status_code < 400:
@@ -54,6 +55,8 @@ def _write_audit(route: APIRoute, request: Request, response: Response, body: by
     project: Project | None = getattr(request.state, "project", None)
     params = {k: v for k, v in request.path_params.items() if k != "slug"}
     target_type, target_id = _target(route, params, response)
+    if target_type is None and project is not None:
+        target_type, target_id = "project", str(project.id)
     details: dict[str, Any] = {}
     if params:
         details["path_params"] = params

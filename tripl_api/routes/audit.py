@@ -9,7 +9,7 @@ from fastapi import Query
 from tripl_core.access import audit
 from tripl_core.access.schemas import AuditEntryOut
 from tripl_core.pagination import Page, PageRequest
-from tripl_api.deps import DbSession, Owner
+from tripl_api.deps import DbSession, OwnerReader
 from tripl_api.routing import api_router
 
 router = api_router("audit", "/audit")
@@ -17,7 +17,7 @@ router = api_router("audit", "/audit")
 
 @router.get("", response_model=Page[AuditEntryOut])
 def list_audit(
-    principal: Owner,
+    principal: OwnerReader,
     session: DbSession,
     project_slug: str | None = None,
     action: Annotated[str | None, Query(description="Exact action, or a prefix ending in '.'")] = None,

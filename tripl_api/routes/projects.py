@@ -4,7 +4,7 @@ from fastapi import Response
 
 from tripl_core.plan import projects
 from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
-from tripl_api.deps import CurrentPrincipal, DbSession, ProjectOwner, ProjectReader, ProjectWriter, Reader, Writer
+from tripl_api.deps import CurrentPrincipal, DbSession, ProjectOwner, ProjectReader, ProjectWriter, Reader, WorkspaceWriter
 from tripl_api.routing import api_router
 
 router = api_router("projects", "/projects")
@@ -17,9 +17,8 @@ def list_projects(principal: Reader, session: DbSession) -> list[ProjectOut]:
 
 
 @router.post("", response_model=ProjectOut, status_code=201)
-def create_project(body: ProjectCreate, principal: Writer, session: DbSession) -> ProjectOut:
+def create_project(body: ProjectCreate, principal: WorkspaceWriter, session: DbSession) -> ProjectOut:
     """Create a project with its `main` plan branch."""
-    principal.require_unbound("create projects")
     return projects.describe(session, [projects.create(session, principal, body)])[0]
 
 

@@ -8,7 +8,7 @@ from fastapi import Query
 from tripl_core.access import accounts
 from tripl_core.access.schemas import UserOut, UserRoleIn, UserRoleOut
 from tripl_core.pagination import PageRequest
-from tripl_api.deps import DbSession, Owner, Reader
+from tripl_api.deps import DbSession, Reader, WorkspaceOwner
 from tripl_api.routing import api_router
 
 router = api_router("users", "/users")
@@ -22,6 +22,6 @@ def list_users(_: Reader, session: DbSession, limit: Annotated[int, Query(ge=1, 
 
 
 @router.patch("/{user_id}", response_model=UserRoleOut)
-def update_user_role(user_id: uuid.UUID, body: UserRoleIn, _: Owner, session: DbSession) -> UserRoleOut:
+def update_user_role(user_id: uuid.UUID, body: UserRoleIn, _: WorkspaceOwner, session: DbSession) -> UserRoleOut:
     """Change a user's role (owner only). The last owner cannot be demoted."""
     return UserRoleOut.model_validate(accounts.update_role(session, user_id, body.role))

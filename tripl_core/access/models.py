@@ -76,7 +76,8 @@ class AuditEntry(IdMixin, Base):
     method: Mapped[str] = mapped_column(String(10))
     path: Mapped[str] = mapped_column(String(1000))
     status_code: Mapped[int]
-    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    # No foreign key: the log outlives the projects it mentions.
+    project_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     project_slug: Mapped[str | None] = mapped_column(String(255), index=True)
     target_type: Mapped[str | None] = mapped_column(String(50))
     target_id: Mapped[str | None] = mapped_column(String(255))

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from enum import StrEnum
+from typing import ClassVar
 
 from tripl_core.access.models import ApiKey, ApiKeyScope, User, UserRole
 from tripl_core.errors import NotFound, PermissionDenied
 
 
-class Need(StrEnum):
-    """What a route requires. `read` routes accept read keys; `write` and `admin` need write keys."""
+@dataclass(frozen=True)
+class Need:
+    """What a route requires: a minimum role, and whether it writes (read-scoped keys may only read)."""
 
-    read = "read"
-    write = "write"
-    admin = "admin"
+    min_role: UserRole
+    writes: bool
 
-    @property
-    def min_role(self) -> UserRole:
-        return {"read": UserRole.viewer, "write": UserRole.editor, "admin": UserRole.owner}[self.value]
+    READ: ClassVar[Need]
+    WRITE: ClassVar[Need]
+    ADMIN: ClassVar[Need]
+    ADMIN_READ: ClassVar[Need]
+
+
+Need.READ = Need(UserRole.viewer, writes=False)
+Need.WRITE = Need(UserRole.editor, writes=True)
+Need.ADMIN = Need(UserRole.owner, writes=True)
+Need.ADMIN_READ = Need(UserRole.owner, writes=False)
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,8 @@ class Principal:
         if self.api_key is not None:
             if not keys_allowed:
                 raise PermissionDenied("API keys cannot be used here; sign in with a session")
-            if need is not Need.read and self.api_key.scope != ApiKeyScope.write.value:
-                raise PermissionDenied(f"This API key has read scope; this operation needs a write key "
-                                       f"(role {need.min_role.value} or above)")
+            if need.writes and self.api_key.scope != ApiKeyScope.write.value:
+                raise PermissionDenied("This API key has read scope; this operation needs a write key")
         if self.role.rank < need.min_role.rank:
             raise PermissionDenied(f"This operation needs the {need.min_role.value} role; "
                                    f"your role is {self.role.value}")

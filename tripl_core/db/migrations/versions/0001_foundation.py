@@ -1,8 +1,8 @@
-"""foundation: accounts, keys, audit, activity, projects, branches
+"""foundation
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 03:02:58.491625
+Create Date: 2026-11-25 03:07:33.032069
 """
 
 from collections.abc import Sequence
@@ -136,13 +136,13 @@ def upgrade() -> None:
     sa.Column('details', sa.JSON(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'], name=op.f('fk_audit_log_api_key_id_api_keys'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_audit_log_project_id_projects'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_audit_log_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_action'), ['action'], unique=False)
         batch_op.create_index('ix_audit_log_created_at', ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_log_project_id'), ['project_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_project_slug'), ['project_slug'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_log_user_id'), ['user_id'], unique=False)
 
@@ -154,6 +154,7 @@ def downgrade() -> None:
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_log_project_slug'))
+        batch_op.drop_index(batch_op.f('ix_audit_log_project_id'))
         batch_op.drop_index('ix_audit_log_created_at')
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
