@@ -79,7 +79,7 @@ def _handler_class(
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base signature
+        def log_message(self, format: str, *args: object) -> None:
             """Quiet: the test output is the record."""
 
         def do_GET(self) -> None:
