@@ -154,11 +154,14 @@ def _model(
         min_history=settings.min_history_buckets,
         multiplicative=settings.kind == "count",
     )
+    spread = _floored_spread(baseline.expected, baseline, settings)
+    # Calibration may already learn from buckets with a partial baseline, so that the spread is
+    # realistic by the time verdicts start.
+    partial = baseline.comparables >= max(1, settings.min_history_buckets // 2)
+    calibrating = np.where(partial, baseline.expected, np.nan)
+    inflation = _tail_inflation(values, calibrating, spread, block, settings.baseline_window_buckets)
     has_history = baseline.comparables >= settings.min_history_buckets
-    expected = np.where(has_history, baseline.expected, np.nan)
-    spread = _floored_spread(expected, baseline, settings)
-    inflation = _tail_inflation(values, expected, spread, block, settings.baseline_window_buckets)
-    return expected, spread * inflation
+    return np.where(has_history, baseline.expected, np.nan), spread * inflation
 
 
 def _floored_spread(
@@ -214,7 +217,7 @@ def _score(
     z = (values - expected) / spread
     big_enough = expected >= settings.min_expected_count if settings.kind == "count" else verdict
     is_anomaly = verdict & big_enough & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
-    direction = np.where(is_anomaly, np.where(z > 0, "spike", "drop"), None)
+    direction = pd.Series(np.where(is_anomaly, np.where(z > 0, "spike", "drop"), None), dtype=object)
     return pd.DataFrame(
         {
             "value": values,

@@ -64,8 +64,8 @@ def seasonality(interval: str) -> Seasonality:
     if step >= INTERVALS["1w"]:
         return Seasonality(day=1, week=None, smooth=0)
     day = max(1, int(INTERVALS["1d"] / step))
-    # Sub-hourly counts are noisy slot by slot; half an hour either side steadies the weekday ratio.
-    smooth = int(pd.Timedelta(minutes=30) / step) if step < INTERVALS["1h"] else 0
+    # Weekday effects are smoothed over the slots within three hours (see _centred_median).
+    smooth = int(pd.Timedelta(hours=3) / step) if step < INTERVALS["6h"] else 0
     return Seasonality(day=day, week=int(INTERVALS["1w"] / step), smooth=smooth)
 
 
@@ -122,27 +122,30 @@ def weekday_effect(
     n = len(values)
     if season.week is None or n <= season.week:
         return np.full(n, np.nan)
-    smoothed = _centred_mean(values, season.smooth)
     neighbours = np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
     per_week = []
     for j in range(1, weeks + 1):
         back = j * season.week
         if back >= n:
             break
-        reference = lagged(smoothed, np.array([back]))[:, 0]
-        around = row_nanmedian(lagged(smoothed, back - neighbours))
+        reference = lagged(values, np.array([back]))[:, 0]
+        around = row_nanmedian(lagged(values, back - neighbours))
         per_week.append(_relative(reference, around, multiplicative))
-    return row_nanmedian(np.column_stack(per_week))
+    effect = row_nanmedian(np.column_stack(per_week))
+    return _centred_median(effect, season.smooth)
 
 
-def _centred_mean(values: np.ndarray, half_width: int) -> np.ndarray:
-    # Centred smoothing only ever feeds buckets at least four days before the scored one, so it
-    # cannot reach the scored bucket.
+def _centred_median(effect: np.ndarray, half_width: int) -> np.ndarray:
+    # One slot of one earlier week is a noisy estimate, and that noise would be shared by every
+    # comparable; weekday effects are broad, so take the median over neighbouring slots (a median:
+    # one spiky slot must not move it, and a weekday/weekend step at midnight stays sharp). The
+    # slots read are at most ``half_width`` after the bucket, whose effect itself only reads data
+    # from four days back, so nothing reaches the scored bucket.
     if half_width == 0:
-        return values
+        return effect
     window = 2 * half_width + 1
-    rolled = pd.Series(values).rolling(window, center=True, min_periods=1).mean()
-    return rolled.to_numpy(dtype=float)
+    rolled = pd.Series(effect).rolling(window, center=True, min_periods=1).median()
+    return np.where(np.isnan(effect), np.nan, rolled.to_numpy(dtype=float))
 
 
 @dataclass(frozen=True, slots=True)

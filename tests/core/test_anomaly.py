@@ -1,0 +1,245 @@
+"""Properties of the anomaly detector on synthetic series (SEMANTICS.md §4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tripl_core.analysis.anomaly import DetectorSettings, detect, forecast
+
+DAY = 96  # 15-minute buckets per day
+WEEK = 7 * DAY
+
+
+def seasonal_counts(days: int = 28, seed: int = 0, level: float = 200.0) -> pd.Series:
+    """Poisson event volume with a daily wave and quieter weekends, starting on a Monday."""
+    index = pd.date_range("2024-01-01", periods=days * DAY, freq="15min", tz="UTC")
+    hour = index.hour + index.minute / 60
+    daily = 1 + 0.8 * np.sin(2 * np.pi * (hour - 6) / 24)
+    weekly = np.where(index.day_of_week >= 5, 0.6, 1.0)
+    rate = level * daily * weekly + 5
+    values = np.random.default_rng(seed).poisson(rate).astype(float)
+    return pd.Series(values, index=index)
+
+
+def flagged(result: pd.DataFrame) -> list[int]:
+    return [int(i) for i in np.flatnonzero(result["is_anomaly"].to_numpy())]
+
+
+def test_seasonality_alone_is_not_flagged() -> None:
+    result = detect(seasonal_counts(), "15m")
+    assert flagged(result) == []
+    # Weekends are judged against weekends: their z stays in the noise band.
+    weekend = result["timestamp"].dt.day_of_week >= 5
+    assert result.loc[weekend, "z"].abs().max() < 4
+
+
+def test_planted_spike_and_drop_are_found_with_direction() -> None:
+    series = seasonal_counts()
+    spike, drop = 20 * DAY + 40, 24 * DAY + 50
+    series.iloc[spike] *= 3
+    series.iloc[drop] *= 0.2
+    result = detect(series, "15m")
+    assert flagged(result) == [spike, drop]
+    assert result.loc[spike, "direction"] == "spike"
+    assert result.loc[spike, "z"] >= 4
+    assert result.loc[drop, "direction"] == "drop"
+    assert result.loc[drop, "z"] <= -4
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_flat_noisy_counts_stay_quiet(seed: int) -> None:
+    index = pd.date_range("2024-03-01", periods=60 * 24, freq="1h", tz="UTC")
+    values = np.random.default_rng(seed).poisson(120, len(index)).astype(float)
+    result = detect(pd.Series(values, index=index), "1h")
+    assert flagged(result) == []
+
+
+def test_flat_noisy_gauge_stays_quiet() -> None:
+    index = pd.date_range("2024-03-01", periods=21 * DAY, freq="15min", tz="UTC")
+    values = 50 + np.random.default_rng(4).normal(0, 0.5, len(index))
+    result = detect(pd.Series(values, index=index), "15m", DetectorSettings(kind="gauge"))
+    assert flagged(result) == []
+
+
+def test_constant_series_does_not_alert_on_a_one_count_wiggle() -> None:
+    index = pd.date_range("2024-03-01", periods=30, freq="D", tz="UTC")
+    values = np.full(len(index), 400.0)
+    values[-1] = 430.0  # within sqrt(400) * 4 = 80, and within 5% * 4 = 20%
+    result = detect(pd.Series(values, index=index), "1d")
+    assert not result["is_anomaly"].any()
+    # Spread floors: sqrt(expected) for counts, a few percent of expected.
+    last = result.iloc[-1]
+    assert last["expected"] == pytest.approx(400.0)
+    assert last["upper"] - last["expected"] == pytest.approx(4 * max(np.sqrt(400), 0.05 * 400))
+
+
+def test_past_incident_neither_masks_a_later_one_nor_pollutes_the_baseline() -> None:
+    clean = detect(seasonal_counts(), "15m")
+    series = seasonal_counts()
+    earlier, later = 10 * DAY + 44, 17 * DAY + 44  # the same slot, one week apart
+    series.iloc[earlier] *= 4
+    series.iloc[later] *= 4
+    result = detect(series, "15m")
+    assert {earlier, later} <= set(flagged(result))
+    # The expectation at the later incident is what it would have been without the first one.
+    assert result.loc[later, "expected"] == pytest.approx(clean.loc[later, "expected"], rel=0.05)
+
+
+def test_day_long_outage_does_not_mask_a_later_drop() -> None:
+    series = seasonal_counts()
+    series.iloc[9 * DAY : 10 * DAY] = 0.0
+    later = 18 * DAY + 48
+    series.iloc[later] *= 0.3
+    result = detect(series, "15m")
+    assert later in flagged(result)
+    assert result.loc[later, "direction"] == "drop"
+
+
+def test_huge_spike_as_the_last_point_is_detected() -> None:
+    series = seasonal_counts(days=15).iloc[: 14 * DAY + 48]  # ends at noon, a busy slot
+    series.iloc[-1] = series.iloc[-1] * 50
+    result = detect(series, "15m")
+    assert bool(result["is_anomaly"].iloc[-1])
+    assert result["expected"].iloc[-1] < series.iloc[-1] / 10
+
+
+def test_changing_a_future_value_never_changes_an_earlier_verdict() -> None:
+    series = seasonal_counts(days=21)
+    cut = 16 * DAY
+    altered = series.copy()
+    altered.iloc[cut:] = altered.iloc[cut:] * 7 + 1000
+    before = detect(series, "15m").iloc[:cut]
+    after = detect(altered, "15m").iloc[:cut]
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_too_little_history_gives_no_verdict() -> None:
+    series = seasonal_counts(days=10)
+    series.iloc[3 * DAY] *= 10  # an obvious spike, but only three earlier days to compare with
+    result = detect(series, "15m")
+    early = result.iloc[: 7 * DAY]
+    assert early["expected"].isna().all()
+    assert early["z"].isna().all()
+    assert not early["is_anomaly"].any()
+    assert result.iloc[7 * DAY :]["expected"].notna().all()
+
+
+def test_min_history_setting_moves_the_first_verdict() -> None:
+    series = seasonal_counts(days=10)
+    settings = DetectorSettings(min_history_buckets=3)
+    result = detect(series, "15m", settings)
+    assert result["expected"].iloc[3 * DAY - 1 : 3 * DAY + 1].isna().tolist() == [True, False]
+
+
+def test_small_volumes_are_not_anomalies() -> None:
+    series = seasonal_counts(level=10)
+    series.iloc[20 * DAY + 40] *= 5
+    result = detect(series, "15m")
+    assert result["expected"].max() < 50
+    assert not result["is_anomaly"].any()
+    loose = detect(series, "15m", DetectorSettings(min_expected_count=0))
+    assert 20 * DAY + 40 in flagged(loose)
+
+
+def test_level_shift_becomes_the_new_normal() -> None:
+    series = seasonal_counts()
+    shift = 18 * DAY
+    series.iloc[shift:] *= 2
+    result = detect(series, "15m")
+    hits = flagged(result)
+    assert hits
+    assert hits[0] >= shift
+    # After a couple of days the doubled level is expected, not alerted on.
+    assert all(i < shift + 2 * DAY for i in hits)
+
+
+def test_rows_follow_input_order_and_missing_count_buckets_read_as_zero() -> None:
+    series = seasonal_counts(days=14)
+    shuffled = series.sample(frac=1.0, random_state=5)
+    result = detect(shuffled, "15m")
+    assert list(result["timestamp"]) == list(shuffled.index)
+    assert list(result["value"]) == list(shuffled.to_numpy())
+    gappy = series.drop(series.index[8 * DAY : 8 * DAY + 4])
+    gap_result = detect(gappy, "15m")
+    assert len(gap_result) == len(gappy)
+    # The zero-filled hour is part of later baselines exactly as if it had been stored as zeros.
+    zeros = series.copy()
+    zeros.iloc[8 * DAY : 8 * DAY + 4] = 0.0
+    full = detect(zeros, "15m").set_index("timestamp")
+    pd.testing.assert_frame_equal(gap_result.set_index("timestamp"), full.loc[gappy.index.rename(None)])
+
+
+def test_naive_timestamps_are_utc_and_duplicates_in_a_bucket_are_refused() -> None:
+    series = seasonal_counts(days=8)
+    naive = series.copy()
+    naive.index = naive.index.tz_localize(None)
+    pd.testing.assert_frame_equal(detect(naive, "15m"), detect(series, "15m"))
+    doubled = pd.Series([1.0, 2.0], index=pd.to_datetime(["2024-01-01T00:01Z", "2024-01-01T00:07Z"]))
+    with pytest.raises(ValueError, match="more than one value in the 15m bucket"):
+        detect(doubled, "15m")
+
+
+def test_unknown_interval_and_bad_settings_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown interval '5m'"):
+        detect(seasonal_counts(days=1), "5m")
+    with pytest.raises(ValueError, match="min_history_buckets"):
+        DetectorSettings(min_history_buckets=20)
+
+
+@pytest.mark.parametrize(("interval", "freq", "periods"), [("1h", "1h", 24 * 60), ("1d", "1D", 120)])
+def test_other_intervals_find_a_spike(interval: str, freq: str, periods: int) -> None:
+    index = pd.date_range("2024-01-01", periods=periods, freq=freq, tz="UTC")
+    rng = np.random.default_rng(7)
+    weekly = np.where(index.day_of_week >= 5, 0.5, 1.0)
+    values = rng.poisson(1000 * weekly).astype(float)
+    target = periods - 10
+    values[target] *= 2
+    result = detect(pd.Series(values, index=index), interval)
+    assert flagged(result) == [target]
+
+
+def test_weekly_interval_compares_with_previous_weeks() -> None:
+    index = pd.date_range("2024-01-01", periods=30, freq="7D", tz="UTC")
+    values = np.random.default_rng(8).poisson(5000, len(index)).astype(float)
+    values[-1] = 2000
+    result = detect(pd.Series(values, index=index), "1w")
+    assert flagged(result) == [len(index) - 1]
+    assert result["expected"].iloc[:7].isna().all()
+
+
+def test_forecast_matches_the_expectation_detect_will_use() -> None:
+    series = seasonal_counts(days=21)
+    history, nxt = series.iloc[:-1], series.index[-1]
+    ahead = forecast(history, "15m", horizon=1)
+    scored = detect(series, "15m").iloc[-1]
+    assert ahead["timestamp"].iloc[0] == nxt
+    assert ahead["expected"].iloc[0] == pytest.approx(scored["expected"])
+    assert ahead["lower"].iloc[0] == pytest.approx(scored["lower"])
+    assert ahead["upper"].iloc[0] == pytest.approx(scored["upper"])
+
+
+def test_forecast_bounds_follow_sigma_and_floor_at_zero() -> None:
+    series = seasonal_counts(days=21)
+    ahead = forecast(series, "15m", horizon=8)
+    assert len(ahead) == 8
+    assert (ahead["timestamp"].diff().dropna() == pd.Timedelta(minutes=15)).all()
+    assert (ahead["lower"] <= ahead["expected"]).all()
+    assert (ahead["expected"] <= ahead["upper"]).all()
+    assert (ahead["lower"] >= 0).all()
+    wide = forecast(series, "15m", DetectorSettings(sigma_threshold=8), horizon=8)
+    narrow_width = ahead["upper"] - ahead["expected"]
+    assert np.allclose(wide["upper"] - wide["expected"], 2 * narrow_width)
+    # A small count's band would reach below zero; counts are floored there.
+    days = pd.date_range("2024-01-01", periods=20, freq="D", tz="UTC")
+    small = forecast(pd.Series(np.tile([1.0, 0.0, 3.0, 2.0], 5), index=days), "1d", horizon=2)
+    assert (small["lower"] == 0).all()
+    assert (small["upper"] > 0).all()
+
+
+def test_forecast_without_history_has_no_expectation() -> None:
+    ahead = forecast(seasonal_counts(days=3), "15m", horizon=2)
+    assert ahead["expected"].isna().all()
+    with pytest.raises(ValueError, match="horizon"):
+        forecast(seasonal_counts(days=3), "15m", horizon=0)
