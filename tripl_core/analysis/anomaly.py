@@ -217,7 +217,9 @@ def _score(
     z = (values - expected) / spread
     big_enough = expected >= settings.min_expected_count if settings.kind == "count" else verdict
     is_anomaly = verdict & big_enough & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
-    direction = pd.Series(np.where(is_anomaly, np.where(z > 0, "spike", "drop"), None), dtype=object)
+    labels = np.where(z > 0, "spike", "drop").astype(object)
+    silent = np.full(len(labels), None, dtype=object)
+    direction = pd.Series(np.where(is_anomaly, labels, silent), dtype=object)
     return pd.DataFrame(
         {
             "value": values,
