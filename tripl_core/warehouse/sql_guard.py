@@ -148,7 +148,7 @@ _POSTGRES_SIDE_EFFECTS = frozenset(
 )
 _BIGQUERY_OUTSIDE = frozenset(("external_query", "external_object_transform"))
 
-_STATEMENT_KINDS: tuple[tuple[type[exp.Expression], str], ...] = (
+_STATEMENT_KINDS: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.Insert, "INSERT"),
     (exp.Update, "UPDATE"),
     (exp.Delete, "DELETE"),
@@ -214,7 +214,7 @@ def _check_tokens(tokens: list[Token]) -> None:
             raise UnsafeQuery(f"base_query writes its result to a file (INTO {word}); only SELECT is allowed")
 
 
-def _parse(sql: str, dialect: GuardDialect) -> list[exp.Expression]:
+def _parse(sql: str, dialect: GuardDialect) -> list[exp.Expr]:
     # sqlglot logs a warning whenever it falls back to an opaque Command; the guard reports it itself.
     previous_level = _sqlglot_logger.level
     _sqlglot_logger.setLevel(logging.ERROR)
@@ -233,7 +233,7 @@ def _parse(sql: str, dialect: GuardDialect) -> list[exp.Expression]:
     ]
 
 
-def _check_node(node: exp.Expression, dialect: GuardDialect) -> None:
+def _check_node(node: exp.Expr, dialect: GuardDialect) -> None:
     for kind, label in _STATEMENT_KINDS:
         if isinstance(node, kind):
             raise UnsafeQuery(f"base_query contains a {label} statement; only SELECT is allowed")
@@ -290,7 +290,7 @@ def _qualifier(func: exp.Func) -> str:
     return ""
 
 
-def _describe(statement: exp.Expression) -> str:
+def _describe(statement: exp.Expr) -> str:
     if isinstance(statement, exp.Command):
         return str(statement.this).upper()
     for kind, label in _STATEMENT_KINDS:
@@ -301,5 +301,5 @@ def _describe(statement: exp.Expression) -> str:
     return statement.key.upper()
 
 
-def _describe_all(statements: list[exp.Expression]) -> str:
+def _describe_all(statements: list[exp.Expr]) -> str:
     return ", ".join(_describe(statement) for statement in statements)
