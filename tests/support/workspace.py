@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cache
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
-from tripl_core.access import accounts, api_keys
-from tripl_core.access.models import ApiKeyScope, User, UserRole
+from tripl_core.access import api_keys
+from tripl_core.access.models import ApiKeyScope, AuthSession, User, UserRole
 from tripl_core.access.schemas import ApiKeyCreateIn
+from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
+from tripl_core.security import hash_password, new_token, token_digest
 
 PASSWORD = "correct horse battery"
 COOKIE = "tripl_session"
@@ -84,9 +88,19 @@ class Workspace:
 
 
 def _signed_in(client: TestClient, db: Database, role: str) -> Actor:
-    email = f"{role}@example.com"
+    # Rows are written directly with one precomputed hash: argon2 costs ~0.15 s a call, and the
+    # register/login paths themselves are exercised over HTTP in test_auth.py.
+    token = new_token()
     with db.unit_of_work() as session:
-        user = accounts.register(session, email=email, password=PASSWORD, name=role.title())
-        user.role = UserRole(role).value
-        _, token = accounts.login(session, email=email, password=PASSWORD, ttl_hours=1, ip=None)
+        user = User(email=f"{role}@example.com", name=role.title(), password_hash=_password_hash(),
+                    role=UserRole(role).value)
+        session.add(user)
+        session.flush()
+        session.add(AuthSession(user_id=user.id, token_hash=token_digest(token),
+                                expires_at=utcnow() + timedelta(hours=1)))
     return Actor(client, cookies={COOKIE: token}, user=user)
+
+
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
