@@ -1,11 +1,19 @@
 from __future__ import annotations
 
-from fastapi import Response
+from fastapi import Request, Response
 
+from tripl_api.deps import (
+    CurrentPrincipal,
+    DbSession,
+    ProjectOwner,
+    ProjectReader,
+    ProjectWriter,
+    Reader,
+    WorkspaceWriter,
+)
+from tripl_api.routing import api_router
 from tripl_core.plan import projects
 from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
-from tripl_api.deps import CurrentPrincipal, DbSession, ProjectOwner, ProjectReader, ProjectWriter, Reader, WorkspaceWriter
-from tripl_api.routing import api_router
 
 router = api_router("projects", "/projects")
 
@@ -17,9 +25,11 @@ def list_projects(principal: Reader, session: DbSession) -> list[ProjectOut]:
 
 
 @router.post("", response_model=ProjectOut, status_code=201)
-def create_project(body: ProjectCreate, principal: WorkspaceWriter, session: DbSession) -> ProjectOut:
+def create_project(body: ProjectCreate, principal: WorkspaceWriter, session: DbSession,
+                   request: Request) -> ProjectOut:
     """Create a project with its `main` plan branch."""
-    return projects.describe(session, [projects.create(session, principal, body)])[0]
+    request.state.project = project = projects.create(session, principal, body)  # audit names it
+    return projects.describe(session, [project])[0]
 
 
 @router.get("/{slug}", response_model=ProjectOut)
