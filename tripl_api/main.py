@@ -7,14 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tripl_api.errors import install_error_handlers
+from tripl_api.routes import activity, api_keys, audit, auth, projects, users
+from tripl_api.routes import event_types, events, fields, meta_fields, relations, variables
+from tripl_api.state import AppState
 from tripl_core.db.engine import Database
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
-from tripl_api.errors import install_error_handlers
-from tripl_api.routes import activity, api_keys, audit, auth, projects, users
-from tripl_api.state import AppState
 
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
+ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
+            variables.router, relations.router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
@@ -23,6 +26,13 @@ TAGS = [
     {"name": "activity", "description": "Recent activity feed."},
     {"name": "audit", "description": "Audit log of mutating actions."},
     {"name": "api-keys", "description": "Personal API keys for programmatic access."},
+    {"name": "events", "description": "Tracked events within a project's plan."},
+    {"name": "event-types", "description": "Event type definitions and metadata."},
+    {"name": "event-type-owners", "description": "Ownership assignments for event types."},
+    {"name": "fields", "description": "Field definitions attached to event types."},
+    {"name": "meta-fields", "description": "Project-wide meta/context fields."},
+    {"name": "variables", "description": "Reusable variables referenced by the plan."},
+    {"name": "relations", "description": "Relationships between plan entities."},
 ]
 
 

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import Response
+
+from tripl_api.deps import CurrentPrincipal, DbSession
+from tripl_api.plan_deps import PlanReader, PlanWriter
+from tripl_api.routing import api_router
+from tripl_core.plan import variables
+from tripl_core.plan.catalog_schemas import VariableCreate, VariableOut, VariableUpdate
+
+router = api_router("variables", "/projects/{slug}/variables")
+
+
+@router.get("", response_model=list[VariableOut])
+def list_variables(scope: PlanReader, session: DbSession) -> list[VariableOut]:
+    """Variables of the branch with their usage (`event_count`: events whose values use the variable)."""
+    return variables.describe(session, scope, variables.list_variables(session, scope))
+
+
+@router.post("", response_model=VariableOut, status_code=201)
+def create_variable(body: VariableCreate, scope: PlanWriter, principal: CurrentPrincipal,
+                    session: DbSession) -> VariableOut:
+    return variables.describe(session, scope, [variables.create(session, principal, scope, body)])[0]
+
+
+@router.patch("/{variable_id}", response_model=VariableOut)
+def update_variable(variable_id: uuid.UUID, body: VariableUpdate, scope: PlanWriter, principal: CurrentPrincipal,
+                    session: DbSession) -> VariableOut:
+    """Renaming rewrites `${old}` to `${new}` in every field and meta value of the branch."""
+    variable = variables.get(session, scope, variable_id)
+    return variables.describe(session, scope, [variables.update(session, principal, scope, variable, body)])[0]
+
+
+@router.delete("/{variable_id}", status_code=204, response_class=Response)
+def delete_variable(variable_id: uuid.UUID, scope: PlanWriter, principal: CurrentPrincipal,
+                    session: DbSession) -> Response:
+    variables.delete_variable(session, principal, scope, variables.get(session, scope, variable_id))
+    return Response(status_code=204)
