@@ -12,11 +12,11 @@ from sqlalchemy import text
 
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.workspace import Workspace
+from tripl_api.main import create_app
 from tripl_core.db.base import Base
 from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
 from tripl_core.settings import Settings
-from tripl_api.main import create_app
 
 TEST_SECRET = "test-secret-key"
 

@@ -11,6 +11,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tripl_api.state import AppState
 from tripl_core.access import accounts, api_keys
 from tripl_core.access.principal import Need, Principal
 from tripl_core.db.base import utcnow
@@ -18,7 +19,6 @@ from tripl_core.errors import NotAuthenticated
 from tripl_core.plan import projects
 from tripl_core.plan.models import Project
 from tripl_core.security import API_KEY_PREFIX
-from tripl_api.state import AppState
 
 bearer_scheme = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer tk_…`")
 SESSION_COOKIE = "tripl_session"

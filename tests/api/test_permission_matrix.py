@@ -1,4 +1,4 @@
-"""Every route of the foundation × every kind of caller: the status each one must get.
+"""Every route of the foundation x every kind of caller: the status each one must get.
 
 Callers: anonymous, viewer/editor/owner sessions, the owner's read key, write key, and a write key
 bound to another project. Keys belong to the owner, so what limits them is their scope and binding."""

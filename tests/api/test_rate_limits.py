@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from tripl_core.settings import Settings
 from tripl_api.main import create_app
+from tripl_core.settings import Settings
 
 
 @pytest.fixture

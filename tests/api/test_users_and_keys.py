@@ -11,7 +11,8 @@ from tripl_core.db.base import utcnow
 
 
 def test_owner_changes_roles_and_the_last_owner_cannot_be_demoted(ws: Workspace) -> None:
-    assert ws.owner.user is not None and ws.viewer.user is not None
+    assert ws.owner.user is not None
+    assert ws.viewer.user is not None
     promoted = ws.owner.patch(f"/api/v1/users/{ws.viewer.user.id}", json={"role": "editor"})
     assert promoted.status_code == 200
     assert promoted.json()["role"] == "editor"

@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import Query
 
-from tripl_core.access import activity
-from tripl_core.access.schemas import ActivityOut
 from tripl_api.deps import DbSession, ProjectReader, Reader
 from tripl_api.routing import api_router
+from tripl_core.access import activity
+from tripl_core.access.schemas import ActivityOut
 
 router = api_router("activity", "/activity")
 

@@ -4,10 +4,10 @@ import uuid
 
 from fastapi import Response
 
-from tripl_core.access import api_keys
-from tripl_core.access.schemas import ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyOut
 from tripl_api.deps import DbSession, SessionOnly
 from tripl_api.routing import api_router
+from tripl_core.access import api_keys
+from tripl_core.access.schemas import ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyOut
 
 router = api_router("api-keys", "/me/api-keys")
 

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import Query
 
+from tripl_api.deps import DbSession, OwnerReader
+from tripl_api.routing import api_router
 from tripl_core.access import audit
 from tripl_core.access.schemas import AuditEntryOut
 from tripl_core.pagination import Page, PageRequest
-from tripl_api.deps import DbSession, OwnerReader
-from tripl_api.routing import api_router
 
 router = api_router("audit", "/audit")
 

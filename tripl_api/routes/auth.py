@@ -5,21 +5,21 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from tripl_core.access import accounts
-from tripl_core.access.principal import Principal
-from tripl_core.access.schemas import LoginIn, RegisterIn, UserOut
 from tripl_api.deps import (
+    SESSION_COOKIE,
     CurrentPrincipal,
     DbSession,
     State,
     client_address,
-    SESSION_COOKIE,
     cookie_scheme,
     optional_principal,
     rate_limited,
 )
 from tripl_api.routing import api_router
 from tripl_api.state import AppState
+from tripl_core.access import accounts
+from tripl_core.access.principal import Principal
+from tripl_core.access.schemas import LoginIn, RegisterIn, UserOut
 
 router = api_router("auth", "/auth")
 

@@ -5,11 +5,11 @@ from typing import Annotated
 
 from fastapi import Query
 
+from tripl_api.deps import DbSession, Reader, WorkspaceOwner
+from tripl_api.routing import api_router
 from tripl_core.access import accounts
 from tripl_core.access.schemas import UserOut, UserRoleIn, UserRoleOut
 from tripl_core.pagination import PageRequest
-from tripl_api.deps import DbSession, Reader, WorkspaceOwner
-from tripl_api.routing import api_router
 
 router = api_router("users", "/users")
 
