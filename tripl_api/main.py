@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tripl_core.db.engine import Database
+from tripl_core.security import SecretBox
+from tripl_core.settings import Settings
 from tripl_api.errors import install_error_handlers
 from tripl_api.routes import activity, api_keys, audit, auth, projects, users
 from tripl_api.routes import event_types, events, fields, meta_fields, relations, variables
 from tripl_api.state import AppState
-from tripl_core.db.engine import Database
-from tripl_core.security import SecretBox
-from tripl_core.settings import Settings
 
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
