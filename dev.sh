@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The README's two commands:
+#   ./dev.sh up     set up from nothing (virtual environment, install, migrations) and run tripl
+#   ./dev.sh test   run the whole test suite (SQLite and a PostgreSQL server the tests start)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${TRIPL_VENV:-.venv}
+PY=${PYTHON:-python3}
+
+need_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi; }
+
+apt_install() {
+  command -v apt-get >/dev/null || { echo "please install: $*" >&2; exit 1; }
+  need_root apt-get update -qq && need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+setup() {
+  "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || { echo "tripl needs Python 3.11 or newer ($PY is $("$PY" --version))" >&2; exit 1; }
+  if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      apt_install "python3-venv" || apt_install "python$("$PY" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv"
+      "$PY" -m venv "$VENV"
+    fi
+  fi
+  # Reinstall only when the dependency list changed since the last install.
+  local stamp="$VENV/.tripl-installed"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e '.[dev]'
+    touch "$stamp"
+  fi
+}
+
+ensure_postgres_binaries() {
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null \
+    || [ -n "${TRIPL_TEST_POSTGRES_URL:-}" ] || apt_install postgresql
+}
+
+case "${1:-}" in
+  up)
+    shift
+    setup
+    "$VENV/bin/tripl" db upgrade
+    exec "$VENV/bin/tripl" up "$@"
+    ;;
+  test)
+    shift
+    setup
+    ensure_postgres_binaries
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh up [tripl up options] | ./dev.sh test [pytest options]" >&2
+    exit 2
+    ;;
+esac
