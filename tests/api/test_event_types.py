@@ -57,7 +57,7 @@ def test_delete_removes_events_fields_and_relations(ws: Workspace) -> None:
     assert ok(ws.viewer.get(url("shop", "/relations"))) == []
     assert ok(ws.viewer.get(url("shop", "/events")))["total"] == 0
     assert ws.viewer.get(url("shop", f"/event-types/{a['id']}")).status_code == 404
-    activity = ok(ws.viewer.get(f"/api/v1/activity/projects/shop?limit=50"))
+    activity = ok(ws.viewer.get("/api/v1/activity/projects/shop?limit=50"))
     assert any(e["kind"] == "event_type.deleted" for e in activity)
 
 
