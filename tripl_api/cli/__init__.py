@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from tripl_api.cli import db, serve, up
+from tripl_api.cli import anomalies, db, serve, up
 
 app = typer.Typer(help="tripl: keep your analytics tracking plan honest.", no_args_is_help=True,
                   add_completion=False)
 app.add_typer(db.app, name="db")
+app.add_typer(anomalies.app, name="anomalies")
 app.command("api")(serve.api)
 app.command("up")(up.up)
 
