@@ -35,10 +35,19 @@ DETECTION_COLUMNS = ("timestamp", "value", "expected", "lower", "upper", "z", "i
 FORECAST_COLUMNS = ("timestamp", "expected", "lower", "upper")
 # Keeps z finite when a gauge has been perfectly constant (spread would otherwise be zero).
 _SPREAD_EPSILON = 1e-9
+# Median of |x| for a standard normal x: turns a median absolute error into a standard deviation.
+_HALF_NORMAL_MEDIAN = NormalDist().inv_cdf(0.75)
 # Blocks of at least this many buckets measure "the worst surprise of a typical day".
 _MIN_BLOCK_BUCKETS = 7
 # Earlier blocks needed before their typical worst surprise is trusted.
 _MIN_TAIL_BLOCKS = 3
+# Which quantile of the earlier blocks' worst surprises sets the tail allowance, once the buckets
+# already found out of band are left out of it (before that, the median: robust to incidents).
+_TAIL_QUANTILE = 0.75
+# An incident stays open while out-of-band buckets keep coming less than this apart; only its first
+# bucket is an anomaly (one signal per incident), so a deviation lasting hours, its flickering and the
+# rebound after it raise one alert, not one per bucket.
+INCIDENT_QUIET = pd.Timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +96,7 @@ def detect(
     grid = _regular_grid(buckets, series.to_numpy(dtype=float), interval, settings.kind)
     values = grid.to_numpy(dtype=float)
     expected, spread = _model(values, interval, settings)
-    scored = _score(values, expected, spread, settings)
+    scored = _score(values, expected, spread, settings, _quiet_buckets(interval))
     scored.insert(0, "timestamp", grid.index)
     positions = grid.index.get_indexer(buckets)
     return scored.iloc[positions].reset_index(drop=True)
@@ -154,49 +163,105 @@ def _model(
         min_history=settings.min_history_buckets,
         multiplicative=settings.kind == "count",
     )
-    spread = _floored_spread(baseline.expected, baseline, settings)
     # Calibration may already learn from buckets with a partial baseline, so that the spread is
     # realistic by the time verdicts start.
     partial = baseline.comparables >= max(1, settings.min_history_buckets // 2)
     calibrating = np.where(partial, baseline.expected, np.nan)
-    inflation = _tail_inflation(values, calibrating, spread, block, settings.baseline_window_buckets)
+    # Two passes, each causal: the first finds the buckets that were out of band against a spread
+    # calibrated with medians only (robust to incidents); the second calibrates without them, so it
+    # can read a higher quantile of everyday surprises without past incidents masking later ones.
+    spread = _calibrated_spread(values, calibrating, baseline, settings, block, 0.5)
+    out_of_band = np.abs(values - calibrating) >= settings.sigma_threshold * spread
+    cleaned = np.where(out_of_band, np.nan, values)
+    spread = _calibrated_spread(cleaned, calibrating, baseline, settings, block, _TAIL_QUANTILE)
     has_history = baseline.comparables >= settings.min_history_buckets
-    return np.where(has_history, baseline.expected, np.nan), spread * inflation
+    return np.where(has_history, baseline.expected, np.nan), spread
+
+
+def _calibrated_spread(
+    values: np.ndarray,
+    expected: np.ndarray,
+    baseline: Baseline,
+    settings: DetectorSettings,
+    block: int,
+    tail_quantile: float,
+) -> np.ndarray:
+    """Spread from the model's own past errors, floored, widened for heavy tails (NaN values skipped).
+
+    The spread of one slot's comparables is a noisy estimate (a MAD of 14 values); the model's own
+    recent errors are many more, and they measure what a verdict is about: how far actual values land
+    from the expectation, which also corrects for the recent level and the weekday. Gauge errors share
+    one scale across the day; count errors are measured in units of the Poisson floor (√expected, or a
+    few percent of it), so quiet and busy hours are each judged by their own noise.
+    """
+    if settings.kind == "count":
+        reference = _floored_spread(baseline.expected, np.zeros(len(values)), baseline.usual_range, settings)
+    else:
+        reference = np.ones(len(values))
+    ratio = _error_ratio(values, expected, reference, block * settings.baseline_window_buckets)
+    # Until enough errors are known, the comparables' spread stands in.
+    bulk = np.where(np.isfinite(ratio), reference * ratio, baseline.spread)
+    if settings.kind == "count":
+        # Volumes keep the comparables' own day-to-day spread as one more floor: a rate that just moved
+        # (a level shift) has a weekday estimate that lags, and must not be judged by calm-time errors.
+        bulk = np.fmax(bulk, baseline.spread)
+    spread = _floored_spread(baseline.expected, bulk, baseline.usual_range, settings)
+    inflation = _tail_inflation(
+        values, expected, spread, block, settings.baseline_window_buckets, tail_quantile
+    )
+    return spread * inflation
+
+
+def _error_ratio(
+    values: np.ndarray, expected: np.ndarray, reference: np.ndarray, span: int
+) -> np.ndarray:
+    """How large the model's errors over the ``span`` buckets before each bucket were, in units of
+    the reference spread: median |error / reference| / 0.674 (1 when the reference is right and the
+    noise normal)."""
+    standardised = np.abs(values - expected) / reference
+    typical = pd.Series(standardised).rolling(span, min_periods=max(2, span // 14)).median()
+    return typical.shift(1).to_numpy(dtype=float) / _HALF_NORMAL_MEDIAN
 
 
 def _floored_spread(
-    expected: np.ndarray, baseline: Baseline, settings: DetectorSettings
+    expected: np.ndarray, bulk: np.ndarray, usual_range: np.ndarray, settings: DetectorSettings
 ) -> np.ndarray:
     if settings.kind == "count":
         # Poisson noise: a count of E varies by about sqrt(E) even when the series looks flat.
         positive = np.clip(expected, 0.0, None)
         floor = np.maximum(settings.relative_spread_floor * positive, np.sqrt(positive))
     else:
-        floor = settings.relative_spread_floor * baseline.usual_range
-    return np.fmax(np.fmax(baseline.spread, floor), _SPREAD_EPSILON)
+        floor = settings.relative_spread_floor * usual_range
+    return np.fmax(np.fmax(bulk, floor), _SPREAD_EPSILON)
 
 
 def _tail_inflation(
-    values: np.ndarray, expected: np.ndarray, spread: np.ndarray, block: int, blocks: int
+    values: np.ndarray,
+    expected: np.ndarray,
+    spread: np.ndarray,
+    block: int,
+    blocks: int,
+    quantile: float,
 ) -> np.ndarray:
     """Widen the spread of series whose everyday surprises are heavier-tailed than normal noise.
 
     The spread above describes the bulk of the noise; many real series also have bursts that recur
     at random slots, day after day. For each earlier block (a day, or a week of daily buckets) take
-    its largest |standardised residual|; the median of those over the last ``blocks`` blocks, divided
-    by what normal noise would give as the median maximum of a block, widens the spread (it never
-    narrows it). A median over blocks means an incident confined to a few days cannot mask the next.
+    its largest |standardised residual|; the ``quantile`` of those over the last ``blocks`` blocks,
+    divided by what normal noise would give for the same quantile, widens the spread (it never
+    narrows it).
     """
     surprise = pd.Series(np.abs(values - expected) / spread)
     per_block = surprise.groupby(np.arange(len(values)) // block).max()
-    typical = per_block.rolling(blocks, min_periods=_MIN_TAIL_BLOCKS).median().shift(1)
-    ratio = typical.to_numpy(dtype=float)[np.arange(len(values)) // block] / _normal_block_max(block)
+    typical = per_block.rolling(blocks, min_periods=_MIN_TAIL_BLOCKS).quantile(quantile).shift(1)
+    normal = _normal_block_max(block, quantile)
+    ratio = typical.to_numpy(dtype=float)[np.arange(len(values)) // block] / normal
     return np.where(np.isfinite(ratio), np.maximum(ratio, 1.0), 1.0)
 
 
-def _normal_block_max(block: int) -> float:
-    """Median of the largest |z| among ``block`` independent standard normal draws."""
-    return NormalDist().inv_cdf((1 + 0.5 ** (1 / block)) / 2)
+def _normal_block_max(block: int, quantile: float) -> float:
+    """The ``quantile`` of the largest |z| among ``block`` independent standard normal draws."""
+    return NormalDist().inv_cdf((1 + quantile ** (1 / block)) / 2)
 
 
 def _band(
@@ -208,15 +273,33 @@ def _band(
     return lower, expected + settings.sigma_threshold * spread
 
 
+def _quiet_buckets(interval: str) -> int:
+    step = interval_step(interval)
+    return max(1, int(INCIDENT_QUIET / step))
+
+
+def _onsets(out_of_band: np.ndarray, quiet: int) -> np.ndarray:
+    """The first bucket of each incident: out of band, with no out-of-band bucket (of either
+    direction) among the ``quiet`` buckets before it. Reads only earlier buckets, so appending data
+    never changes an earlier onset."""
+    recent = pd.Series(out_of_band.astype(float)).rolling(quiet, min_periods=1).max().shift(1)
+    return out_of_band & ~(recent.fillna(0.0).to_numpy(dtype=float) > 0)
+
+
 def _score(
-    values: np.ndarray, expected: np.ndarray, spread: np.ndarray, settings: DetectorSettings
+    values: np.ndarray,
+    expected: np.ndarray,
+    spread: np.ndarray,
+    settings: DetectorSettings,
+    quiet: int,
 ) -> pd.DataFrame:
     verdict = np.isfinite(values) & np.isfinite(expected)
     expected = np.where(verdict, expected, np.nan)
     lower, upper = _band(expected, spread, settings)
     z = (values - expected) / spread
     big_enough = expected >= settings.min_expected_count if settings.kind == "count" else verdict
-    is_anomaly = verdict & big_enough & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
+    out_of_band = verdict & big_enough & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
+    is_anomaly = _onsets(out_of_band, quiet)
     labels = np.where(z > 0, "spike", "drop").astype(object)
     silent = np.full(len(labels), None, dtype=object)
     direction = pd.Series(np.where(is_anomaly, labels, silent), dtype=object)

@@ -36,6 +36,11 @@ EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 MAD_TO_SIGMA = 1.4826
 # Days either side of a comparable's weekday used to measure how that weekday differs from its week.
 WEEK_NEIGHBOUR_DAYS = (-3, -2, -1, 1, 2, 3)
+# Weekday effects are smoothed over the slots within this time either side (see _centred_median). An
+# hour, not more: the weekday/weekend difference changes sign within a few hours around rush hours
+# (a weekend 7 am is far quieter than a weekday one, a weekend 1 am busier), and a wider median
+# smeared that into false alerts every weekend morning.
+WEEKDAY_SMOOTHING = pd.Timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +69,7 @@ def seasonality(interval: str) -> Seasonality:
     if step >= INTERVALS["1w"]:
         return Seasonality(day=1, week=None, smooth=0)
     day = max(1, int(INTERVALS["1d"] / step))
-    # Weekday effects are smoothed over the slots within three hours (see _centred_median).
-    smooth = int(pd.Timedelta(hours=3) / step) if step < INTERVALS["6h"] else 0
+    smooth = int(WEEKDAY_SMOOTHING / step) if step < INTERVALS["6h"] else 0
     return Seasonality(day=day, week=int(INTERVALS["1w"] / step), smooth=smooth)
 
 
