@@ -243,3 +243,33 @@ def test_forecast_without_history_has_no_expectation() -> None:
     assert ahead["expected"].isna().all()
     with pytest.raises(ValueError, match="horizon"):
         forecast(seasonal_counts(days=3), "15m", horizon=0)
+
+
+def test_a_lasting_incident_is_one_anomaly_at_its_onset_with_z_kept_per_bucket() -> None:
+    series = seasonal_counts()
+    start = 20 * DAY + 40  # 10:00, a busy slot
+    series.iloc[start : start + 12] *= 0.2  # a three-hour drop
+    result = detect(series, "15m")
+    assert flagged(result) == [start]
+    assert result.loc[start, "direction"] == "drop"
+    # Every bucket of the incident is still scored: out of band, but not a new signal.
+    assert (result.loc[start : start + 11, "z"] <= -4).all()
+    assert result.loc[start + 1 : start + 11, "direction"].isna().all()
+
+
+def test_a_second_incident_is_a_new_anomaly_only_after_the_quiet_period() -> None:
+    series = seasonal_counts()
+    first, soon, later = 20 * DAY + 40, 20 * DAY + 48, 21 * DAY + 48  # +2 h, then the next day
+    for i in (first, soon, later):
+        series.iloc[i] *= 3
+    result = detect(series, "15m")
+    # Two hours after the first spike it is still the same incident; a day later it is a new one.
+    assert flagged(result) == [first, later]
+    assert result.loc[soon, "z"] >= 4
+
+
+def test_level_shift_is_one_signal() -> None:
+    series = seasonal_counts()
+    shift = 18 * DAY + 40
+    series.iloc[shift:] *= 2
+    assert flagged(detect(series, "15m")) == [shift]
