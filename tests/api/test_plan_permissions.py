@@ -43,7 +43,8 @@ def fresh(ws: Workspace) -> Params:
     relation = ok(owner.post(url("shop", "/relations"), json={
         "source_event_type_id": t["id"], "target_event_type_id": t["id"], "source_field_id": a,
         "target_field_id": b}), 201)
-    assert ws.editor.user is not None and ws.viewer.user is not None
+    assert ws.editor.user is not None
+    assert ws.viewer.user is not None
     type_owner = ok(owner.post(url("shop", f"/event-types/{t['id']}/owners"),
                                json={"user_id": str(ws.viewer.user.id)}), 201)
     return {"n": str(n), "type": t["id"], "field": a, "field_b": b, "event": events[0]["id"],

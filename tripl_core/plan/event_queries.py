@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import cast
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -40,8 +41,9 @@ def filtered(scope: PlanScope, filters: EventFilters) -> Select[tuple[Event]]:
     if filters.meta_value:
         conditions.append(exists().where(EventMetaValue.event_id == Event.id,
                                          EventMetaValue.value.icontains(filters.meta_value, autoescape=True)))
-    return (select(Event).join(EventType, EventType.id == Event.event_type_id).where(and_(*conditions))
-            .order_by(EventType.order, EventType.name, Event.order, Event.name, Event.id))
+    query = (select(Event).join(EventType, EventType.id == Event.event_type_id).where(and_(*conditions))
+             .order_by(EventType.order, EventType.name, Event.order, Event.name, Event.id))
+    return cast(Select[tuple[Event]], query)  # the shape `paginate` takes
 
 
 def list_events(session: Session, scope: PlanScope, filters: EventFilters,

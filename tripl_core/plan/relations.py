@@ -27,11 +27,10 @@ def get(session: Session, scope: PlanScope, relation_id: uuid.UUID) -> Relation:
 def create(session: Session, principal: Principal, scope: PlanScope, data: RelationCreate) -> Relation:
     require_ids(session, scope, EventType, [data.source_event_type_id, data.target_event_type_id], "Event types")
     require_ids(session, scope, FieldDefinition, [data.source_field_id, data.target_field_id], "Fields")
-    source_type = session.get(EventType, data.source_event_type_id)
-    target_type = session.get(EventType, data.target_event_type_id)
-    source_field = session.get(FieldDefinition, data.source_field_id)
-    target_field = session.get(FieldDefinition, data.target_field_id)
-    assert source_type and target_type and source_field and target_field
+    source_type = session.get_one(EventType, data.source_event_type_id)
+    target_type = session.get_one(EventType, data.target_event_type_id)
+    source_field = session.get_one(FieldDefinition, data.source_field_id)
+    target_field = session.get_one(FieldDefinition, data.target_field_id)
     for field, event_type, side in ((source_field, source_type, "source"), (target_field, target_type, "target")):
         if field.event_type_id != event_type.id:
             raise InvalidInput(f"{side}_field_id {field.id} ('{field.name}') is not a field of the {side} event "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 
-from sqlalchemy import ColumnElement, and_, func, literal, select, union
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, literal, select, union
 from sqlalchemy.orm import Session
 
 from tripl_core.access import activity
@@ -44,7 +44,7 @@ def describe(session: Session, scope: PlanScope, items: list[Variable]) -> list[
     return [VariableOut.model_validate(v).model_copy(update={"event_count": counts.get(v.id, 0)}) for v in items]
 
 
-def _token_pattern(name: ColumnElement[str]) -> ColumnElement[str]:
+def _token_pattern(name: SQLColumnExpression[str]) -> ColumnElement[str]:
     # LIKE '%${name}%' with `_` escaped (variable names use it; in LIKE it matches any character).
     return literal("%${") + func.replace(name, "_", "\\_") + literal("}%")
 
@@ -57,7 +57,7 @@ def _event_counts(session: Session, branch_id: uuid.UUID) -> dict[uuid.UUID, int
             for table in (EventFieldValue, EventMetaValue)]
     used = union(*uses).subquery()
     rows = session.execute(select(used.c.variable_id, func.count()).group_by(used.c.variable_id))
-    return {variable_id: count for variable_id, count in rows}
+    return {variable_id: int(count) for variable_id, count in rows}
 
 
 def create(session: Session, principal: Principal, scope: PlanScope, data: VariableCreate) -> Variable:
