@@ -6,12 +6,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tripl_core.plan import templates, variables
-from tripl_core.plan.event_schemas import EventOut, EventTypeBrief, FieldValueOut, MetaValueOut
+from tripl_core.plan.event_schemas import EventOut
 from tripl_core.plan.models import (
     Event,
     EventFieldValue,
@@ -42,42 +44,47 @@ def describe(session: Session, events: Sequence[Event]) -> list[EventOut]:
         return []
     ids = [e.id for e in events]
     branch_id = events[0].branch_id
-    types = {t.id: EventTypeBrief(id=t.id, name=t.name, display_name=t.display_name, color=t.color)
+    types = {t.id: {"id": t.id, "name": t.name, "display_name": t.display_name, "color": t.color}
              for t in session.scalars(select(EventType).where(EventType.id.in_({e.event_type_id for e in events})))}
-    field_values: dict[uuid.UUID, list[FieldValueOut]] = defaultdict(list)
+    # Plain dicts, validated in one pass by pydantic-core at the end: far cheaper than a model per value.
+    field_values: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for event_id, field_id, name, value, authored in session.execute(
             select(EventFieldValue.event_id, EventFieldValue.field_id, FieldDefinition.name, EventFieldValue.value,
                    EventFieldValue.authored)
             .join(FieldDefinition, FieldDefinition.id == EventFieldValue.field_id)
             .where(EventFieldValue.event_id.in_(ids)).order_by(FieldDefinition.order, FieldDefinition.name)):
-        field_values[event_id].append(FieldValueOut(field_id=field_id, field_name=name, value=value,
-                                                    authored=authored))
-    meta_values: dict[uuid.UUID, list[MetaValueOut]] = defaultdict(list)
+        field_values[event_id].append({"field_id": field_id, "field_name": name, "value": value,
+                                       "authored": authored})
+    meta_values: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for event_id, meta_field_id, name, value, authored in session.execute(
             select(EventMetaValue.event_id, EventMetaValue.meta_field_id, MetaField.name, EventMetaValue.value,
                    EventMetaValue.authored)
             .join(MetaField, MetaField.id == EventMetaValue.meta_field_id)
             .where(EventMetaValue.event_id.in_(ids)).order_by(MetaField.order, MetaField.name)):
-        meta_values[event_id].append(MetaValueOut(meta_field_id=meta_field_id, meta_field_name=name, value=value,
-                                                  authored=authored))
+        meta_values[event_id].append({"meta_field_id": meta_field_id, "meta_field_name": name, "value": value,
+                                      "authored": authored})
     tags: dict[uuid.UUID, list[str]] = defaultdict(list)
     for event_id, tag in session.execute(select(EventTag.event_id, EventTag.tag).where(EventTag.event_id.in_(ids))
                                          .order_by(EventTag.tag)):
         tags[event_id].append(tag)
     known = variables.names(session, branch_id)
     drifts = drift_counts(session, ids)
-    return [EventOut(
-        id=e.id, project_id=e.project_id, event_type_id=e.event_type_id, event_type=types[e.event_type_id],
-        name=e.name, source_name=e.source_name, description=e.description, order=e.order, status=e.status,
-        sunset_at=e.sunset_at, last_seen_at=e.last_seen_at, owner_id=e.owner_id, reviewed=e.reviewed,
-        metric_breakdown_columns=list(e.metric_breakdown_columns or []), drift_count=drifts.get(e.id, 0),
-        tags=tags[e.id], field_values=field_values[e.id], meta_values=meta_values[e.id],
-        warnings=value_warnings(field_values[e.id], meta_values[e.id], known),
-        created_at=e.created_at, updated_at=e.updated_at) for e in events]
+    return EVENT_LIST.validate_python([{
+        "id": e.id, "project_id": e.project_id, "event_type_id": e.event_type_id, "event_type": types[e.event_type_id],
+        "name": e.name, "source_name": e.source_name, "description": e.description, "order": e.order,
+        "status": e.status, "sunset_at": e.sunset_at, "last_seen_at": e.last_seen_at, "owner_id": e.owner_id,
+        "reviewed": e.reviewed, "metric_breakdown_columns": list(e.metric_breakdown_columns or []),
+        "drift_count": drifts.get(e.id, 0), "tags": tags[e.id], "field_values": field_values[e.id],
+        "meta_values": meta_values[e.id],
+        "warnings": value_warnings(field_values[e.id], meta_values[e.id], known),
+        "created_at": e.created_at, "updated_at": e.updated_at} for e in events])
 
 
-def value_warnings(field_values: Sequence[FieldValueOut], meta_values: Sequence[MetaValueOut],
+EVENT_LIST = TypeAdapter(list[EventOut])
+
+
+def value_warnings(field_values: Sequence[dict[str, Any]], meta_values: Sequence[dict[str, Any]],
                    known: set[str]) -> list[str]:
-    pairs = [(f"field_values.{v.field_name}", v.value) for v in field_values]
-    pairs += [(f"meta_values.{v.meta_field_name}", v.value) for v in meta_values]
+    pairs = [(f"field_values.{v['field_name']}", v["value"]) for v in field_values if "${" in v["value"]]
+    pairs += [(f"meta_values.{v['meta_field_name']}", v["value"]) for v in meta_values if "${" in v["value"]]
     return templates.warnings_for(pairs, known)
