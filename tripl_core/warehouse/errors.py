@@ -6,7 +6,7 @@ They are plain exceptions so the core stays free of HTTP concerns; the API maps 
 from __future__ import annotations
 
 
-class UnsafeQuery(ValueError):  # noqa: N818 - the domain name other modules already rely on
+class UnsafeQuery(ValueError):
     """A `base_query` that is not a single read-only SELECT; `.message` says what was found."""
 
     def __init__(self, message: str) -> None:
@@ -22,5 +22,5 @@ class WarehouseError(Exception):
         self.message = message
 
 
-class WarehouseTimeout(WarehouseError):  # noqa: N818 - reads as the domain event it reports
+class WarehouseTimeout(WarehouseError):
     """A query ran longer than the data source's timeout and was cancelled."""
