@@ -40,7 +40,7 @@ def start_server(state_dir: Path, port: int, database_url: str | None) -> subpro
         env["TRIPL_DATABASE_URL"] = database_url
     tripl = str(Path(sys.executable).parent / "tripl")
     subprocess.run([tripl, "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "tripl_api.main:create_app", "--factory",
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory",
                                "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -32,7 +32,7 @@ def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagst
         "dagster-webserver": [str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", host,
                               "-p", str(dagster_port)],
         "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)],
-        "api": [sys.executable, "-m", "uvicorn", "tripl_api.main:create_app", "--factory", "--host", host,
+        "api": [sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory", "--host", host,
                 "--port", str(port)],
     }
     processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}

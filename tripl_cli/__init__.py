@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tripl_api.cli import anomalies, db, serve, up
+from tripl_cli import anomalies, db, serve, up
 
 app = typer.Typer(help="tripl: keep your analytics tracking plan honest.", no_args_is_help=True,
                   add_completion=False)
