@@ -19,10 +19,11 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotAuthenticated: 401,
     domain.PermissionDenied: 403,
     domain.RateLimited: 429,
+    domain.UpstreamError: 502,
 }
 CODE_BY_STATUS = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
                   405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid_input",
-                  429: "rate_limited"}
+                  429: "rate_limited", 502: "upstream_error"}
 
 
 class FieldError(BaseModel):

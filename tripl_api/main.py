@@ -6,18 +6,35 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
+from tripl_api.errors import install_error_handlers
+from tripl_api.routes import (
+    activity,
+    api_keys,
+    audit,
+    auth,
+    data_sources,
+    event_types,
+    events,
+    fields,
+    meta_fields,
+    projects,
+    relations,
+    scan_previews,
+    users,
+    variables,
+)
+from tripl_api.state import AppState
 from tripl_core.db.engine import Database
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
-from tripl_api.errors import install_error_handlers
-from tripl_api.routes import activity, api_keys, audit, auth, projects, users
-from tripl_api.routes import event_types, events, fields, meta_fields, relations, variables
-from tripl_api.state import AppState
+from tripl_core.sources.jobs import fail_unstarted
 
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
             variables.router, relations.router]
+ROUTERS += [data_sources.router, scan_previews.router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
@@ -33,6 +50,8 @@ TAGS = [
     {"name": "meta-fields", "description": "Project-wide meta/context fields."},
     {"name": "variables", "description": "Reusable variables referenced by the plan."},
     {"name": "relations", "description": "Relationships between plan entities."},
+    {"name": "scans", "description": "Scan configs and warehouse scan/preview jobs."},
+    {"name": "data-sources", "description": "Warehouse/data-source connections and secrets."},
 ]
 
 
@@ -46,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await run_in_threadpool(lambda: fail_unstarted(state.db, state.jobs.shutdown()))
         state.db.dispose()
 
     app = FastAPI(title="tripl", version="0.1.0", description="Analytics tracking plan service",

@@ -1,4 +1,5 @@
-"""What the app holds for its lifetime: settings, the database, the rate limiter, the secret box."""
+"""What the app holds for its lifetime: settings, the database, the rate limiter, the secret box, the
+job worker."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from tripl_core.access.rate_limit import Rate, RateLimiter
 from tripl_core.db.engine import Database
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
+from tripl_core.sources.worker import JobWorker
 
 
 @dataclass
@@ -16,6 +18,7 @@ class AppState:
     db: Database
     secrets: SecretBox
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    jobs: JobWorker = field(default_factory=JobWorker)
 
     @property
     def login_rate(self) -> Rate:

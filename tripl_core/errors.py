@@ -34,6 +34,12 @@ class PermissionDenied(DomainError):
     code = "permission_denied"
 
 
+class UpstreamError(DomainError):
+    """A system we depend on (a warehouse) failed; the message carries its reason, secrets scrubbed."""
+
+    code = "upstream_error"
+
+
 class RateLimited(DomainError):
     code = "rate_limited"
 

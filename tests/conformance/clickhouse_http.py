@@ -87,6 +87,10 @@ def _handler_class(
             self._reply(200, b"Ok.\n", {})
 
         def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            # Read the body even when refusing: left unread, it would be parsed as the next request on
+            # this keep-alive connection (clickhouse-connect pools connections across clients).
+            body = self.rfile.read(length).decode() if length else ""
             if self.headers.get("Authorization") != expected_auth:
                 self._error(
                     516,
@@ -97,8 +101,6 @@ def _handler_class(
             args = dict(
                 urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query, keep_blank_values=True)
             )
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length).decode() if length else ""
             sql = args.get("query", "") + body
             params = {key[len("param_") :]: value for key, value in args.items() if key.startswith("param_")}
             settings = {

@@ -3,5 +3,6 @@
 from tripl_core.access import models as access_models
 from tripl_core.db.base import Base
 from tripl_core.plan import models as plan_models
+from tripl_core.sources import models as sources_models
 
-__all__ = ["Base", "access_models", "plan_models"]
+__all__ = ["Base", "access_models", "plan_models", "sources_models"]

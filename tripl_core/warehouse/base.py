@@ -169,9 +169,10 @@ class Dialect(ABC):
         end = bind(window.end, ParamKind.TIMESTAMP)
         return f" WHERE {column} >= {start} AND {column} < {end}"
 
-    def sample(self, base_query: str, limit: int) -> SqlQuery:
+    def sample(self, base_query: str, limit: int, window: TimeWindow | None = None) -> SqlQuery:
         bind = Binder(self)
-        return bind.query(f"SELECT * FROM {self.wrap(base_query)} LIMIT {bind(limit, ParamKind.INT)}")
+        where = self.where(window, bind)
+        return bind.query(f"SELECT * FROM {self.wrap(base_query)}{where} LIMIT {bind(limit, ParamKind.INT)}")
 
     def distinct_counts(
         self, base_query: str, refs: Sequence[FieldRef], window: TimeWindow | None

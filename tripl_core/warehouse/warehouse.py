@@ -130,10 +130,13 @@ class Warehouse:
         return [BucketCount(bucket, (), counted.get(bucket, 0)) for bucket in buckets]
 
     # -- scan and metric queries ------------------------------------------------------------------
-    def preview(self, base_query: str, limit: int, include_json_paths: bool = False) -> Preview:
+    def preview(
+        self, base_query: str, limit: int, include_json_paths: bool = False, window: TimeWindow | None = None
+    ) -> Preview:
+        """Up to `limit` (≤ 50) rows with column types; with `window`, only rows inside it."""
         self.check(base_query)
         limit = max(0, min(limit, MAX_PREVIEW_ROWS))
-        result = self.run(self.dialect.sample(base_query, limit))
+        result = self.run(self.dialect.sample(base_query, limit, window))
         rows = [[_plain(cell) for cell in row] for row in result.rows]
         if not include_json_paths:
             return Preview(result.columns, rows, None)
@@ -142,7 +145,7 @@ class Warehouse:
             if _holds_json(column, [row[index] for row in result.rows]):
                 paths.extend(
                     JsonKey(f"{column.name}.{key.path}", key.count)
-                    for key in self.json_keys(base_query, column.name)
+                    for key in self.json_keys(base_query, column.name, window)
                 )
         return Preview(result.columns, rows, paths)
 

@@ -1,0 +1,1 @@
+"""Sources: warehouse connections (data sources) and the jobs that read them (previews, later scans)."""

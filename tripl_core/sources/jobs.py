@@ -1,0 +1,34 @@
+"""Job lifecycle shared by every kind of run: each run ends succeeded, failed or cancelled."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tripl_core.db.base import utcnow
+from tripl_core.db.engine import Database
+from tripl_core.sources.models import Job, JobStatus
+
+
+def finish(db: Database, job_id: uuid.UUID, status: JobStatus, *, error_message: str | None = None,
+           result_summary: dict[str, Any] | None = None) -> None:
+    """Record a run's end in its own short transaction (runs happen outside any request)."""
+    with db.unit_of_work() as session:
+        job = session.get(Job, job_id)
+        if job is None:  # its project was deleted meanwhile
+            return
+        if status is JobStatus.failed:
+            fail(job, error_message or "The job failed without a message")
+        else:
+            job.status, job.completed_at = status.value, utcnow()
+            job.result_summary = result_summary or {}
+
+
+def fail(job: Job, message: str) -> None:
+    job.status, job.completed_at, job.error_message = JobStatus.failed.value, utcnow(), message
+
+
+def fail_unstarted(db: Database, job_ids: list[uuid.UUID]) -> None:
+    """Jobs a stopping process had queued but never started: failed, so nobody polls them forever."""
+    for job_id in job_ids:
+        finish(db, job_id, JobStatus.failed, error_message="The server stopped before this job ran")
