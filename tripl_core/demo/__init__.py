@@ -10,11 +10,14 @@ from tripl_core.demo.cases import (
     ShadowEvent,
     VolumeAnomaly,
 )
+from tripl_core.demo.plan import DEMO_PLAN, DemoPlan
 from tripl_core.demo.warehouse import generate_demo_warehouse
 
 __all__ = [
+    "DEMO_PLAN",
     "DeadEvent",
     "DemoCases",
+    "DemoPlan",
     "DistributionShift",
     "MissingOnRelease",
     "NewField",

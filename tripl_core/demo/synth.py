@@ -143,9 +143,7 @@ _ACTIVITY_SKEW = 3.0
 
 def make_population(rng: np.random.Generator, size: int) -> Population:
     eager = rng.random(size) < _EAGER_SHARE
-    lag_days = np.where(
-        eager, rng.exponential(_EAGER_LAG_DAYS, size), rng.exponential(_LAGGARD_LAG_DAYS, size)
-    )
+    lag_days = np.where(eager, rng.exponential(_EAGER_LAG_DAYS, size), rng.exponential(_LAGGARD_LAG_DAYS, size))
     digits = len(str(size))
     ids = pc.utf8_lpad(pa.array(np.arange(size), pa.int64()).cast(pa.string()), digits, "0")
     return Population(
@@ -213,6 +211,7 @@ def volume_model(
     days: int,
     events_per_day: float,
     growth_per_day: float = 0.003,
+    noise_sigma: float = 0.03,
 ) -> VolumeModel:
     """Clean expected volumes: rhythm, gentle growth, shared and per-event smooth noise."""
     flat = flat_events(types)
@@ -221,8 +220,8 @@ def volume_model(
     bucket_us = epoch_us(start) + np.arange(buckets, dtype=np.int64) * BUCKET_US
     per_bucket = events_per_day / BUCKETS_PER_DAY
     trend = 1 + growth_per_day * np.arange(buckets) / BUCKETS_PER_DAY
-    shared = smooth_noise(rng, (buckets, 1), sigma=0.03, memory=0.98)
-    own = smooth_noise(rng, (buckets, len(flat)), sigma=0.03, memory=0.97)
+    shared = smooth_noise(rng, (buckets, 1), sigma=noise_sigma, memory=0.98)
+    own = smooth_noise(rng, (buckets, len(flat)), sigma=noise_sigma, memory=0.97)
     rates = (per_bucket * base_rhythm(bucket_us) * trend)[:, None] * shared * own * weights[None, :]
     for column, (_, event) in enumerate(flat):
         if event.active_until is not None:
@@ -280,8 +279,7 @@ class TableBuilder:
 
     def table(self, counts: np.ndarray, bucket_us: np.ndarray, rng: np.random.Generator) -> pa.Table:
         parts = [
-            self._type_table(spec, counts[:, self._type_columns[spec.name]], bucket_us, rng)
-            for spec in self.types
+            self._type_table(spec, counts[:, self._type_columns[spec.name]], bucket_us, rng) for spec in self.types
         ]
         table = pa.concat_tables([part for part in parts if part.num_rows])
         return table.take(pc.sort_indices(table, [("ts", "ascending")]))
