@@ -61,9 +61,8 @@ class JobStatus(StrEnum):
 
 class Job(IdMixin, TimestampMixin, Base):
     """Every run of SEMANTICS §2 "Jobs". `params` is what the run was asked to do (a preview's query and
-    limit, a replay's time range); `result_summary` is what it found. `scan_config_id` has no foreign key
-    yet: the scan configs table arrives with the scans issue, whose migration adds the constraint.
-    `external_run_id` is the Dagster run id for runs launched through Dagster."""
+    limit, a replay's time range); `result_summary` is what it found. A deleted scan config leaves its
+    jobs with `scan_config_id` null. `external_run_id` is the Dagster run id for runs launched through Dagster."""
 
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_project_id_kind_created_at", "project_id", "kind", "created_at"),)
@@ -72,7 +71,8 @@ class Job(IdMixin, TimestampMixin, Base):
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     data_source_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("data_sources.id", ondelete="SET NULL"), index=True)
-    scan_config_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    scan_config_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("scan_configs.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.pending.value, index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSONDict, default=dict)
     started_at: Mapped[datetime | None]
