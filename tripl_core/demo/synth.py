@@ -223,6 +223,8 @@ def volume_model(
     shared = smooth_noise(rng, (buckets, 1), sigma=noise_sigma, memory=0.98)
     own = smooth_noise(rng, (buckets, len(flat)), sigma=noise_sigma, memory=0.97)
     rates = (per_bucket * base_rhythm(bucket_us) * trend)[:, None] * shared * own * weights[None, :]
+    # The rhythm and growth average slightly off 1; rescale so the expected total is what was asked.
+    rates *= events_per_day * days / rates.sum()
     for column, (_, event) in enumerate(flat):
         if event.active_until is not None:
             rates[bucket_us >= epoch_us(event.active_until), column] = 0.0
