@@ -7,6 +7,7 @@ from fastapi import Query, Response
 
 from tripl_api.deps import CurrentPrincipal, DbSession
 from tripl_api.plan_deps import PlanReader, PlanWriter
+from tripl_api.responses import PlainJSONResponse
 from tripl_api.routing import api_router
 from tripl_core.pagination import Page, PageRequest
 from tripl_core.plan import event_order, event_queries, event_views, events, history
@@ -40,11 +41,11 @@ def list_events(
     meta_value: Annotated[str | None, Query(max_length=1_000, description="Substring of a meta value")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
-) -> Page[EventOut]:
+) -> Response:
     filters = EventFilters(event_type_id=event_type_id, search=search, status=status, tag=tag,
                            silent_since_days=silent_since_days, field_value=field_value, meta_value=meta_value)
     rows, total = event_queries.list_events(session, scope, filters, PageRequest(offset=offset, limit=limit))
-    return Page[EventOut](items=event_views.describe(session, rows), total=total)
+    return PlainJSONResponse({"items": event_views.describe_rows(session, rows), "total": total})
 
 
 @router.post("", response_model=EventOut, status_code=201)

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, WithJsonSchema
 
 from tripl_core.plan.models import EventStatus
 from tripl_core.plan.type_schemas import Description
@@ -109,15 +109,20 @@ class EventTypeBrief(ResponseModel):
     color: str
 
 
+# Value rows come by the thousand per page; their ids are passed through as canonical text instead of
+# being parsed into uuid.UUID objects and printed again (same JSON, documented as a uuid).
+UuidText = Annotated[str, WithJsonSchema({"type": "string", "format": "uuid"})]
+
+
 class FieldValueOut(ResponseModel):
-    field_id: uuid.UUID
+    field_id: UuidText
     field_name: str
     value: str
     authored: bool
 
 
 class MetaValueOut(ResponseModel):
-    meta_field_id: uuid.UUID
+    meta_field_id: UuidText
     meta_field_name: str
     value: str
     authored: bool

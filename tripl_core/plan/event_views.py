@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from tripl_core.plan import templates, variables
@@ -40,6 +40,12 @@ def drift_counts(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.
 
 
 def describe(session: Session, events: Sequence[Event]) -> list[EventOut]:
+    return EVENT_LIST.validate_python(describe_rows(session, events))
+
+
+def describe_rows(session: Session, events: Sequence[Event]) -> list[dict[str, Any]]:
+    """`EventOut`-shaped plain data. Pages of events serialise this directly: validating thousands of value
+    rows built from typed columns only re-checked what the database already guarantees."""
     if not events:
         return []
     ids = [e.id for e in events]
@@ -47,40 +53,58 @@ def describe(session: Session, events: Sequence[Event]) -> list[EventOut]:
     types = {t.id: {"id": t.id, "name": t.name, "display_name": t.display_name, "color": t.color}
              for t in session.scalars(select(EventType).where(EventType.id.in_({e.event_type_id for e in events})))}
     # Plain dicts, validated in one pass by pydantic-core at the end: far cheaper than a model per value.
-    field_values: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    # Ids of value rows stay text (hex on SQLite, dashed on PostgreSQL): building a uuid.UUID per id in
+    # Python was the largest cost of a page. Grouping uses `_key`; responses print `_canonical`.
+    field_values: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event_id, field_id, name, value, authored in session.execute(
-            select(EventFieldValue.event_id, EventFieldValue.field_id, FieldDefinition.name, EventFieldValue.value,
-                   EventFieldValue.authored)
+            select(_raw(EventFieldValue.event_id), _raw(EventFieldValue.field_id), FieldDefinition.name,
+                   EventFieldValue.value, EventFieldValue.authored)
             .join(FieldDefinition, FieldDefinition.id == EventFieldValue.field_id)
             .where(EventFieldValue.event_id.in_(ids)).order_by(FieldDefinition.order, FieldDefinition.name)):
-        field_values[event_id].append({"field_id": field_id, "field_name": name, "value": value,
+        field_values[_key(event_id)].append({"field_id": _canonical(field_id), "field_name": name, "value": value,
                                        "authored": authored})
-    meta_values: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    meta_values: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event_id, meta_field_id, name, value, authored in session.execute(
-            select(EventMetaValue.event_id, EventMetaValue.meta_field_id, MetaField.name, EventMetaValue.value,
-                   EventMetaValue.authored)
+            select(_raw(EventMetaValue.event_id), _raw(EventMetaValue.meta_field_id), MetaField.name,
+                   EventMetaValue.value, EventMetaValue.authored)
             .join(MetaField, MetaField.id == EventMetaValue.meta_field_id)
             .where(EventMetaValue.event_id.in_(ids)).order_by(MetaField.order, MetaField.name)):
-        meta_values[event_id].append({"meta_field_id": meta_field_id, "meta_field_name": name, "value": value,
-                                      "authored": authored})
-    tags: dict[uuid.UUID, list[str]] = defaultdict(list)
-    for event_id, tag in session.execute(select(EventTag.event_id, EventTag.tag).where(EventTag.event_id.in_(ids))
-                                         .order_by(EventTag.tag)):
-        tags[event_id].append(tag)
+        meta_values[_key(event_id)].append({"meta_field_id": _canonical(meta_field_id), "meta_field_name": name,
+                                            "value": value, "authored": authored})
+    tags: dict[str, list[str]] = defaultdict(list)
+    for event_id, tag in session.execute(select(_raw(EventTag.event_id), EventTag.tag)
+                                         .where(EventTag.event_id.in_(ids)).order_by(EventTag.tag)):
+        tags[_key(event_id)].append(tag)
     known = variables.names(session, branch_id)
     drifts = drift_counts(session, ids)
-    return EVENT_LIST.validate_python([{
+    keys = {e.id: e.id.hex for e in events}
+    return [{
         "id": e.id, "project_id": e.project_id, "event_type_id": e.event_type_id, "event_type": types[e.event_type_id],
         "name": e.name, "source_name": e.source_name, "description": e.description, "order": e.order,
         "status": e.status, "sunset_at": e.sunset_at, "last_seen_at": e.last_seen_at, "owner_id": e.owner_id,
         "reviewed": e.reviewed, "metric_breakdown_columns": list(e.metric_breakdown_columns or []),
-        "drift_count": drifts.get(e.id, 0), "tags": tags[e.id], "field_values": field_values[e.id],
-        "meta_values": meta_values[e.id],
-        "warnings": value_warnings(field_values[e.id], meta_values[e.id], known),
-        "created_at": e.created_at, "updated_at": e.updated_at} for e in events])
+        "drift_count": drifts.get(e.id, 0), "tags": tags[keys[e.id]], "field_values": field_values[keys[e.id]],
+        "meta_values": meta_values[keys[e.id]],
+        "warnings": value_warnings(field_values[keys[e.id]], meta_values[keys[e.id]], known),
+        "created_at": e.created_at, "updated_at": e.updated_at} for e in events]
 
 
 EVENT_LIST = TypeAdapter(list[EventOut])
+
+
+def _raw(column: Any) -> Any:
+    return cast(column, String)
+
+
+def _key(raw_id: str) -> str:
+    return raw_id.replace("-", "")
+
+
+def _canonical(raw_id: str) -> str:
+    """SQLite keeps uuids as 32 hex digits; print them in the usual dashed form."""
+    if len(raw_id) == 32:
+        return f"{raw_id[:8]}-{raw_id[8:12]}-{raw_id[12:16]}-{raw_id[16:20]}-{raw_id[20:]}"
+    return raw_id
 
 
 def value_warnings(field_values: Sequence[dict[str, Any]], meta_values: Sequence[dict[str, Any]],
