@@ -2,8 +2,9 @@
 
 from tripl_core.access import models as access_models
 from tripl_core.db.base import Base
+from tripl_core.observe import models as observe_models
 from tripl_core.plan import models as plan_models
 from tripl_core.scans import models as scans_models
 from tripl_core.sources import models as sources_models
 
-__all__ = ["Base", "access_models", "plan_models", "scans_models", "sources_models"]
+__all__ = ["Base", "access_models", "observe_models", "plan_models", "scans_models", "sources_models"]

@@ -1,0 +1,1 @@
+"""What scans observe in the warehouse: schema drifts, variable contexts, shadow events, daily volumes."""
