@@ -22,11 +22,13 @@ from tripl_api.routes import (
     projects,
     relations,
     scan_previews,
+    scans,
     users,
     variables,
 )
 from tripl_api.state import AppState
 from tripl_core.db.engine import Database
+from tripl_core.scans.launching import RunLauncher
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 from tripl_core.sources.jobs import fail_unstarted
@@ -34,7 +36,7 @@ from tripl_core.sources.jobs import fail_unstarted
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
             variables.router, relations.router]
-ROUTERS += [data_sources.router, scan_previews.router]
+ROUTERS += [data_sources.router, scan_previews.router, scans.router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
@@ -55,12 +57,16 @@ TAGS = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, launcher: RunLauncher | None = None) -> FastAPI:
+    """`launcher` starts scan runs (tripl_cli passes the Dagster GraphQL or the in-process one); without
+    it, runs fail at once saying that no Dagster is configured."""
     settings = settings or Settings()
     state = AppState(settings=settings,
                      db=Database(settings.resolved_database_url,
                                  sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms),
                      secrets=SecretBox(settings.resolved_secret_key))
+    if launcher is not None:
+        state.launcher = launcher
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -1,12 +1,14 @@
 """What the app holds for its lifetime: settings, the database, the rate limiter, the secret box, the
-job worker."""
+job worker, the run launcher (Dagster) scans go through."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tripl_api.runs import UnconfiguredLauncher
 from tripl_core.access.rate_limit import Rate, RateLimiter
 from tripl_core.db.engine import Database
+from tripl_core.scans.launching import RunLauncher
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 from tripl_core.sources.worker import JobWorker
@@ -19,6 +21,7 @@ class AppState:
     secrets: SecretBox
     limiter: RateLimiter = field(default_factory=RateLimiter)
     jobs: JobWorker = field(default_factory=JobWorker)
+    launcher: RunLauncher = field(default_factory=UnconfiguredLauncher)
 
     @property
     def login_rate(self) -> Rate:

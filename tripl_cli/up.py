@@ -35,7 +35,10 @@ def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagst
         "api": [sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory", "--host", host,
                 "--port", str(port)],
     }
-    processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+    dagster_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    api_env = {**env, "TRIPL_DAGSTER_URL": f"http://{dagster_host}:{dagster_port}"}  # runs go through Dagster
+    processes = {name: subprocess.Popen(cmd, env=api_env if name == "api" else env)
+                 for name, cmd in commands.items()}
     typer.echo(f"tripl is starting (state in {settings.state_dir}):\n"
                f"  API          http://{host}:{port}/api/v1\n"
                f"  API docs     http://{host}:{port}/docs\n"

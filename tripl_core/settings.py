@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(default="5/minute", description="Login attempts per client address.")
     register_rate_limit: str = Field(default="3/hour", description="Registrations per client address.")
     sqlite_busy_timeout_ms: int = 10_000
+    dagster_url: str | None = Field(default=None, description="The Dagster webserver the API launches scan "
+                                    "runs through (GraphQL); runs execute in the API's process when unset.")
 
     @field_validator("state_dir")
     @classmethod

@@ -1,4 +1,5 @@
-"""Dagster resources: the app database, configured from the same TRIPL_* settings as the API."""
+"""Dagster resources: the app database and the secret box, configured from the same TRIPL_* settings as
+the API (a field set here overrides its setting; tests and the in-process launcher set them)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import PrivateAttr
 from sqlalchemy.orm import Session
 
 from tripl_core.db.engine import Database
+from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 
 
@@ -20,7 +22,8 @@ class AppDatabase(ConfigurableResource):  # type: ignore[misc]
 
     _db: Database | None = PrivateAttr(default=None)
 
-    def _database(self) -> Database:
+    @property
+    def database(self) -> Database:
         if self._db is None:
             settings = Settings()
             url = self.database_url or settings.resolved_database_url
@@ -30,5 +33,15 @@ class AppDatabase(ConfigurableResource):  # type: ignore[misc]
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """Pipelines commit through here: one transaction per unit, rolled back on error."""
-        with self._database().unit_of_work() as session:
+        with self.database.unit_of_work() as session:
             yield session
+
+
+class AppSecrets(ConfigurableResource):  # type: ignore[misc]
+    """Decrypts data-source secrets. `secret_key` overrides TRIPL_SECRET_KEY (or the state dir's key)."""
+
+    secret_key: str | None = None
+
+    @property
+    def box(self) -> SecretBox:
+        return SecretBox(self.secret_key or Settings().resolved_secret_key)

@@ -16,6 +16,7 @@ from tripl_core.plan import fields
 from tripl_core.plan.branch_scope import PlanScope, get_row
 from tripl_core.plan.models import Event, EventType, FieldDefinition, Relation
 from tripl_core.plan.type_schemas import EventTypeCreate, EventTypeOut, EventTypeUpdate, FieldOut
+from tripl_core.scans.models import ScanConfig
 
 
 def list_types(session: Session, scope: PlanScope) -> list[EventType]:
@@ -74,7 +75,12 @@ def update(session: Session, principal: Principal, scope: PlanScope, event_type:
 
 
 def delete_type(session: Session, principal: Principal, scope: PlanScope, event_type: EventType) -> None:
-    """Deletes the type with its fields, events (and their values and history) and relations."""
+    """Deletes the type with its fields, events (and their values and history) and relations; refused
+    (409) while a scan config reads all its rows as this type."""
+    bound = session.scalars(select(ScanConfig.name).where(ScanConfig.event_type_id == event_type.id)).all()
+    if bound:
+        raise Conflict(f"Event type '{event_type.name}' is the event type of scan config(s) "
+                       f"{', '.join(repr(name) for name in bound)}; change or delete them first")
     event_count = session.scalar(select(func.count(Event.id)).where(Event.event_type_id == event_type.id))
     session.execute(delete(Relation).where((Relation.source_event_type_id == event_type.id)
                                            | (Relation.target_event_type_id == event_type.id)))

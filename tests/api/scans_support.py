@@ -1,0 +1,37 @@
+"""Scan config bodies and job polling for the scans API tests (warehouses from sources_support)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.support.workspace import Actor
+
+SCANS = "/api/v1/projects/{slug}/scans"
+EVENTS_QUERY = "SELECT id, ts, category, properties FROM events"
+
+
+def scan_body(source: dict[str, Any], name: str = "events", **extra: Any) -> dict[str, Any]:
+    return {"data_source_id": source["id"], "name": name, "base_query": EVENTS_QUERY,
+            "event_type_column": "category", "time_column": "ts", **extra}
+
+
+def create_scan(actor: Actor, source: dict[str, Any], slug: str = "shop", **extra: Any) -> dict[str, Any]:
+    response = actor.post(SCANS.format(slug=slug), json=scan_body(source, **extra))
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def wait_for_scan_job(actor: Actor, scan: dict[str, Any], job_id: str, slug: str = "shop",
+                      seconds: float = 60.0) -> dict[str, Any]:
+    """Poll Get Scan Job until the job has finished; fail (not hang) when it never does."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = actor.get(f"{SCANS.format(slug=slug)}/{scan['id']}/jobs/{job_id}")
+        assert response.status_code == 200, response.text
+        job: dict[str, Any] = response.json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        assert time.monotonic() < deadline, f"job still {job['status']} after {seconds} s"
+        time.sleep(0.05)

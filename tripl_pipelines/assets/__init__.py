@@ -1,0 +1,1 @@
+"""Assets per scan config partition, in lineage order (ARCHITECTURE.md "Pipelines")."""

@@ -1,0 +1,92 @@
+"""`InProcessLauncher`: runs a job's Dagster job in a background thread of this process with
+`execute_in_process`, on the same definitions bound to this process's app database and secret key.
+Used by the tests and by `tripl scans run` when no Dagster webserver is configured.
+
+Cancel is cooperative through the job row (`cancelling`), which the run checks; there is no process to
+terminate. A run that fails before its code records the outcome still ends its job failed."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from dagster import DagsterInstance, DagsterRunStatus, make_new_run_id
+
+from tripl_core.db.engine import Database
+from tripl_core.scans.launching import dagster_job_name, partition_key, run_tags
+from tripl_core.sources import jobs
+from tripl_core.sources.models import Job, JobStatus
+from tripl_pipelines.definitions import build_definitions
+from tripl_pipelines.partitions import scan_configs
+from tripl_pipelines.resources import AppDatabase, AppSecrets
+
+RUN_STATUSES = {DagsterRunStatus.QUEUED: JobStatus.pending, DagsterRunStatus.NOT_STARTED: JobStatus.pending,
+                DagsterRunStatus.STARTING: JobStatus.pending, DagsterRunStatus.STARTED: JobStatus.running,
+                DagsterRunStatus.CANCELING: JobStatus.cancelling, DagsterRunStatus.SUCCESS: JobStatus.succeeded,
+                DagsterRunStatus.FAILURE: JobStatus.failed, DagsterRunStatus.CANCELED: JobStatus.cancelled}
+
+
+class InProcessLauncher:
+    def __init__(self, database_url: str, secret_key: str, instance: DagsterInstance | None = None) -> None:
+        self.instance = instance or DagsterInstance.ephemeral()
+        self.definitions = build_definitions(AppDatabase(database_url=database_url),
+                                             AppSecrets(secret_key=secret_key))
+        self._db = Database(database_url)
+        self._threads: dict[str, threading.Thread] = {}
+
+    def launch(self, job: Job) -> str:
+        run_id = make_new_run_id()
+        key, name, tags = partition_key(job), dagster_job_name(job), run_tags(job)
+        thread = threading.Thread(target=self._execute, args=(job.id, name, key, tags, run_id),
+                                  name=f"tripl-run-{run_id[:8]}", daemon=True)
+        self._threads[run_id] = thread
+        thread.start()
+        return run_id
+
+    def terminate(self, external_run_id: str) -> None:
+        """Nothing to kill: the run stops at its next check of the job row, already `cancelling`."""
+
+    def status(self, external_run_id: str) -> JobStatus | None:
+        run = self.instance.get_run_by_id(external_run_id)
+        return RUN_STATUSES.get(run.status) if run is not None else None
+
+    def wait(self, external_run_id: str, timeout: float | None = None) -> bool:
+        """Block until the run's thread ends; False when it is still running after `timeout` seconds."""
+        thread = self._threads.get(external_run_id)
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _execute(self, job_id: uuid.UUID, name: str, key: str, tags: dict[str, str], run_id: str) -> None:
+        try:
+            if not self.instance.has_dynamic_partition(scan_configs.name, key):
+                self.instance.add_dynamic_partitions(scan_configs.name, [key])
+            result = self.definitions.resolve_job_def(name).execute_in_process(
+                instance=self.instance, partition_key=key, tags=tags, run_id=run_id, raise_on_error=False)
+            failure = None if result.success else _failure_message(result)
+        except Exception as error:  # the run could not even start
+            failure = f"The run could not start: {error}"
+        if failure is not None:
+            _fail_if_unfinished(self._db, job_id, failure)
+
+    def close(self) -> None:
+        for thread in list(self._threads.values()):
+            thread.join(timeout=30)
+        self._db.dispose()
+
+
+def _failure_message(result: object) -> str:
+    for event in getattr(result, "all_events", []):
+        error = getattr(event.event_specific_data, "error", None) if event.is_failure else None
+        if error is not None and error.message:
+            return f"The Dagster run failed: {error.message.strip()}"
+    return "The Dagster run failed"
+
+
+def _fail_if_unfinished(db: Database, job_id: uuid.UUID, message: str) -> None:
+    with db.unit_of_work() as session:
+        job = session.get(Job, job_id)
+        finished = job is None or JobStatus(job.status).finished
+    if not finished:
+        jobs.finish(db, job_id, JobStatus.failed, error_message=message)
