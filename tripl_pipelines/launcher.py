@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 import uuid
 
-from dagster import DagsterInstance, DagsterRunStatus, make_new_run_id
+from dagster import DagsterInstance, DagsterRunStatus
+from dagster._core.utils import make_new_run_id
 
 from tripl_core.db.engine import Database
 from tripl_core.scans.launching import dagster_job_name, partition_key, run_tags
