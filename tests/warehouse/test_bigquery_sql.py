@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from tripl_core.warehouse import ColumnRef, Interval, JsonRef, TimeWindow
+from tripl_core.warehouse import ColumnRef, Interval, JsonRef, TimeWindow, catalog
 from tripl_core.warehouse.base import Param, ParamKind, SqlQuery
 from tripl_core.warehouse.dialects.bigquery import BigQueryDialect
 from tripl_core.warehouse.transports.bigquery import query_parameter
@@ -34,6 +34,13 @@ def _generated() -> list[tuple[str, SqlQuery]]:
         ("json keys", dialect.json_keys(BASE, "properties", None)),
         ("json keys window", dialect.json_keys(BASE, "properties", WINDOW)),
         ("schema", dialect.schema("proj.ds")),
+        ("catalog profile", catalog.type_profile_sql(dialect, BASE, ColumnRef("category"), [plan], [
+            catalog.ContractProbe("click", plan, catalog.ContractKind.required_null),
+            catalog.ContractProbe("click", plan, catalog.ContractKind.regex, pattern="^p"),
+            catalog.ContractProbe(None, plan, catalog.ContractKind.range, minimum=0.5, maximum=9.0),
+            catalog.ContractProbe("click", plan, catalog.ContractKind.enum, options=("a", "b"))], WINDOW, 10)),
+        ("catalog grouped", catalog.grouped_sql(dialect, BASE, ColumnRef("category"), [plan], "ts",
+                                                [catalog.GroupedField(ColumnRef("u"), 20)], WINDOW, 50_001)),
     ]
     for interval in Interval:
         queries.append((f"buckets {interval.value}", dialect.bucket_counts(BASE, "ts", interval, START, END)))

@@ -24,6 +24,7 @@ OTHER = "Other"
 class ParamKind(enum.Enum):
     STRING = "string"
     INT = "int"
+    FLOAT = "float"
     TIMESTAMP = "timestamp"
     STRING_ARRAY = "string_array"
 
@@ -138,6 +139,22 @@ class Dialect(ABC):
 
     @abstractmethod
     def count_distinct(self, expression_sql: str) -> str: ...
+
+    @abstractmethod
+    def distinct_values(self, text_sql: str, cap: int) -> str:
+        """An array of at most `cap` distinct non-null values of the text expression (any order)."""
+
+    @abstractmethod
+    def regex_matches(self, text_sql: str, pattern_sql: str) -> str:
+        """True when the regular expression matches anywhere in the text (a partial match)."""
+
+    @abstractmethod
+    def to_number(self, text_sql: str) -> str:
+        """The text as a double; NULL when it is not a number."""
+
+    @abstractmethod
+    def in_strings(self, text_sql: str, array_sql: str) -> str:
+        """True when the text is one of the strings of the array parameter."""
 
     @abstractmethod
     def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:

@@ -211,6 +211,16 @@ def _utc(value: Any) -> datetime:
     raise WarehouseError(f"expected a timestamp bucket, the warehouse returned {value!r}")
 
 
+def utc_or_none(value: Any) -> datetime | None:
+    """A timestamp cell as aware UTC; None for NULL."""
+    return None if value is None else _utc(value)
+
+
+def plain_cell(value: Any) -> Any:
+    """A cell as a JSON-friendly value (UTC datetimes, ints for integral decimals)."""
+    return _plain(value)
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 

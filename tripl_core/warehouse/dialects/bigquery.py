@@ -35,6 +35,18 @@ class BigQueryDialect(Dialect):
     def count_distinct(self, expression_sql: str) -> str:
         return f"COUNT(DISTINCT {expression_sql})"
 
+    def distinct_values(self, text_sql: str, cap: int) -> str:
+        return f"ARRAY_AGG(DISTINCT {text_sql} IGNORE NULLS LIMIT {int(cap)})"
+
+    def regex_matches(self, text_sql: str, pattern_sql: str) -> str:
+        return f"REGEXP_CONTAINS({text_sql}, {pattern_sql})"
+
+    def to_number(self, text_sql: str) -> str:
+        return f"SAFE_CAST({text_sql} AS FLOAT64)"
+
+    def in_strings(self, text_sql: str, array_sql: str) -> str:
+        return f"{text_sql} IN UNNEST({array_sql})"
+
     def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
         bind = Binder(self)
         # Events keep properties as JSON text; SAFE.PARSE_JSON makes malformed text a NULL document.

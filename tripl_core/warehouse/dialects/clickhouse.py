@@ -8,6 +8,7 @@ from tripl_core.warehouse.intervals import Interval
 _PARAM_TYPES = {
     ParamKind.STRING: "String",
     ParamKind.INT: "Int64",
+    ParamKind.FLOAT: "Float64",
     ParamKind.TIMESTAMP: "DateTime64(6, 'UTC')",
     ParamKind.STRING_ARRAY: "Array(String)",
 }
@@ -47,6 +48,18 @@ class ClickHouseDialect(Dialect):
 
     def count_distinct(self, expression_sql: str) -> str:
         return f"uniqExact({expression_sql})"
+
+    def distinct_values(self, text_sql: str, cap: int) -> str:
+        return f"groupUniqArray({int(cap)})({text_sql})"
+
+    def regex_matches(self, text_sql: str, pattern_sql: str) -> str:
+        return f"match({text_sql}, {pattern_sql})"
+
+    def to_number(self, text_sql: str) -> str:
+        return f"toFloat64OrNull({text_sql})"
+
+    def in_strings(self, text_sql: str, array_sql: str) -> str:
+        return f"has({array_sql}, {text_sql})"
 
     def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
         bind = Binder(self)

@@ -17,6 +17,7 @@ class PostgresDialect(Dialect):
             ParamKind.TIMESTAMP: "::timestamptz",
             ParamKind.STRING_ARRAY: "::text[]",
             ParamKind.INT: "::bigint",
+            ParamKind.FLOAT: "::double precision",
             ParamKind.STRING: "::text",
         }[kind]
         return f"%({name})s{cast}"
@@ -41,6 +42,20 @@ class PostgresDialect(Dialect):
 
     def count_distinct(self, expression_sql: str) -> str:
         return f"COUNT(DISTINCT {expression_sql})"
+
+    def distinct_values(self, text_sql: str, cap: int) -> str:
+        return f"(array_remove(array_agg(DISTINCT {text_sql}), NULL))[1:{int(cap)}]"
+
+    def regex_matches(self, text_sql: str, pattern_sql: str) -> str:
+        return f"({text_sql} ~ {pattern_sql})"
+
+    def to_number(self, text_sql: str) -> str:
+        # A cast that fails aborts the query, so only text shaped like a finite number is cast.
+        return (f"CASE WHEN {text_sql} ~ '^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$' "
+                f"THEN CAST({text_sql} AS double precision) END")
+
+    def in_strings(self, text_sql: str, array_sql: str) -> str:
+        return f"({text_sql} = ANY({array_sql}))"
 
     def order_text(self, expression_sql: str) -> str:
         return f'{expression_sql} COLLATE "C"'

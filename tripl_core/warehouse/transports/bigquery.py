@@ -16,7 +16,8 @@ from tripl_core.warehouse.base import Column, Param, ParamKind, QueryResult, Sql
 from tripl_core.warehouse.config import WarehouseConfig
 from tripl_core.warehouse.errors import WarehouseError, WarehouseTimeout
 
-_SCALAR_TYPES = {ParamKind.STRING: "STRING", ParamKind.INT: "INT64", ParamKind.TIMESTAMP: "TIMESTAMP"}
+_SCALAR_TYPES = {ParamKind.STRING: "STRING", ParamKind.INT: "INT64", ParamKind.FLOAT: "FLOAT64",
+                 ParamKind.TIMESTAMP: "TIMESTAMP"}
 
 
 def query_parameter(name: str, param: Param) -> bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter:

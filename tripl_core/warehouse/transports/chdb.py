@@ -18,7 +18,7 @@ from chdb import session as chdb_session
 
 from tripl_core.warehouse.base import Column, QueryResult, SqlQuery
 from tripl_core.warehouse.errors import WarehouseError, WarehouseTimeout
-from tripl_core.warehouse.transports.clickhouse_values import from_json_cell, param_value
+from tripl_core.warehouse.transports.clickhouse_values import chdb_param_value, from_json_cell
 
 _TIMEOUT_MARKERS = ("TIMEOUT_EXCEEDED", "Code: 159.")
 # Session settings: times print in UTC and numbers stay JSON numbers, so cells convert without guessing.
@@ -96,7 +96,7 @@ class ChdbTransport:
         if not self._folder.is_dir():
             raise WarehouseError(f"the Parquet folder {self._folder} does not exist")
         engine = _Engine.get()
-        params = {name: param_value(param) for name, param in query.params.items()}
+        params = {name: chdb_param_value(param) for name, param in query.params.items()}
         try:
             with engine.lock:
                 engine.session.query(f"USE `{engine.database_for(self._folder)}`")

@@ -21,6 +21,17 @@ def param_value(param: Param) -> Any:
     return param.value
 
 
+def chdb_param_value(param: Param) -> Any:
+    """chDB reads parameter values as text; arrays as ClickHouse array literals: ['a', 'b']."""
+    if param.kind is ParamKind.STRING_ARRAY:
+        return "[" + ", ".join(_quoted(str(item)) for item in param.value) + "]"
+    return param_value(param)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def base_type(type_name: str) -> str:
     """`Nullable(LowCardinality(String))` → `String`."""
     while match := _WRAPPERS.match(type_name):

@@ -1,0 +1,111 @@
+"""The catalog-scan aggregates answer alike on chDB, PostgreSQL and ClickHouse, checked against Python."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from tests.conformance.fixture_data import END, START, Event, json_value
+from tripl_core.warehouse import ColumnRef, JsonRef, TimeWindow, Warehouse
+from tripl_core.warehouse.catalog import (
+    ContractKind,
+    ContractProbe,
+    GroupedField,
+    grouped_rows,
+    sample_matching,
+    type_profile,
+)
+
+EVENTS = "SELECT * FROM events"
+PLAN = JsonRef.parse("properties.user.plan")
+AGE = JsonRef.parse("properties.user.age")
+PAGE = JsonRef.parse("properties.page")
+
+
+def _age(e: Event) -> str | None:
+    return json_value(e.properties, ("user", "age"))
+
+
+def test_type_profile_counts_present_distinct_and_contract_breaches(warehouse: Warehouse,
+                                                                     events: list[Event]) -> None:
+    probes = [
+        ContractProbe("click", PLAN, ContractKind.required_null),
+        ContractProbe("click", PAGE, ContractKind.regex, pattern="^/(home|docs)"),
+        ContractProbe("signup", AGE, ContractKind.range, minimum=20, maximum=60),
+        ContractProbe("purchase", PLAN, ContractKind.enum, options=("free", "pro")),
+    ]
+    profile = type_profile(warehouse, EVENTS, ColumnRef("category"), [ColumnRef("user_id"), PLAN], probes,
+                           None, 100)
+    by_type = {t.event_type: t for t in profile.types}
+    rows = defaultdict(list)
+    for e in events:
+        rows[e.category].append(e)
+    assert set(by_type) == set(rows)
+    for category, members in rows.items():
+        got = by_type[category]
+        plans = [json_value(e.properties, ("user", "plan")) for e in members]
+        assert got.rows == len(members)
+        assert got.present == {"user_id": len(members), "properties.user.plan": sum(p is not None for p in plans)}
+        assert got.distinct["user_id"] == len({e.user_id for e in members})
+        assert got.distinct["properties.user.plan"] == len({p for p in plans if p is not None})
+    clicks, signups, purchases = rows["click"], rows["signup"], rows["purchase"]
+    nulls = sum(json_value(e.properties, ("user", "plan")) is None for e in clicks)
+    pages = [json_value(e.properties, ("page",)) for e in clicks]
+    bad_pages = [p for p in pages if p is not None and not re.search("^/(home|docs)", p)]
+    ages = [_age(e) for e in signups]
+    bad_ages = [a for a in ages if a is not None and not 20 <= float(a) <= 60]
+    plans = [json_value(e.properties, ("user", "plan")) for e in purchases]
+    bad_plans = [p for p in plans if p is not None and p not in ("free", "pro")]
+    assert [r.bad for r in profile.probes] == [nulls, len(bad_pages), len(bad_ages), len(bad_plans)]
+    assert profile.probes[0].sample is None
+    assert profile.probes[1].sample == min(bad_pages)
+    assert profile.probes[2].sample in bad_ages
+    assert profile.probes[3].sample == "team"
+
+
+def test_type_profile_without_a_type_column_and_inside_a_window(warehouse: Warehouse, events: list[Event]) -> None:
+    window = TimeWindow("ts", START, END)
+    profile = type_profile(warehouse, EVENTS, None, [ColumnRef("category")],
+                           [ContractProbe(None, ColumnRef("category"), ContractKind.enum, options=("click",))],
+                           window, 10)
+    inside = [e for e in events if START <= e.ts < END]
+    assert [(t.event_type, t.rows) for t in profile.types] == [(None, len(inside))]
+    assert profile.types[0].present == {"category": sum(e.category is not None for e in inside)}
+    assert profile.probes[0].bad == sum(e.category not in (None, "click") for e in inside)
+
+
+def test_grouped_rows_hold_counts_times_and_capped_distinct_values(warehouse: Warehouse,
+                                                                    events: list[Event]) -> None:
+    fields = [GroupedField(ColumnRef("user_id"), 5), GroupedField(PLAN, 10)]
+    got = grouped_rows(warehouse, EVENTS, ColumnRef("category"), [PAGE], "ts", fields, None, 1000)
+    groups: dict[tuple[str | None, str | None], list[Event]] = defaultdict(list)
+    for e in events:
+        groups[(e.category, json_value(e.properties, ("page",)))].append(e)
+    assert {(g.event_type, g.keys[0]): g.rows for g in got} == {k: len(v) for k, v in groups.items()}
+    assert [g.rows for g in got] == sorted((g.rows for g in got), reverse=True)
+    for g in got:
+        members = groups[(g.event_type, g.keys[0])]
+        assert (g.first_seen, g.last_seen) == (min(e.ts for e in members), max(e.ts for e in members))
+        users = {e.user_id for e in members}
+        plans = {p for e in members if (p := json_value(e.properties, ("user", "plan"))) is not None}
+        (u_present, u_distinct, u_values), (p_present, p_distinct, p_values) = g.fields
+        assert (u_present, u_distinct, len(u_values)) == (len(members), len(users), min(5, len(users)))
+        assert set(u_values) <= users
+        assert (p_distinct, set(p_values)) == (len(plans), plans)
+        assert p_present == sum(json_value(e.properties, ("user", "plan")) is not None for e in members)
+
+
+def test_grouped_rows_stop_at_the_limit(warehouse: Warehouse, events: list[Event]) -> None:
+    got = grouped_rows(warehouse, EVENTS, None, [ColumnRef("user_id")], None, [], None, 7)
+    assert len(got) == 7
+    counts = Counter(e.user_id for e in events)
+    assert got[0].rows == max(counts.values())
+    assert got[0].first_seen is None
+
+
+def test_sample_matching_returns_rows_with_the_given_values(warehouse: Warehouse, events: list[Event]) -> None:
+    rows = sample_matching(warehouse, EVENTS, [(ColumnRef("category"), "signup"), (PLAN, "pro")], None, 3)
+    assert len(rows) == 3
+    assert all(row["category"] == "signup" and '"plan": "pro"' in row["properties"] for row in rows)
+    nulls = sample_matching(warehouse, EVENTS, [(ColumnRef("category"), None)], None, 2)
+    assert [row["category"] for row in nulls] == [None, None]

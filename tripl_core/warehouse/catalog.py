@@ -1,0 +1,203 @@
+"""The aggregate queries of a catalog scan, built from a dialect's vocabulary and run on a `Warehouse`.
+
+- `type_profile`: per event type, rows, and per field present (non-null) and distinct counts, plus the
+  bad-value counts of field contracts (NULLs, regex, range, enum) with one bad value as a sample.
+- `grouped_rows`: rows grouped by the event type and the identity keys, with per-field present and
+  distinct counts and a capped array of distinct values; LIMIT `limit`.
+- `sample_matching`: a few raw rows whose keys equal given values (shadow-event samples).
+
+Every query reads the base query once; only aggregates and bounded samples cross the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from tripl_core.warehouse.base import Binder, Dialect, FieldRef, ParamKind, SqlQuery, TimeWindow
+from tripl_core.warehouse.warehouse import Warehouse, plain_cell, utc_or_none
+
+
+class ContractKind(StrEnum):
+    required_null = "required_null"
+    regex = "regex"
+    range = "range"
+    enum = "enum"
+
+
+@dataclass(frozen=True)
+class ContractProbe:
+    """One contract of one field of one event type (`event_type` None: every row is of the type)."""
+
+    event_type: str | None
+    ref: FieldRef
+    kind: ContractKind
+    pattern: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    bad: int
+    sample: str | None
+
+
+@dataclass(frozen=True)
+class TypeProfile:
+    event_type: str | None
+    rows: int
+    present: dict[str, int]
+    distinct: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Profile:
+    types: list[TypeProfile]
+    probes: list[ProbeResult]  # in the order of the probes asked for
+
+
+@dataclass(frozen=True)
+class GroupedField:
+    ref: FieldRef
+    cap: int  # distinct values returned at most
+
+
+@dataclass(frozen=True)
+class GroupedAggregate:
+    event_type: str | None
+    keys: tuple[str | None, ...]
+    rows: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    fields: list[tuple[int, int, list[str]]]  # per field: present, distinct, values
+
+
+def type_profile(warehouse: Warehouse, base_query: str, type_ref: FieldRef | None, refs: Sequence[FieldRef],
+                 probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int) -> Profile:
+    warehouse.check(base_query)
+    rows = warehouse.run(type_profile_sql(warehouse.dialect, base_query, type_ref, refs, probes, window,
+                                           limit)).rows
+    types, results = [], [ProbeResult(0, None) for _ in probes]
+    for row in rows:
+        event_type, total = _text(row[0]), int(row[1])
+        cells = row[2:]
+        present = {ref.label: int(cells[2 * i]) for i, ref in enumerate(refs)}
+        distinct = {ref.label: int(cells[2 * i + 1]) for i, ref in enumerate(refs)}
+        types.append(TypeProfile(event_type, total, present, distinct))
+        probe_cells = cells[2 * len(refs):]
+        for j in range(len(probes)):
+            bad, sample = int(probe_cells[2 * j] or 0), _text(probe_cells[2 * j + 1])
+            if bad:
+                results[j] = ProbeResult(results[j].bad + bad, results[j].sample or sample)
+    return Profile(types, results)
+
+
+def grouped_rows(warehouse: Warehouse, base_query: str, type_ref: FieldRef | None, keys: Sequence[FieldRef],
+                 time_column: str | None, fields: Sequence[GroupedField], window: TimeWindow | None,
+                 limit: int) -> list[GroupedAggregate]:
+    warehouse.check(base_query)
+    query = grouped_sql(warehouse.dialect, base_query, type_ref, keys, time_column, fields, window, limit)
+    out = []
+    width = len(keys) + (1 if type_ref is not None else 0)
+    for row in warehouse.run(query).rows:
+        event_type = _text(row[0]) if type_ref is not None else None
+        key_values = tuple(_text(value) for value in row[width - len(keys):width])
+        total, first, last = int(row[width]), utc_or_none(row[width + 1]), utc_or_none(row[width + 2])
+        cells = row[width + 3:]
+        per_field = [(int(cells[3 * i]), int(cells[3 * i + 1]), sorted(str(v) for v in (cells[3 * i + 2] or [])))
+                     for i in range(len(fields))]
+        out.append(GroupedAggregate(event_type, key_values, total, first, last, per_field))
+    return out
+
+
+def sample_matching(warehouse: Warehouse, base_query: str, equals: Sequence[tuple[FieldRef, str | None]],
+                    window: TimeWindow | None, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` rows (column → JSON-friendly value) whose refs hold the given text values."""
+    warehouse.check(base_query)
+    dialect = warehouse.dialect
+    bind = Binder(dialect)
+    where = dialect.where(window, bind)
+    tests = [_equals(dialect, ref, value, bind) for ref, value in equals]
+    if tests:
+        where += (" AND " if where else " WHERE ") + " AND ".join(tests)
+    result = warehouse.run(bind.query(
+        f"SELECT * FROM {dialect.wrap(base_query)}{where} LIMIT {bind(limit, ParamKind.INT)}"))
+    return [{column.name: plain_cell(cell) for column, cell in zip(result.columns, row, strict=True)}
+            for row in result.rows]
+
+
+def type_profile_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, refs: Sequence[FieldRef],
+                      probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int) -> SqlQuery:
+    bind = Binder(dialect)
+    type_sql = dialect.to_string(dialect.field_expression(type_ref, bind)) if type_ref is not None else None
+    select = [f"{type_sql or 'NULL'} AS tripl_type", "COUNT(*) AS tripl_rows"]
+    for i, ref in enumerate(refs):
+        value = dialect.field_expression(ref, bind)
+        select += [f"COUNT({value}) AS tripl_p{i}", f"{dialect.count_distinct(value)} AS tripl_d{i}"]
+    for j, probe in enumerate(probes):
+        bad = _bad_condition(dialect, probe, type_sql, bind)
+        text = dialect.to_string(dialect.field_expression(probe.ref, bind))
+        select += [f"SUM(CASE WHEN {bad} THEN 1 ELSE 0 END) AS tripl_b{j}",
+                   f"MIN(CASE WHEN {bad} THEN {text} END) AS tripl_s{j}"]
+    where = dialect.where(window, bind)
+    grouped = f" GROUP BY 1 ORDER BY 2 DESC LIMIT {bind(limit, ParamKind.INT)}" if type_ref is not None else ""
+    return bind.query(f"SELECT {', '.join(select)} FROM {dialect.wrap(base_query)}{where}{grouped}")
+
+
+def _bad_condition(dialect: Dialect, probe: ContractProbe, type_sql: str | None, bind: Binder) -> str:
+    value = dialect.field_expression(probe.ref, bind)
+    text = dialect.to_string(value)
+    tests = []
+    if type_sql is not None and probe.event_type is not None:
+        tests.append(f"{type_sql} = {bind(probe.event_type, ParamKind.STRING)}")
+    if probe.kind is ContractKind.required_null:
+        tests.append(f"{value} IS NULL")
+    elif probe.kind is ContractKind.regex:
+        tests += [f"{value} IS NOT NULL",
+                  f"NOT {dialect.regex_matches(text, bind(probe.pattern or '', ParamKind.STRING))}"]
+    elif probe.kind is ContractKind.range:
+        number = dialect.to_number(text)
+        outside = [f"{number} IS NULL"]
+        if probe.minimum is not None:
+            outside.append(f"{number} < {bind(probe.minimum, ParamKind.FLOAT)}")
+        if probe.maximum is not None:
+            outside.append(f"{number} > {bind(probe.maximum, ParamKind.FLOAT)}")
+        tests += [f"{value} IS NOT NULL", f"({' OR '.join(outside)})"]
+    else:
+        tests += [f"{value} IS NOT NULL",
+                  f"NOT {dialect.in_strings(text, bind(list(probe.options), ParamKind.STRING_ARRAY))}"]
+    return "(" + " AND ".join(tests) + ")"
+
+
+def grouped_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, keys: Sequence[FieldRef],
+                 time_column: str | None, fields: Sequence[GroupedField], window: TimeWindow | None,
+                 limit: int) -> SqlQuery:
+    bind = Binder(dialect)
+    group_refs = ([type_ref] if type_ref is not None else []) + list(keys)
+    select = [f"{dialect.to_string(dialect.field_expression(ref, bind))} AS tripl_k{i}"
+              for i, ref in enumerate(group_refs)]
+    stamp = dialect.quote_identifier(time_column) if time_column else "NULL"
+    select += ["COUNT(*) AS tripl_rows", f"MIN({stamp}) AS tripl_first", f"MAX({stamp}) AS tripl_last"]
+    for i, grouped in enumerate(fields):
+        value = dialect.field_expression(grouped.ref, bind)
+        select += [f"COUNT({value}) AS tripl_p{i}", f"{dialect.count_distinct(value)} AS tripl_d{i}",
+                   f"{dialect.distinct_values(dialect.to_string(value), grouped.cap)} AS tripl_v{i}"]
+    where = dialect.where(window, bind)
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(group_refs)))}" if group_refs else ""
+    return bind.query(f"SELECT {', '.join(select)} FROM {dialect.wrap(base_query)}{where}{group} "
+                      f"ORDER BY tripl_rows DESC LIMIT {bind(limit, ParamKind.INT)}")
+
+
+def _equals(dialect: Dialect, ref: FieldRef, value: str | None, bind: Binder) -> str:
+    text = dialect.to_string(dialect.field_expression(ref, bind))
+    if value is None:
+        return f"{text} IS NULL"
+    return f"{text} = {bind(value, ParamKind.STRING)}"
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
