@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tripl_core import errors as domain
+
+logger = logging.getLogger("tripl.api")
 
 STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
@@ -84,7 +87,14 @@ def _loc_label(loc: list[str | int]) -> str:
     return ".".join(parts) or "request"
 
 
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the log; the client gets the same error shape without internals.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "Internal server error; the failure was logged", "internal_error")
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(domain.DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
