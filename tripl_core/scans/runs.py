@@ -43,9 +43,10 @@ class StartedRun:
     kind: str
 
 
-def enqueue(session: Session, principal: Principal, project: Project, config: ScanConfig, kind: JobKind) -> Job:
-    """A pending job, unless another scan-like job of the project is still pending or running (409:
-    runs of one project never interleave their writes)."""
+def enqueue(session: Session, principal: Principal | None, project: Project, config: ScanConfig,
+            kind: JobKind) -> Job:
+    """A pending job (`principal` None: started from the command line), unless another scan-like job
+    of the project is still pending or running (409: runs of one project never interleave writes)."""
     session.scalar(select(Project.id).where(Project.id == project.id).with_for_update())  # serialise enqueues
     active = _active_job(session, project.id)
     if active is not None:
@@ -53,7 +54,7 @@ def enqueue(session: Session, principal: Principal, project: Project, config: Sc
                        "runs at a time per project: wait for it or cancel it")
     job = Job(kind=kind.value, project_id=project.id, data_source_id=config.data_source_id,
               scan_config_id=config.id, status=JobStatus.pending.value, params={},
-              created_by_id=principal.user.id)
+              created_by_id=principal.user.id if principal else None)
     session.add(job)
     session.flush()
     return job

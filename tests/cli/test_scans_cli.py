@@ -1,0 +1,46 @@
+"""`tripl scans run` as a user runs it: in-process launcher (no TRIPL_DAGSTER_URL), JSON job on stdout,
+exit status from the job's outcome."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.api.scans_support import create_scan
+from tests.api.sources_support import chdb_body, create_source, lake_fixture
+from tests.cli.test_cli import run
+from tests.support.workspace import Workspace
+from tripl_core.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return lake_fixture(tmp_path_factory)
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {"TRIPL_DATABASE_URL": settings.resolved_database_url, "TRIPL_SECRET_KEY": settings.resolved_secret_key,
+            "TRIPL_STATE_DIR": str(settings.state_dir), "TRIPL_DAGSTER_URL": ""}
+
+
+def test_scans_run_prints_the_finished_job(ws: Workspace, lake: Path, settings: Settings) -> None:
+    ws.project("shop")
+    scan = create_scan(ws.owner, create_source(ws.owner, chdb_body(lake)), name="web events")
+    result = run("scans", "run", "shop", "web events", "--wait", env=_env(settings))
+    job = json.loads(result.stdout)
+    assert job["scan_config_id"] == scan["id"]
+    assert job["kind"] == "scan"
+    assert job["status"] in ("succeeded", "failed")
+    assert result.returncode == (0 if job["status"] == "succeeded" else 1), result.stderr
+    listed = ws.owner.get(f"/api/v1/projects/shop/scans/{scan['id']}/jobs").json()
+    assert [j["id"] for j in listed] == [job["id"]]
+    assert listed[0]["status"] == job["status"]
+
+
+def test_scans_run_names_an_unknown_scan(ws: Workspace, settings: Settings) -> None:
+    ws.project("shop")
+    result = run("scans", "run", "shop", "nope", env=_env(settings))
+    assert result.returncode == 2
+    assert "Scan config 'nope' not found" in result.stderr

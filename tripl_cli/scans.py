@@ -1,0 +1,76 @@
+"""`tripl scans run PROJECT_SLUG SCAN [--wait]`: a scan through the configured launcher (the Dagster
+webserver at TRIPL_DAGSTER_URL, else in this process — which always waits, the run lives here)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import typer
+
+from tripl_cli.app import configured_launcher
+from tripl_core.db.engine import Database
+from tripl_core.errors import DomainError
+from tripl_core.plan import projects
+from tripl_core.scans import configs, runs
+from tripl_core.scans.launching import RunLauncher
+from tripl_core.scans.schemas import ScanJobOut
+from tripl_core.settings import Settings
+from tripl_core.sources.models import Job, JobKind, JobStatus
+
+app = typer.Typer(help="Scans of a project's warehouse.", no_args_is_help=True)
+
+
+@app.command("run")
+def run(project_slug: str = typer.Argument(..., help="The project's slug"),
+        scan: str = typer.Argument(..., help="The scan config's id or name"),
+        wait: bool = typer.Option(False, "--wait", help="Wait for the job to finish"),
+        timeout: float = typer.Option(3600.0, help="Seconds --wait waits at most")) -> None:
+    """Run a catalog scan and print its job (with the result summary) as JSON; exit 1 if it failed."""
+    settings = Settings()
+    launcher = configured_launcher(settings)
+    db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    try:
+        job_id = _start(db, launcher, project_slug, scan)
+        in_process = not settings.dagster_url
+        if wait or in_process:
+            _wait(db, launcher, job_id, timeout, in_process=in_process)
+        with db.unit_of_work() as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            typer.echo(json.dumps(ScanJobOut.model_validate(job).model_dump(mode="json"), indent=2))
+            failed = job.status == JobStatus.failed.value
+    except DomainError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    if failed:
+        raise typer.Exit(1)
+
+
+def _start(db: Database, launcher: RunLauncher, project_slug: str, scan: str) -> uuid.UUID:
+    with db.unit_of_work() as session:
+        project = projects.get_by_slug(session, project_slug)
+        job = runs.enqueue(session, None, project, configs.find(session, project, scan), JobKind.scan)
+        job_id = job.id
+    with db.unit_of_work() as session:
+        launched = session.get(Job, job_id)
+        assert launched is not None
+        runs.launch(session, launcher, launched)
+    return job_id
+
+
+def _wait(db: Database, launcher: RunLauncher, job_id: uuid.UUID, timeout: float, *, in_process: bool) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with db.unit_of_work() as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            job = runs.refresh(session, launcher, job)
+            if JobStatus(job.status).finished:
+                return
+        time.sleep(0.2 if in_process else 1.0)
+    typer.echo(f"error: job {job_id} did not finish within {timeout:.0f} s", err=True)
+    raise typer.Exit(1)
