@@ -20,6 +20,7 @@ from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.definitions import build_definitions
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.sensors import root_cause
 
 RUN_STATUSES = {DagsterRunStatus.QUEUED: JobStatus.pending, DagsterRunStatus.NOT_STARTED: JobStatus.pending,
                 DagsterRunStatus.STARTING: JobStatus.pending, DagsterRunStatus.STARTED: JobStatus.running,
@@ -80,8 +81,8 @@ class InProcessLauncher:
 def _failure_message(result: object) -> str:
     for event in getattr(result, "all_events", []):
         error = getattr(event.event_specific_data, "error", None) if event.is_failure else None
-        if error is not None and error.message:
-            return f"The Dagster run failed: {error.message.strip()}"
+        if error is not None:
+            return f"The Dagster run failed: {root_cause(error)}"
     return "The Dagster run failed"
 
 

@@ -3,6 +3,8 @@ Dagster runs that serve them (a run that failed or was terminated before its cod
 
 from __future__ import annotations
 
+from typing import Any
+
 from dagster import (
     DagsterRunStatus,
     DefaultSensorStatus,
@@ -65,6 +67,13 @@ def run_failure_message(context: SensorEvaluationContext, run_id: str) -> str:
         if event is None or not event.is_failure:
             continue
         error = getattr(event.event_specific_data, "error", None)
-        if error is not None and error.message:
-            return f"The Dagster run failed: {error.message.strip()}"
+        if error is not None:
+            return f"The Dagster run failed: {root_cause(error)}"
     return "The Dagster run failed; see its logs in the Dagster UI"
+
+
+def root_cause(error: Any) -> str:
+    """The innermost message of a Dagster `SerializableErrorInfo` chain (the user code's own error)."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return str(error.message).strip()
