@@ -15,11 +15,13 @@ from tripl_api.routes import (
     audit,
     auth,
     data_sources,
+    drifts,
     event_types,
     events,
     fields,
     meta_fields,
     projects,
+    reconciliation,
     relations,
     scan_previews,
     scans,
@@ -28,6 +30,7 @@ from tripl_api.routes import (
 )
 from tripl_api.state import AppState
 from tripl_core.db.engine import Database
+from tripl_core.observe import hooks as observe_hooks
 from tripl_core.scans.launching import RunLauncher
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
@@ -37,6 +40,7 @@ ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.ro
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
             variables.router, relations.router]
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
+ROUTERS += [drifts.router, reconciliation.router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
@@ -53,6 +57,7 @@ TAGS = [
     {"name": "variables", "description": "Reusable variables referenced by the plan."},
     {"name": "relations", "description": "Relationships between plan entities."},
     {"name": "scans", "description": "Scan configs and warehouse scan/preview jobs."},
+    {"name": "reconciliation", "description": "Plan-vs-warehouse reconciliation runs."},
     {"name": "data-sources", "description": "Warehouse/data-source connections and secrets."},
 ]
 
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
     app = FastAPI(title="tripl", version="0.1.0", description="Analytics tracking plan service",
                   openapi_tags=TAGS, lifespan=lifespan)
     app.state.tripl = state
+    observe_hooks.register()
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

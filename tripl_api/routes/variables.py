@@ -7,6 +7,8 @@ from fastapi import Response
 from tripl_api.deps import CurrentPrincipal, DbSession
 from tripl_api.plan_deps import PlanReader, PlanWriter
 from tripl_api.routing import api_router
+from tripl_core.observe import contexts
+from tripl_core.observe.schemas import VariableValueOut
 from tripl_core.plan import variables
 from tripl_core.plan.catalog_schemas import VariableCreate, VariableOut, VariableUpdate
 
@@ -15,7 +17,8 @@ router = api_router("variables", "/projects/{slug}/variables")
 
 @router.get("", response_model=list[VariableOut])
 def list_variables(scope: PlanReader, session: DbSession) -> list[VariableOut]:
-    """Variables of the branch with their usage (`event_count`: events whose values use the variable)."""
+    """Variables of the branch with their usage: `event_count` (events whose values use the variable) and the
+    contexts scans observed (`context_count`, `low_context_count`, `high_context_count`, `sample_values`)."""
     return variables.describe(session, scope, variables.list_variables(session, scope))
 
 
@@ -23,6 +26,12 @@ def list_variables(scope: PlanReader, session: DbSession) -> list[VariableOut]:
 def create_variable(body: VariableCreate, scope: PlanWriter, principal: CurrentPrincipal,
                     session: DbSession) -> VariableOut:
     return variables.describe(session, scope, [variables.create(session, principal, scope, body)])[0]
+
+
+@router.get("/{variable_id}/values", response_model=list[VariableValueOut])
+def list_variable_values(variable_id: uuid.UUID, scope: PlanReader, session: DbSession) -> list[VariableValueOut]:
+    """Where scans observed the variable: event, field, source column, low/high, observed count, values."""
+    return contexts.list_values(session, variables.get(session, scope, variable_id))
 
 
 @router.patch("/{variable_id}", response_model=VariableOut)

@@ -118,8 +118,8 @@ def record_shadows(session: Session, project_id: uuid.UUID, scan_config_id: uuid
                                         identity=event.identity, first_seen_at=event.first_seen, sample_rows=[])
             session.add(candidate)
             created += 1
-        elif candidate.status == ShadowStatus.accepted.value:
-            candidate.status, candidate.event_id = ShadowStatus.new.value, None  # its event is gone
+        elif candidate.status == ShadowStatus.accepted.value and candidate.event_id is None:
+            candidate.status = ShadowStatus.new.value  # the event it was accepted as has been deleted
         event_type = plan.types.get(event.event_type)
         candidate.scan_config_id = scan_config_id
         candidate.event_type_id = event_type.id if event_type is not None else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, and_, func, literal, select, union
 from sqlalchemy.orm import Session
@@ -37,11 +39,23 @@ def names(session: Session, branch_id: uuid.UUID) -> set[str]:
     return set(session.scalars(select(Variable.name).where(Variable.branch_id == branch_id)))
 
 
+# Observed contexts (`context_count`, `low_context_count`, `high_context_count`, `sample_values`) are
+# recorded by scans on main; the observe package registers a provider here that answers them for a batch
+# of main variable ids with a fixed number of queries.
+ContextUsage = Callable[[Session, Sequence[uuid.UUID]], dict[uuid.UUID, dict[str, Any]]]
+CONTEXT_USAGE: list[ContextUsage] = []
+
+
 def describe(session: Session, scope: PlanScope, items: list[Variable]) -> list[VariableOut]:
-    """Variable rows with `event_count`, counted for all of them in one grouped query. Observed contexts
-    (`context_count`, low/high, `sample_values`) are recorded by scans; a variable no scan has seen has none."""
+    """Variable rows with `event_count`, counted for all of them in one grouped query, and their observed
+    contexts (a branch copy shows the contexts of the main variable it was copied from)."""
     counts = _event_counts(session, scope.branch_id) if items else {}
-    return [VariableOut.model_validate(v).model_copy(update={"event_count": counts.get(v.id, 0)}) for v in items]
+    main_ids = {v.id: v.origin_id or v.id for v in items}
+    usage: dict[uuid.UUID, dict[str, Any]] = {}
+    for provider in CONTEXT_USAGE:
+        usage.update(provider(session, list(main_ids.values())))
+    return [VariableOut.model_validate(v).model_copy(
+        update={"event_count": counts.get(v.id, 0), **usage.get(main_ids[v.id], {})}) for v in items]
 
 
 def _token_pattern(name: SQLColumnExpression[str]) -> ColumnElement[str]:
