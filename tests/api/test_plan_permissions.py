@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from tests.api.plan_support import field, ok, url
 from tests.support.workspace import Actor, Workspace
+from tripl_core.observe.models import SchemaDrift
 
 PLAN_TAGS = {"events", "event-types", "event-type-owners", "fields", "meta-fields", "variables", "relations"}
 _n = itertools.count()
@@ -47,7 +49,13 @@ def fresh(ws: Workspace) -> Params:
     assert ws.viewer.user is not None
     type_owner = ok(owner.post(url("shop", f"/event-types/{t['id']}/owners"),
                                json={"user_id": str(ws.viewer.user.id)}), 201)
-    return {"n": str(n), "type": t["id"], "field": a, "field_b": b, "event": events[0]["id"],
+    with ws.db.unit_of_work() as session:  # drifts are raised by scans only
+        drift = SchemaDrift(project_id=uuid.UUID(t["project_id"]), event_type_id=uuid.UUID(t["id"]), field_name="x",
+                            drift_type="new_field")
+        session.add(drift)
+        session.flush()
+        drift_id = str(drift.id)
+    return {"drift": drift_id, "n": str(n), "type": t["id"], "field": a, "field_b": b, "event": events[0]["id"],
             "event2": events[1]["id"], "meta": meta["id"], "variable": variable["id"], "relation": relation["id"],
             "owner": type_owner["id"], "editor_user": str(ws.editor.user.id)}
 
@@ -78,6 +86,9 @@ CASES: dict[str, Case] = {
     "get_event_type": Case("GET", T, 200),
     "update_event_type": Case("PATCH", T, 200, lambda p: {"color": "#000000"}),
     "delete_event_type": Case("DELETE", T, 204),
+    "list_event_type_drifts": Case("GET", T + "/drifts", 200),
+    "apply_schema_drift_action": Case("POST", P + "/event-types/drifts/{drift}/actions", 200,
+                                      lambda p: {"action": "reopen"}),
     "list_owners": Case("GET", T + "/owners", 200),
     "add_owner": Case("POST", T + "/owners", 201, lambda p: {"user_id": p["editor_user"]}),
     "remove_owner": Case("DELETE", T + "/owners/{owner}", 204),
@@ -94,6 +105,7 @@ CASES: dict[str, Case] = {
     "delete_meta_field": Case("DELETE", P + "/meta-fields/{meta}", 204),
     "list_variables": Case("GET", P + "/variables", 200),
     "create_variable": Case("POST", P + "/variables", 201, lambda p: {"name": f"v{p['n']}"}),
+    "list_variable_values": Case("GET", P + "/variables/{variable}/values", 200),
     "update_variable": Case("PATCH", P + "/variables/{variable}", 200, lambda p: {"name": f"renamed{p['n']}"}),
     "delete_variable": Case("DELETE", P + "/variables/{variable}", 204),
     "list_relations": Case("GET", P + "/relations", 200),
