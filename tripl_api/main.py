@@ -11,6 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from tripl_api.errors import install_error_handlers
 from tripl_api.routes import (
     activity,
+    annotations,
+    anomaly_settings,
     api_keys,
     audit,
     auth,
@@ -20,6 +22,7 @@ from tripl_api.routes import (
     events,
     fields,
     meta_fields,
+    metrics,
     projects,
     reconciliation,
     relations,
@@ -40,6 +43,7 @@ ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.ro
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
             variables.router, relations.router]
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
+ROUTERS += [metrics.router, annotations.router, anomaly_settings.router]
 ROUTERS += [drifts.router, reconciliation.router]
 
 TAGS = [
@@ -59,6 +63,9 @@ TAGS = [
     {"name": "scans", "description": "Scan configs and warehouse scan/preview jobs."},
     {"name": "reconciliation", "description": "Plan-vs-warehouse reconciliation runs."},
     {"name": "data-sources", "description": "Warehouse/data-source connections and secrets."},
+    {"name": "metrics", "description": "Computed metrics and metric definitions."},
+    {"name": "chart-annotations", "description": "Annotations overlaid on metric charts."},
+    {"name": "anomaly-settings", "description": "Per-project anomaly detection settings."},
 ]
 
 

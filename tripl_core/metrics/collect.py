@@ -1,0 +1,294 @@
+"""Metrics collection (SEMANTICS §3): counts per bucket of every scope of one scan config over a window
+[time_from, time_to), counted in the warehouse, written atomically.
+
+Three steps, like the catalog scan: read the config and the plan's identities in one short transaction;
+ask the warehouse for aggregates with no app-database transaction open; replace the window's rows in one
+transaction (delete + insert), so re-running a window is idempotent and a failure keeps the previous
+results. Identities are rendered from the grouping keys exactly as the catalog scan renders them and
+matched to main-branch events by `source_name` (else name)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from tripl_core.analysis import identity
+from tripl_core.analysis.identity import GroupRule, IdentitySpec
+from tripl_core.analysis.versions import newest_releases
+from tripl_core.db.engine import Database
+from tripl_core.errors import DomainError
+from tripl_core.metrics.models import AppVersionPoint, BreakdownPoint, MetricPoint, MetricWindow, Scope
+from tripl_core.plan.models import Event, EventType
+from tripl_core.plan.projects import main_branch_id
+from tripl_core.scans.models import ScanConfig
+from tripl_core.security import SecretBox
+from tripl_core.sources import data_sources
+from tripl_core.warehouse import (
+    ColumnRef,
+    FieldRef,
+    Interval,
+    JsonRef,
+    TimeWindow,
+    Warehouse,
+    WarehouseConfig,
+    bucket_start,
+    create_warehouse,
+)
+from tripl_core.warehouse.metrics import Fold, FoldedCount, folded_counts
+
+MAX_VERSIONS_READ = 1000  # distinct app versions considered when choosing the kept releases
+NULL_VALUE = "(null)"
+
+
+class MetricsFailed(DomainError):
+    """The collection cannot run as configured; the message says why (a limit, no interval)."""
+
+
+class MetricsCancelled(Exception):
+    """The job was cancelled between two warehouse steps."""
+
+
+@dataclass(frozen=True)
+class CollectionInput:
+    scan_config_id: uuid.UUID
+    project_id: uuid.UUID
+    base_query: str
+    time_column: str
+    interval: Interval
+    bound_type: tuple[str, uuid.UUID] | None  # (name, id) when all rows are of one type
+    event_type_column: str | None
+    spec: IdentitySpec
+    breakdown_columns: tuple[str, ...]
+    breakdown_limit: int | None
+    app_version_column: str | None
+    keep_releases: int
+    drift_fields: tuple[str, ...]
+    row_limit: int | None
+    types: dict[str, uuid.UUID]  # main-branch event type name → id
+    events: dict[tuple[str, str], tuple[uuid.UUID, uuid.UUID]]  # (type name, identity) → (event id, type id)
+
+
+@dataclass
+class CollectionResult:
+    time_from: datetime
+    time_to: datetime
+    rows_read: int = 0
+    points_written: int = 0
+    breakdown_points_written: int = 0
+    app_version_points_written: int = 0
+    identities_unmatched: int = 0
+    significant_drifts: int = 0
+
+    def summary(self) -> dict[str, int | str]:
+        return {"time_from": _iso(self.time_from), "time_to": _iso(self.time_to), "rows_read": self.rows_read,
+                "metric_points_written": self.points_written,
+                "breakdown_points_written": self.breakdown_points_written,
+                "app_version_points_written": self.app_version_points_written,
+                "identities_unmatched": self.identities_unmatched, "significant_drifts": self.significant_drifts}
+
+
+@dataclass
+class _Aggregates:
+    counts: dict[tuple[str, str, datetime], int] = field(default_factory=lambda: defaultdict(int))
+    breakdowns: dict[tuple[str, str, str, str, bool, datetime], int] = field(
+        default_factory=lambda: defaultdict(int))
+    versions: dict[tuple[str, str, str, datetime], int] = field(default_factory=lambda: defaultdict(int))
+    unmatched: set[tuple[str, str]] = field(default_factory=set)
+
+
+def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
+                    secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False) -> CollectionResult:
+    """Collect [time_from, time_to) (aligned to the config's interval) and replace its stored rows."""
+    scan, config = load_input(db, scan_config_id, secrets)
+    start, end = align(time_from, scan.interval), align(time_to, scan.interval)
+    if end <= start:
+        raise MetricsFailed(f"The window [{_iso(time_from)}, {_iso(time_to)}) holds no complete "
+                            f"{scan.interval.value} bucket")
+    from tripl_core.metrics import drifts  # drifts builds on this module's input
+
+    warehouse = create_warehouse(config)
+    try:
+        aggregates, rows_read = read_window(warehouse, scan, start, end, cancel_requested)
+        drift_counts = drifts.read_drift_counts(warehouse, scan, end) if scan.drift_fields else None
+    finally:
+        warehouse.close()
+    if cancel_requested():
+        raise MetricsCancelled("Cancelled")
+    result = CollectionResult(start, end, rows_read=rows_read, identities_unmatched=len(aggregates.unmatched))
+    with db.unit_of_work() as session:
+        write_window(session, scan, start, end, aggregates, result)
+        if drift_counts is not None:
+            result.significant_drifts = drifts.write_drifts(session, scan, end, *drift_counts)
+    return result
+
+
+def align(moment: datetime, interval: Interval) -> datetime:
+    return bucket_start(moment, interval)
+
+
+def load_input(db: Database, scan_config_id: uuid.UUID, secrets: SecretBox) -> tuple[CollectionInput,
+                                                                                     WarehouseConfig]:
+    with db.unit_of_work() as session:
+        config = session.get(ScanConfig, scan_config_id)
+        if config is None:
+            raise MetricsFailed(f"Scan config {scan_config_id} no longer exists")
+        if not config.interval or not config.time_column:
+            raise MetricsFailed(f"Scan config '{config.name}' has no interval (or no time_column): it is "
+                                "catalog-only and collects no metrics")
+        branch_id = main_branch_id(session, config.project_id)
+        types = dict(session.execute(select(EventType.name, EventType.id)
+                                     .where(EventType.branch_id == branch_id)).all())
+        names = {type_id: name for name, type_id in types.items()}
+        events = {(names[type_id], source or name): (event_id, type_id) for event_id, type_id, source, name in
+                  session.execute(select(Event.id, Event.event_type_id, Event.source_name, Event.name)
+                                  .where(Event.branch_id == branch_id))}
+        bound = session.get(EventType, config.event_type_id) if config.event_type_id else None
+        spec = IdentitySpec(config.event_name_format or None, frozenset(config.json_value_paths or ()),
+                            config.cardinality_threshold,
+                            tuple(GroupRule.parse(rule) for rule in config.event_group_rules or ()))
+        scan = CollectionInput(
+            config.id, config.project_id, config.base_query, config.time_column, Interval(config.interval),
+            (bound.name, bound.id) if bound else None, config.event_type_column, spec,
+            tuple(config.metric_breakdown_columns or ()), config.metric_breakdown_values_limit,
+            config.app_version_column, config.app_version_keep_releases or 0,
+            tuple(config.distribution_drift_fields or ()), config.metrics_row_limit,
+            types, events)
+        return scan, data_sources.warehouse_config(data_sources.get(session, config.data_source_id), secrets)
+
+
+# -- the warehouse half ----------------------------------------------------------------------------------
+def read_window(warehouse: Warehouse, scan: CollectionInput, start: datetime, end: datetime,
+                cancel_requested: Callable[[], bool]) -> tuple[_Aggregates, int]:
+    def step() -> None:
+        if cancel_requested():
+            raise MetricsCancelled("Cancelled")
+
+    columns = [c.name for c in warehouse.sample(scan.base_query, 0).columns]
+    keys = _grouping_keys(warehouse, scan, columns, start, end)
+    step()
+    group_by: list[FieldRef] = ([ColumnRef(scan.event_type_column)] if scan.event_type_column else [])
+    group_by += [_ref(key, columns) for key in keys]
+    parts = identity.identity_parts(scan.spec, []) if scan.spec.event_name_format else \
+        [k for k in keys if k not in scan.spec.rule_fields()]
+    agg = _Aggregates()
+    resolve = _resolver(scan, keys, parts, agg)
+    counts = _read(warehouse, scan, start, end, group_by, None, "counts per bucket")
+    rows_read = 0
+    for row in counts:
+        rows_read += row.count
+        for scope, ref in resolve(row.groups):
+            agg.counts[(scope, ref, row.bucket)] += row.count
+    for column in scan.breakdown_columns:
+        step()
+        fold = Fold(_ref(column, columns), top=scan.breakdown_limit)
+        for row in _read(warehouse, scan, start, end, group_by, fold, f"breakdown '{column}'"):
+            value = row.value if row.value is not None else NULL_VALUE
+            for scope, ref in resolve(row.groups):
+                agg.breakdowns[(scope, ref, column, value, row.is_other, row.bucket)] += row.count
+    if scan.app_version_column:
+        step()
+        version_ref = _ref(scan.app_version_column, columns)
+        seen = warehouse.top_values(scan.base_query, version_ref, MAX_VERSIONS_READ,
+                                    TimeWindow(scan.time_column, start, end))
+        kept = newest_releases((v.value for v in seen), scan.keep_releases)
+        fold = Fold(version_ref, keep=tuple(kept))
+        for row in _read(warehouse, scan, start, end, group_by, fold, "app versions"):
+            version = row.value if not row.is_other and row.value is not None else "Other"
+            for scope, ref in resolve(row.groups):
+                agg.versions[(scope, ref, version, row.bucket)] += row.count
+    return agg, rows_read
+
+
+def _read(warehouse: Warehouse, scan: CollectionInput, start: datetime, end: datetime, group_by: list[FieldRef],
+          fold: Fold | None, what: str) -> list[FoldedCount]:
+    limit = scan.row_limit if scan.row_limit is not None else 10**9
+    rows = folded_counts(warehouse, scan.base_query, scan.time_column, scan.interval, start, end, group_by, fold,
+                         limit + 1)
+    if len(rows) > limit:
+        raise MetricsFailed(f"metrics_row_limit ({limit}) reached: the {what} query returned more than {limit} "
+                            "rows; raise metrics_row_limit, collect a shorter window, or narrow the base query")
+    return rows
+
+
+def _grouping_keys(warehouse: Warehouse, scan: CollectionInput, columns: Sequence[str], start: datetime,
+                   end: datetime) -> list[str]:
+    """The format's placeholders (or, without a format, the low-cardinality columns of the window) plus the
+    fields event-group rules test."""
+    if scan.spec.event_name_format:
+        return identity.grouping_keys(scan.spec, [])
+    skip = {scan.time_column, scan.event_type_column}
+    candidates = [c for c in columns if c not in skip]
+    distinct = warehouse.distinct_counts(scan.base_query, [ColumnRef(c) for c in candidates],
+                                         TimeWindow(scan.time_column, start, end))
+    low = [c for c in candidates if distinct.get(c, 0) <= scan.spec.cardinality_threshold]
+    return list(dict.fromkeys([*low, *scan.spec.rule_fields()]))
+
+
+def _ref(label: str, columns: Sequence[str]) -> FieldRef:
+    return ColumnRef(label) if label in columns or "." not in label else JsonRef.parse(label)
+
+
+def _resolver(scan: CollectionInput, keys: Sequence[str], parts: Sequence[str],
+              agg: _Aggregates) -> Callable[[tuple[str | None, ...]], list[tuple[str, str]]]:
+    """Grouping values → the scopes a row counts in: the project total, its event type, its plan event."""
+    total = str(scan.scan_config_id)
+    cache: dict[tuple[str | None, ...], list[tuple[str, str]]] = {}
+
+    def resolve(groups: tuple[str | None, ...]) -> list[tuple[str, str]]:
+        if groups in cache:
+            return cache[groups]
+        scopes = [(Scope.project_total.value, total)]
+        type_name = scan.bound_type[0] if scan.bound_type else (groups[0] or "")
+        values = groups[1:] if scan.event_type_column else groups
+        type_id = scan.bound_type[1] if scan.bound_type else scan.types.get(type_name)
+        if type_id is not None:
+            scopes.append((Scope.event_type.value, str(type_id)))
+        name = identity.render(scan.spec, parts, dict(zip(keys, values, strict=True)))
+        if name is not None:
+            event = scan.events.get((type_name, name))
+            if event is not None:
+                scopes.append((Scope.event.value, str(event[0])))
+            else:
+                agg.unmatched.add((type_name, name))
+        cache[groups] = scopes
+        return scopes
+
+    return resolve
+
+
+# -- the write half --------------------------------------------------------------------------------------
+def write_window(session: Session, scan: CollectionInput, start: datetime, end: datetime, agg: _Aggregates,
+                 result: CollectionResult) -> None:
+    """Replace every stored row of the window in this transaction."""
+    if session.get(ScanConfig, scan.scan_config_id) is None:
+        raise MetricsFailed(f"Scan config {scan.scan_config_id} was deleted while metrics were collected")
+    config_id = scan.scan_config_id
+    for model in (MetricPoint, BreakdownPoint, AppVersionPoint):
+        session.execute(delete(model).where(model.scan_config_id == config_id, model.bucket >= start,
+                                            model.bucket < end))
+    session.execute(delete(MetricWindow).where(MetricWindow.scan_config_id == config_id,
+                                               MetricWindow.time_from == start, MetricWindow.time_to == end))
+    session.add(MetricWindow(scan_config_id=config_id, time_from=start, time_to=end))
+    points = [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": s, "scope_ref": r, "bucket": b,
+               "count": c} for (s, r, b), c in agg.counts.items()]
+    breakdowns = [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": s, "scope_ref": r,
+                   "breakdown_column": col, "breakdown_value": v[:500], "is_other": other, "bucket": b, "count": c}
+                  for (s, r, col, v, other, b), c in agg.breakdowns.items()]
+    versions = [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": s, "scope_ref": r, "version": v[:100],
+                 "bucket": b, "count": c} for (s, r, v, b), c in agg.versions.items()]
+    for model, rows in ((MetricPoint, points), (BreakdownPoint, breakdowns), (AppVersionPoint, versions)):
+        if rows:
+            session.execute(insert(model), rows)
+    session.flush()
+    result.points_written, result.breakdown_points_written = len(points), len(breakdowns)
+    result.app_version_points_written = len(versions)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

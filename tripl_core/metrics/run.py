@@ -1,0 +1,61 @@
+"""One metrics run of a scan config over a window: collect (counts, breakdowns, app versions, drift
+counts), then detect (signals, forecasts) and release regressions over the stored series. Used by the
+Dagster assets, replays and the tests alike."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from tripl_core.db.base import utcnow
+from tripl_core.db.engine import Database
+from tripl_core.metrics.collect import MetricsFailed, collect_metrics
+from tripl_core.metrics.detection import detect_window
+from tripl_core.metrics.releases import detect_regressions
+from tripl_core.scans.models import ScanConfig
+from tripl_core.security import SecretBox
+from tripl_core.warehouse import Interval, bucket_start
+
+
+def last_complete(interval: Interval, now: datetime | None = None) -> datetime:
+    """The end of the last complete bucket: collections read up to here."""
+    return bucket_start(now or utcnow(), interval)
+
+
+def scheduled_window(db: Database, scan_config_id: uuid.UUID, now: datetime | None = None,
+                     buckets: int = 1) -> tuple[datetime, datetime]:
+    """The collection window of a scheduled run: the last `buckets` complete intervals."""
+    with db.unit_of_work() as session:
+        config = session.get(ScanConfig, scan_config_id)
+        if config is None or not config.interval:
+            raise MetricsFailed(f"Scan config {scan_config_id} collects no metrics (no interval)")
+        interval = Interval(config.interval)
+    end = last_complete(interval, now)
+    return end - buckets * interval.delta, end
+
+
+def run_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
+                secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False) -> dict[str, int | str]:
+    collected = collect_metrics(db, scan_config_id, time_from, time_to, secrets=secrets,
+                                cancel_requested=cancel_requested)
+    summary = collected.summary()
+    summary.update(analyse(db, scan_config_id, collected.time_from, collected.time_to))
+    return summary
+
+
+def analyse(db: Database, scan_config_id: uuid.UUID, start: datetime, end: datetime) -> dict[str, int | str]:
+    with db.unit_of_work() as session:
+        detected = detect_window(session, scan_config_id, start, end)
+        config = session.get(ScanConfig, scan_config_id)
+        regressions = detect_regressions(session, config, end) if config is not None else 0
+    return {"series_scored": detected.series_scored, "signals_raised": detected.signals_found,
+            "forecasts_written": detected.forecasts_written, "release_regressions": regressions}
+
+
+def chunks(time_from: datetime, time_to: datetime, chunk: timedelta) -> list[tuple[datetime, datetime]]:
+    out, cursor = [], time_from
+    while cursor < time_to:
+        out.append((cursor, min(cursor + chunk, time_to)))
+        cursor += chunk
+    return out

@@ -1,0 +1,78 @@
+"""Stored count series: reading them zero-filled inside the collected windows, and scoring them with the
+detector (the same code the detection step, the API and the CLI use)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tripl_core.analysis.anomaly import DetectorSettings, detect, forecast
+from tripl_core.metrics.models import MetricPoint, MetricWindow
+from tripl_core.warehouse import Interval
+
+SeriesKey = tuple[str, str]  # (scope, scope_ref)
+
+
+def history_span(interval: Interval, settings: DetectorSettings) -> timedelta:
+    """How far back the detector reads: its comparables (same slot on earlier days, or earlier weeks for
+    weekly buckets) plus two weeks for the weekday effect."""
+    if interval is Interval.WEEK_1:
+        return timedelta(weeks=settings.baseline_window_buckets + 2)
+    return timedelta(days=settings.baseline_window_buckets + 14)
+
+
+def coverage(session: Session, scan_config_id: uuid.UUID) -> tuple[datetime, datetime] | None:
+    """The span of the collected windows: missing buckets inside it read as 0."""
+    low, high = session.execute(select(func.min(MetricWindow.time_from), func.max(MetricWindow.time_to))
+                                .where(MetricWindow.scan_config_id == scan_config_id)).one()
+    if low is None or high is None:
+        return None
+    return _aware(low), _aware(high)
+
+
+def load_counts(session: Session, scan_config_id: uuid.UUID, keys: Iterable[SeriesKey] | None, start: datetime,
+                end: datetime) -> dict[SeriesKey, dict[datetime, int]]:
+    """Stored counts per series in [start, end); `keys` None reads every series of the config."""
+    query = select(MetricPoint.scope, MetricPoint.scope_ref, MetricPoint.bucket, MetricPoint.count).where(
+        MetricPoint.scan_config_id == scan_config_id, MetricPoint.bucket >= start, MetricPoint.bucket < end)
+    if keys is not None:
+        keys = list(keys)
+        scopes = {scope for scope, _ in keys}
+        refs = {ref for _, ref in keys}
+        query = query.where(MetricPoint.scope.in_(scopes), MetricPoint.scope_ref.in_(refs))
+        wanted = set(keys)
+    out: dict[SeriesKey, dict[datetime, int]] = defaultdict(dict)
+    for scope, ref, bucket, count in session.execute(query):
+        if keys is None or (scope, ref) in wanted:
+            out[(scope, ref)][_aware(bucket)] = count
+    return out
+
+
+def zero_filled(counts: dict[datetime, int], start: datetime, end: datetime, interval: Interval) -> pd.Series:
+    """The series on every bucket of [start, end), 0 where nothing was stored."""
+    index = pd.date_range(start, end - interval.delta, freq=interval.delta, tz="UTC") if end > start else \
+        pd.DatetimeIndex([], tz="UTC")
+    raw = pd.Series({pd.Timestamp(k): v for k, v in counts.items()}, dtype=float)
+    if raw.empty:
+        return pd.Series(0.0, index=index)
+    return raw.reindex(index, fill_value=0.0)
+
+
+def score(series: pd.Series, interval: Interval, settings: DetectorSettings) -> pd.DataFrame:
+    return detect(series, interval.value, settings)
+
+
+def next_buckets(series: pd.Series, interval: Interval, settings: DetectorSettings, horizon: int = 1) -> pd.DataFrame:
+    return forecast(series, interval.value, settings, horizon)
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -1,0 +1,37 @@
+"""Active signals (SEMANTICS §4): open signals whose bucket lies within the last 24 h or 3 intervals of
+their scan config, whichever is longer, optionally only those of some events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tripl_core.db.base import utcnow
+from tripl_core.metrics.models import AnomalySignal
+from tripl_core.plan.models import Project
+from tripl_core.scans.models import ScanConfig, ScanInterval
+
+ACTIVE_FOR = timedelta(hours=24)
+ACTIVE_INTERVALS = 3
+
+
+def active(session: Session, project: Project, event_ids: Sequence[uuid.UUID] = (),
+           now: datetime | None = None) -> list[AnomalySignal]:
+    now = now or utcnow()
+    longest = max(ACTIVE_FOR, ACTIVE_INTERVALS * timedelta(seconds=ScanInterval.w1.seconds))
+    query = (select(AnomalySignal, ScanConfig.interval).join(ScanConfig)
+             .where(AnomalySignal.project_id == project.id, AnomalySignal.status == "open",
+                    AnomalySignal.bucket >= now - longest).order_by(AnomalySignal.bucket.desc(), AnomalySignal.id))
+    if event_ids:
+        query = query.where(AnomalySignal.event_id.in_(list(event_ids)))
+    return [signal for signal, interval in session.execute(query)
+            if signal.bucket >= now - _active_span(interval)]
+
+
+def _active_span(interval: str | None) -> timedelta:
+    seconds = ScanInterval(interval).seconds if interval else 0
+    return max(ACTIVE_FOR, ACTIVE_INTERVALS * timedelta(seconds=seconds))
