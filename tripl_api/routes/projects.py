@@ -9,9 +9,11 @@ from tripl_api.deps import (
     ProjectReader,
     ProjectWriter,
     Reader,
+    State,
     WorkspaceWriter,
 )
 from tripl_api.routing import api_router
+from tripl_core.demo.project import create_demo_project as build_demo_project
 from tripl_core.plan import projects
 from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
 
@@ -30,6 +32,19 @@ def create_project(body: ProjectCreate, principal: WorkspaceWriter, session: DbS
     """Create a project with its `main` plan branch."""
     request.state.project = project = projects.create(session, principal, body)  # audit names it
     return projects.describe(session, [project])[0]
+
+
+# Declared before the `/{slug}` routes; POST /projects/demo shares no method with them anyway.
+@router.post("/demo", response_model=ProjectOut, status_code=201)
+def create_demo_project(principal: WorkspaceWriter, session: DbSession, state: State,
+                        request: Request) -> ProjectOut:
+    """A working demo project on a synthetic warehouse tripl generates (chDB, 35 days of a shop app's
+    events with planted spikes, drops, drifts, a dead and an unplanned event): a `chdb` data source, the
+    project (slug `demo`, `demo-2`, …) with its plan, a scan config on a 15-minute interval, and its first
+    scan already launched (find the job with List Scan Jobs)."""
+    demo = build_demo_project(session, principal, state.secrets, state.settings.state_dir, state.launcher)
+    request.state.project = demo.project  # audit names it
+    return projects.describe(session, [demo.project])[0]
 
 
 @router.get("/{slug}", response_model=ProjectOut)
