@@ -1,4 +1,5 @@
-"""`tripl up`: migrations, then the API, the Dagster webserver and the Dagster daemon, on embedded defaults."""
+"""`tripl up`: migrations, a first account and a demo project on a fresh workspace (bootstrap.py), then the
+API, the Dagster webserver and the Dagster daemon, on embedded defaults."""
 
 from __future__ import annotations
 
@@ -7,23 +8,32 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import typer
 
+from tripl_cli import bootstrap
+from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
+from tripl_core.demo.project import DemoProject
+from tripl_core.errors import DomainError
 from tripl_core.settings import Settings
 
 
 def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagster UI listen on"),
        port: int = typer.Option(8000, help="API port"),
        dagster_port: int = typer.Option(3000, help="Dagster webserver port"),
-       project_dir: Path = typer.Option(Path("."), help="Folder holding workspace.yaml and dagster.yaml")) -> None:
+       project_dir: Path = typer.Option(Path("."), help="Folder holding workspace.yaml and dagster.yaml"),
+       demo: bool = typer.Option(True, help="Create the demo project when the workspace has no project")) -> None:
     """Run tripl: API (docs at /docs), Dagster UI and daemon. Ctrl-C stops everything."""
     settings = Settings()
     upgrade(settings.resolved_database_url)
     settings.resolved_secret_key  # noqa: B018 - generate the key file before child processes race for it
+    db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    account = bootstrap.ensure_first_account(db, settings.state_dir)
+    demo_project = bootstrap.ensure_demo_project(db, settings) if demo else None
     dagster_home = prepare_dagster_home(settings.state_dir, project_dir.resolve())
     workspace = project_dir.resolve() / "workspace.yaml"
     env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "TRIPL_STATE_DIR": str(settings.state_dir)}
@@ -43,9 +53,42 @@ def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagst
                f"  API          http://{host}:{port}/api/v1\n"
                f"  API docs     http://{host}:{port}/docs\n"
                f"  Dagster UI   http://{host}:{dagster_port}\n"
-               "Register the first account (it becomes the owner): POST /api/v1/auth/register, or use /docs.\n"
-               "Ctrl-C stops everything.")
-    _supervise(processes)
+               + _sign_in_text(account) + _demo_text(demo_project) + "Ctrl-C stops everything.")
+    if demo_project is not None:
+        threading.Thread(target=_first_scan, args=(db, api_env["TRIPL_DAGSTER_URL"], demo_project),
+                         name="tripl-demo-scan", daemon=True).start()
+    try:
+        _supervise(processes)
+    finally:
+        db.dispose()
+
+
+def _sign_in_text(account: bootstrap.FirstAccount | None) -> str:
+    if account is None:
+        return "Sign in with your account (POST /api/v1/auth/login, or from /docs).\n"
+    if account.password is None:
+        return f"Sign in as {account.email}; its generated password is in {account.file}.\n"
+    return (f"First account (workspace owner), also saved in {account.file}:\n"
+            f"  email        {account.email}\n"
+            f"  password     {account.password}\n"
+            "Sign in with POST /api/v1/auth/login (or from /docs).\n")
+
+
+def _demo_text(demo: DemoProject | None) -> str:
+    if demo is None:
+        return ""
+    return (f"Demo project '{demo.project.slug}' created on a generated warehouse ({demo.cases.row_count:,} events "
+            f"in {demo.data_source.path}); its first scan starts once Dagster is up.\n")
+
+
+def _first_scan(db: Database, dagster_url: str, demo: DemoProject) -> None:
+    try:
+        job = bootstrap.launch_when_ready(db, dagster_url, demo)
+    except (TimeoutError, RuntimeError, DomainError) as error:  # e.g. a scheduled run got there first (409)
+        typer.echo(f"The demo project's first scan was not started: {error}", err=True)
+        return
+    outcome = f"failed to start: {job.error_message}" if job.error_message else "started"
+    typer.echo(f"Demo project '{demo.project.slug}': first scan job {job.id} {outcome}.")
 
 
 def prepare_dagster_home(state_dir: Path, project_dir: Path) -> Path:
