@@ -23,6 +23,7 @@ from tripl_api.routes import (
     fields,
     meta_fields,
     metrics,
+    metrics_replay,
     projects,
     reconciliation,
     relations,
@@ -43,7 +44,7 @@ ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.ro
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
             variables.router, relations.router]
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
-ROUTERS += [metrics.router, annotations.router, anomaly_settings.router]
+ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
 ROUTERS += [drifts.router, reconciliation.router]
 
 TAGS = [

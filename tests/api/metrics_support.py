@@ -53,9 +53,10 @@ def write_lake(folder: Path) -> Path:
     return folder
 
 
-def metrics_project(ws: Workspace, lake: Path, **extra: Any) -> dict[str, Any]:
+def metrics_project(ws: Workspace, lake: Path, create_project: bool = True, **extra: Any) -> dict[str, Any]:
     """Project `shop` with type `app` holding click/view/buy and a scan config over the lake."""
-    ws.project("shop")
+    if create_project:
+        ws.project("shop")
     app = make_type(ws.owner, "shop", "app")
     events = {name: make_event(ws.owner, "shop", app["id"], name) for name in RATES}
     source = create_source(ws.owner, chdb_body(lake, name="app-lake"))

@@ -140,3 +140,28 @@ def test_anomaly_settings_and_annotations(ws: Workspace, shop: dict[str, Any]) -
     assert ws.editor.delete(f"{P}/annotations/{created.json()['id']}").status_code == 204
     assert ws.viewer.get(f"{P}/annotations").json() == []
     assert ws.editor.post(f"{P}/annotations", json={"bucket": _iso(ms.SPIKE), "label": ""}).status_code == 422
+
+
+def test_replay_in_chunks_is_cancellable_and_validated(ws: Workspace, shop: dict[str, Any],
+                                                        settings: Settings) -> None:
+    import uuid
+
+    from tripl_core.metrics.collect import MetricsCancelled
+    from tripl_core.metrics.replay import replay
+    from tripl_core.security import SecretBox
+
+    scan_id = uuid.UUID(shop["scan"]["id"])
+    box = SecretBox(settings.resolved_secret_key)
+    done = replay(ws.db, scan_id, ms.START + timedelta(days=3), ms.START + timedelta(days=3, hours=5), secrets=box)
+    assert (done["chunks_done"], done["metric_points_written"]) == (5, 5 * 5)
+    calls = iter([False, False, True, True, True, True])
+    with pytest.raises(MetricsCancelled):
+        replay(ws.db, scan_id, ms.START, ms.START + timedelta(hours=6), secrets=box,
+               cancel_requested=lambda: next(calls))
+    url = f"{P}/scans/{scan_id}/metrics/replay"
+    future = ws.editor.post(url, json={"time_from": _iso(ms.START), "time_to": "2999-01-01T00:00:00Z"})
+    assert future.status_code == 422
+    assert ws.editor.post(url, json={"time_from": _iso(ms.END), "time_to": _iso(ms.START)}).status_code == 422
+    queued = ws.editor.post(url, json={"time_from": _iso(ms.START), "time_to": _iso(ms.END)})
+    assert queued.status_code == 202, queued.text
+    assert queued.json()["kind"] == "replay"

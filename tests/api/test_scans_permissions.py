@@ -18,7 +18,8 @@ from tests.support.workspace import Actor, Workspace
 
 _counter = itertools.count()
 SCANS = "/api/v1/projects/shop/scans"
-PREVIEW_ROUTES = {"preview_scan_config", "get_scan_preview_job"}  # in test_sources_permissions
+PREVIEW_ROUTES = {"preview_scan_config", "get_scan_preview_job",  # in test_sources_permissions
+                  "replay_scan_metrics"}  # in test_metrics_permissions
 
 
 @dataclass(frozen=True)
