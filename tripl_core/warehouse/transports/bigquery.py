@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,7 +32,8 @@ def query_parameter(name: str, param: Param) -> bigquery.ScalarQueryParameter | 
 
 class BigQueryTransport:
     """`params`: `project` (defaults to `host`), `location`, `credentials_info` (a service account's
-    JSON key as a dict or text), `api_endpoint` (an emulator) with anonymous credentials."""
+    JSON key as a dict or text), `api_endpoint` (an emulator) with anonymous credentials. `database`
+    (`dataset` or `project.dataset`) is the default dataset, so a base query may name bare tables."""
 
     def __init__(self, config: WarehouseConfig) -> None:
         self._config = config
@@ -43,16 +45,34 @@ class BigQueryTransport:
         return self._client
 
     def execute(self, query: SqlQuery, timeout_seconds: float) -> QueryResult:
+        client = self._get_client()
         job_config = bigquery.QueryJobConfig(
             query_parameters=[query_parameter(name, param) for name, param in query.params.items()],
             job_timeout_ms=int(timeout_seconds * 1000),
             use_legacy_sql=False,
+            default_dataset=default_dataset(self._config.database, client.project),
         )
+        # The client retries server errors and dropped connections for up to ten minutes by default;
+        # here every retry ends with the data source's timeout, and a failed job is not re-run.
+        deadline = time.monotonic() + timeout_seconds
         try:
-            job = self._get_client().query(query.sql, job_config=job_config, timeout=timeout_seconds)
-            rows = job.result(timeout=timeout_seconds)
+            job = client.query(
+                query.sql,
+                job_config=job_config,
+                timeout=timeout_seconds,
+                retry=bigquery.DEFAULT_RETRY.with_deadline(timeout_seconds),
+                job_retry=None,
+            )
+            remaining = max(deadline - time.monotonic(), 0.001)
+            rows = job.result(
+                timeout=remaining, retry=bigquery.DEFAULT_RETRY.with_deadline(remaining), job_retry=None
+            )
         except concurrent.futures.TimeoutError as error:
             raise WarehouseTimeout(f"the query ran longer than {timeout_seconds:g} s") from error
+        except google_errors.RetryError as error:
+            cause = error.cause
+            reason = cause.message if isinstance(cause, google_errors.GoogleAPICallError) else cause
+            raise WarehouseError(f"no answer within {timeout_seconds:g} s: {reason or error}") from error
         except google_errors.GoogleAPICallError as error:
             message = str(error.message or error)
             if "timeout" in message.lower() or "timed out" in message.lower():
@@ -67,6 +87,13 @@ class BigQueryTransport:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def default_dataset(database: str, project: str | None) -> str | None:
+    """The data source's dataset as `project.dataset` (the client's project when not given)."""
+    if not database or "." in database or not project:
+        return database or None
+    return f"{project}.{database}"
 
 
 def _make_client(config: WarehouseConfig) -> bigquery.Client:
