@@ -28,6 +28,7 @@ from tripl_core.warehouse import (
     Warehouse,
     WarehouseConfig,
     WarehouseError,
+    WarehouseTimeout,
     create_warehouse,
 )
 from tripl_core.warehouse.base import SqlQuery
@@ -87,7 +88,7 @@ def bigquery_config(emulator: BigQueryEmulator, **overrides: object) -> Warehous
         "db_type": "bigquery",
         "host": emulator.project,
         "database": emulator.dataset,
-        "timeout_seconds": 10.0,
+        "timeout_seconds": 5.0,
         "params": {"api_endpoint": emulator.endpoint},
     }
     settings.update(overrides)
@@ -268,3 +269,18 @@ def test_emulator_json_keys_lists_nested_paths(bigquery_warehouse: Warehouse) ->
 def test_emulator_array_agg_distinct_ignore_nulls_limit(bigquery_warehouse: Warehouse) -> None:
     sql = "SELECT ARRAY_AGG(DISTINCT x IGNORE NULLS LIMIT 2) FROM UNNEST([3, NULL, 3, 1, 2]) AS x"
     assert len(_scalar(bigquery_warehouse, sql)) == 2  # type: ignore[arg-type]
+
+
+def test_query_past_the_timeout_fails_with_warehouse_timeout() -> None:
+    # The emulator answers jobs.insert only once the query is done and serves nothing else meanwhile, so
+    # this runs on an emulator of its own, stopped (with its query) afterwards.
+    slow = (
+        "SELECT a * b AS n FROM UNNEST(GENERATE_ARRAY(1, 30000)) AS a CROSS JOIN UNNEST(GENERATE_ARRAY(1, 30000)) AS b"
+    )
+    with running_bigquery_emulator() as emulator:
+        warehouse = create_warehouse(bigquery_config(emulator, database="", timeout_seconds=1.0))
+        started = time.monotonic()
+        with pytest.raises(WarehouseTimeout, match="longer than 1 s"):
+            warehouse.distinct_counts(slow, [ColumnRef("n")])
+        assert time.monotonic() - started < 4
+        warehouse.close()

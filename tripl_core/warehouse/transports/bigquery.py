@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import requests
 from google.api_core import exceptions as google_errors
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
@@ -71,6 +72,9 @@ class BigQueryTransport:
             raise WarehouseTimeout(f"the query ran longer than {timeout_seconds:g} s") from error
         except google_errors.RetryError as error:
             cause = error.cause
+            if isinstance(cause, requests.exceptions.Timeout | concurrent.futures.TimeoutError):
+                # The HTTP call itself outlasted the timeout (a server that answers only when done).
+                raise WarehouseTimeout(f"the query ran longer than {timeout_seconds:g} s") from error
             reason = cause.message if isinstance(cause, google_errors.GoogleAPICallError) else cause
             raise WarehouseError(f"no answer within {timeout_seconds:g} s: {reason or error}") from error
         except google_errors.GoogleAPICallError as error:
