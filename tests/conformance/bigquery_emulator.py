@@ -8,6 +8,8 @@ the same fixture events as chDB and PostgreSQL through google-cloud-bigquery, an
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -97,7 +99,7 @@ def running_bigquery_emulator(project: str = PROJECT) -> Iterator[BigQueryEmulat
                 "--grpc-host", "127.0.0.1", "--grpc-port", "0",
                 "--project", project, "--log-level", "warning", "--log-format", "console",
             ],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
         )  # fmt: skip
         endpoint = f"http://127.0.0.1:{port}"
         try:
@@ -105,6 +107,12 @@ def running_bigquery_emulator(project: str = PROJECT) -> Iterator[BigQueryEmulat
             yield BigQueryEmulator(endpoint, project, DATASET)
         finally:
             _stop(process)
+
+
+def _die_with_parent() -> None:
+    """Linux: the emulator gets SIGTERM when the test process dies without reaching its `finally`."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], endpoint: str, log: IO[str]) -> None:
