@@ -7,22 +7,28 @@ from __future__ import annotations
 
 from dagster import Definitions, define_asset_job
 
-from tripl_core.scans.launching import DAGSTER_JOBS
+from tripl_core.scans.launching import DAGSTER_JOBS, METRICS_JOB
 from tripl_core.sources.models import JobKind
 from tripl_pipelines.assets.catalog import catalog
+from tripl_pipelines.assets.metrics import METRICS_ASSETS
 from tripl_pipelines.event_groups import apply_event_groups_job
+from tripl_pipelines.metrics_sensor import scan_metrics_schedule
+from tripl_pipelines.replay import replay_metrics_job
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import scan_config_partitions, scan_job_status
 
 catalog_scan_job = define_asset_job(DAGSTER_JOBS[JobKind.scan.value], selection=[catalog],
                                     description="The catalog scan of one scan config (its partition).")
+scan_metrics_job = define_asset_job(METRICS_JOB, selection=METRICS_ASSETS,
+                                    description="Metrics of one scan config (its partition) over the window in the "
+                                                "run's tags: collection, signals and forecasts, drifts, regressions.")
 
 
 def build_definitions(app_db: AppDatabase | None = None, app_secrets: AppSecrets | None = None) -> Definitions:
     return Definitions(
-        assets=[catalog],
-        jobs=[catalog_scan_job, apply_event_groups_job],
-        sensors=[scan_config_partitions, scan_job_status],
+        assets=[catalog, *METRICS_ASSETS],
+        jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job],
+        sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule],
         resources={"app_db": app_db or AppDatabase(), "app_secrets": app_secrets or AppSecrets()},
     )
 

@@ -103,8 +103,10 @@ class _Aggregates:
 
 
 def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
-                    secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False) -> CollectionResult:
-    """Collect [time_from, time_to) (aligned to the config's interval) and replace its stored rows."""
+                    secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False,
+                    with_drifts: bool = True) -> CollectionResult:
+    """Collect [time_from, time_to) (aligned to the config's interval) and replace its stored rows.
+    `with_drifts` False leaves the distribution drifts to `drifts.collect_drifts` (the Dagster asset)."""
     scan, config = load_input(db, scan_config_id, secrets)
     start, end = align(time_from, scan.interval), align(time_to, scan.interval)
     if end <= start:
@@ -115,7 +117,8 @@ def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime
     warehouse = create_warehouse(config)
     try:
         aggregates, rows_read = read_window(warehouse, scan, start, end, cancel_requested)
-        drift_counts = drifts.read_drift_counts(warehouse, scan, end) if scan.drift_fields else None
+        drift_counts = drifts.read_drift_counts(warehouse, scan, end) if with_drifts and scan.drift_fields \
+            else None
     finally:
         warehouse.close()
     if cancel_requested():

@@ -12,9 +12,11 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis.drift import distribution_drift
-from tripl_core.metrics.collect import CollectionInput, _ref
+from tripl_core.db.engine import Database
+from tripl_core.metrics.collect import CollectionInput, _ref, load_input
 from tripl_core.metrics.models import DistributionDrift, Scope
-from tripl_core.warehouse import ColumnRef, FieldRef, Interval, Warehouse
+from tripl_core.security import SecretBox
+from tripl_core.warehouse import ColumnRef, FieldRef, Interval, Warehouse, bucket_start, create_warehouse
 from tripl_core.warehouse.metrics import Fold, folded_counts
 
 CURRENT = timedelta(days=1)
@@ -22,6 +24,23 @@ BASELINE = timedelta(days=7)
 TOP_VALUES = 20
 
 Counts = dict[tuple[str, str, str], dict[str, float]]  # (scope, ref, field) → value → count
+
+
+def collect_drifts(db: Database, scan_config_id: uuid.UUID, end: datetime, *, secrets: SecretBox) -> tuple[int, int]:
+    """The distribution drifts of the window ending at `end` (aligned to the interval), on their own:
+    (drifts written, significant ones). Warehouse read with no app transaction open, then one write."""
+    scan, config = load_input(db, scan_config_id, secrets)
+    if not scan.drift_fields:
+        return 0, 0
+    end = bucket_start(end, scan.interval)
+    warehouse = create_warehouse(config)
+    try:
+        baseline, current = read_drift_counts(warehouse, scan, end)
+    finally:
+        warehouse.close()
+    with db.unit_of_work() as session:
+        significant = write_drifts(session, scan, end, baseline, current)
+    return len(set(baseline) & set(current)), significant
 
 
 def read_drift_counts(warehouse: Warehouse, scan: CollectionInput, end: datetime) -> tuple[Counts, Counts]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -35,19 +35,42 @@ def validate(config: ScanConfig, time_from: datetime, time_to: datetime, now: da
             "time_to": bucket_start(time_to, interval).isoformat()}
 
 
+Progress = Callable[[dict[str, int | str]], None]
+
+
 def replay(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *, secrets: SecretBox,
-           cancel_requested: Callable[[], bool] = lambda: False) -> dict[str, int | str]:
+           cancel_requested: Callable[[], bool] = lambda: False,
+           on_chunk: Progress = lambda summary: None) -> dict[str, int | str]:
+    """Collect every chunk, then detect (signals, forecasts) and release regressions over the range."""
+    summary = collect_chunks(db, scan_config_id, time_from, time_to, secrets=secrets,
+                             cancel_requested=cancel_requested, on_chunk=on_chunk)
+    summary.update(analyse(db, scan_config_id, time_from, time_to))
+    return summary
+
+
+def collect_chunks(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
+                   secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False,
+                   on_chunk: Progress = lambda summary: None, with_drifts: bool = True,
+                   min_chunk: timedelta | None = None) -> dict[str, int | str]:
+    """Collect [time_from, time_to) chunk by chunk (each written atomically), checking for a cancel before
+    each chunk; `on_chunk` gets the running summary after each one. Drifts (when wanted) are collected
+    once, for the range's end. `min_chunk` widens chunks shorter than it (scheduled catch-ups)."""
     with db.unit_of_work() as session:
-        chunk = _chunk(session, scan_config_id)
-    summary: dict[str, int | str] = {"chunks_done": 0, "metric_points_written": 0, "rows_read": 0}
-    for start, end in chunks(time_from, time_to, chunk.delta):
+        chunk = _chunk(session, scan_config_id).delta
+    parts = chunks(time_from, time_to, max(chunk, min_chunk) if min_chunk else chunk)
+    summary: dict[str, int | str] = {"chunks": len(parts), "chunks_done": 0, "metric_points_written": 0,
+                                     "rows_read": 0, "significant_drifts": 0}
+    for index, (start, end) in enumerate(parts):
         if cancel_requested():
-            raise MetricsCancelled(f"Cancelled after {summary['chunks_done']} chunks")
-        result = collect_metrics(db, scan_config_id, start, end, secrets=secrets, cancel_requested=cancel_requested)
+            raise MetricsCancelled(f"Cancelled after {summary['chunks_done']} of {len(parts)} chunks")
+        last = index == len(parts) - 1
+        result = collect_metrics(db, scan_config_id, start, end, secrets=secrets, cancel_requested=cancel_requested,
+                                 with_drifts=with_drifts and last)
         summary["chunks_done"] = int(summary["chunks_done"]) + 1
         summary["metric_points_written"] = int(summary["metric_points_written"]) + result.points_written
         summary["rows_read"] = int(summary["rows_read"]) + result.rows_read
-    summary.update(analyse(db, scan_config_id, time_from, time_to))
+        summary["significant_drifts"] = int(summary["significant_drifts"]) + result.significant_drifts
+        on_chunk(dict(summary))
     return summary
 
 

@@ -10,7 +10,12 @@ from typing import Protocol
 from tripl_core.sources.models import Job, JobKind, JobStatus
 
 # Dagster job per job kind; the partition key is the scan config id.
-DAGSTER_JOBS: dict[str, str] = {JobKind.scan.value: "catalog_scan", JobKind.apply_groups.value: "apply_event_groups"}
+DAGSTER_JOBS: dict[str, str] = {JobKind.scan.value: "catalog_scan", JobKind.apply_groups.value: "apply_event_groups",
+                                 JobKind.replay.value: "replay_scan_metrics"}
+# Scheduled metrics collections are requested by a sensor (no job row); their window rides on two tags.
+METRICS_JOB = "scan_metrics"
+TIME_FROM_TAG = "tripl/time_from"
+TIME_TO_TAG = "tripl/time_to"
 PARTITIONS = "scan_configs"
 JOB_ID_TAG = "tripl/job_id"
 KIND_TAG = "tripl/kind"

@@ -32,3 +32,12 @@ def fail_unstarted(db: Database, job_ids: list[uuid.UUID]) -> None:
     """Jobs a stopping process had queued but never started: failed, so nobody polls them forever."""
     for job_id in job_ids:
         finish(db, job_id, JobStatus.failed, error_message="The server stopped before this job ran")
+
+
+def record_progress(db: Database, job_id: uuid.UUID, summary: dict[str, Any]) -> None:
+    """A running job's summary so far (a replay's chunks done), in its own short transaction; a job that
+    already ended keeps its final summary."""
+    with db.unit_of_work() as session:
+        job = session.get(Job, job_id)
+        if job is not None and not JobStatus(job.status).finished:
+            job.result_summary = summary

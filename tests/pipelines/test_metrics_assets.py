@@ -1,0 +1,133 @@
+"""The metrics assets end to end on chDB: the `scan_metrics` job materialises event metrics → signals and
+forecasts, distribution drifts, release regressions for one scan config partition over the window of
+its tags, with the figures in the materialisation metadata; re-running a window replaces it; a
+catalog-only config materialises nothing. The metrics sensor requests runs only for due configs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance, RunRequest, SensorResult, build_sensor_context
+from sqlalchemy import func, select
+
+from tests.api import metrics_support as ms
+from tests.api.scans_support import create_scan
+from tests.api.sources_support import chdb_body, create_source
+from tests.support.workspace import Workspace
+from tripl_core.metrics.models import AnomalySignal, MetricPoint, MetricWindow
+from tripl_core.metrics.run import last_complete
+from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
+from tripl_core.settings import Settings
+from tripl_core.warehouse import Interval
+from tripl_pipelines.definitions import build_definitions
+from tripl_pipelines.metrics_sensor import scan_metrics_schedule
+from tripl_pipelines.resources import AppDatabase, AppSecrets
+
+
+@pytest.fixture(scope="module")
+def app_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ms.write_lake(tmp_path_factory.mktemp("app_lake"))
+
+
+@pytest.fixture
+def shop(ws: Workspace, app_lake: Path) -> dict[str, Any]:
+    return ms.metrics_project(ws, app_lake)
+
+
+def _materialise(settings: Settings, instance: DagsterInstance, config_id: str, time_from: datetime,
+                 time_to: datetime) -> dict[str, dict[str, Any]]:
+    """Run the metrics job for one partition; metadata of each materialised asset by asset name."""
+    definitions = build_definitions(AppDatabase(database_url=settings.resolved_database_url),
+                                    AppSecrets(secret_key=settings.resolved_secret_key))
+    if not instance.has_dynamic_partition(PARTITIONS, config_id):
+        instance.add_dynamic_partitions(PARTITIONS, [config_id])
+    result = definitions.resolve_job_def(METRICS_JOB).execute_in_process(
+        instance=instance, partition_key=config_id,
+        tags={TIME_FROM_TAG: time_from.isoformat(), TIME_TO_TAG: time_to.isoformat()})
+    assert result.success
+    found = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        found[materialization.asset_key.path[-1]] = {k: v.value for k, v in materialization.metadata.items()}
+    return found
+
+
+def test_metrics_assets_materialise_a_window_with_lineage_metadata(ws: Workspace, shop: dict[str, Any],
+                                                                   settings: Settings) -> None:
+    instance = DagsterInstance.ephemeral()
+    config_id = shop["scan"]["id"]
+    found = _materialise(settings, instance, config_id, ms.START, ms.END)
+    assert set(found) == {"event_metrics", "anomaly_signals", "distribution_drifts", "release_regressions"}
+    window = "[2024-03-04T00:00:00Z, 2024-03-25T00:00:00Z)"
+    assert all(meta["window"] == window for meta in found.values())
+    assert found["event_metrics"]["points_written"] == ms.DAYS * 24 * (1 + 1 + 3)
+    assert found["event_metrics"]["chunks"] == ms.DAYS  # day-long chunks (not one per hourly bucket)
+    assert found["anomaly_signals"]["series_scored"] == 5
+    assert found["anomaly_signals"]["signals_found"] >= 1
+    assert found["anomaly_signals"]["forecasts_written"] == 5
+    assert found["distribution_drifts"]["drifts"] == 2  # country: project total and the bound type
+    assert found["release_regressions"]["regressions"] == 1  # buy is never sent on 1.1.0
+    click = shop["events"]["click"]["id"]
+    with ws.db.unit_of_work() as session:
+        spikes = session.scalars(select(AnomalySignal.bucket).where(AnomalySignal.scope_ref == click)).all()
+        total = session.scalar(select(func.sum(MetricPoint.count)))
+    assert [s.replace(tzinfo=UTC) for s in spikes] == [ms.SPIKE]
+    day = ms.START + timedelta(days=19)
+    again = _materialise(settings, instance, config_id, day, day + timedelta(days=1))
+    assert again["event_metrics"]["points_written"] == 24 * 5
+    with ws.db.unit_of_work() as session:
+        assert session.scalar(select(func.sum(MetricPoint.count))) == total  # the day was replaced, not added
+        assert session.scalar(select(func.count()).select_from(AnomalySignal)
+                              .where(AnomalySignal.scope_ref == click)) == 1
+
+
+def test_catalog_only_config_materialises_no_metrics(ws: Workspace, shop: dict[str, Any], app_lake: Path,
+                                                     settings: Settings) -> None:
+    source = create_source(ws.owner, chdb_body(app_lake, name="catalog-lake"))
+    catalog_only = create_scan(ws.owner, source, name="catalog-only", base_query="SELECT ts, name FROM app_events",
+                               event_type_column=None, event_type_id=shop["type"]["id"],
+                               event_name_format="{name}")
+    assert catalog_only["interval"] is None
+    found = _materialise(settings, DagsterInstance.ephemeral(), catalog_only["id"], ms.START, ms.END)
+    assert found == {}
+    with ws.db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(MetricPoint)) == 0
+
+
+def _requests(settings: Settings, instance: DagsterInstance) -> list[RunRequest]:
+    context = build_sensor_context(instance=instance, resources={
+        "app_db": AppDatabase(database_url=settings.resolved_database_url)})
+    result = scan_metrics_schedule(context)
+    return list(result.run_requests or []) if isinstance(result, SensorResult) else []
+
+
+def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str, Any], app_lake: Path,
+                                                   settings: Settings) -> None:
+    instance = DagsterInstance.ephemeral()
+    config_id = shop["scan"]["id"]
+    source = create_source(ws.owner, chdb_body(app_lake, name="catalog-lake"))
+    catalog_only = create_scan(ws.owner, source, name="catalog-only", base_query="SELECT ts, name FROM app_events",
+                               event_type_column=None, event_type_id=shop["type"]["id"], event_name_format="{name}")
+    assert _requests(settings, instance) == []  # no partitions yet: the partition sensor adds them first
+    instance.add_dynamic_partitions(PARTITIONS, [config_id, catalog_only["id"]])
+    [first] = _requests(settings, instance)
+    end = last_complete(Interval.HOUR_1)
+    assert first.partition_key == config_id
+    assert first.tags[TIME_TO_TAG] == end.isoformat()
+    assert first.tags[TIME_FROM_TAG] == (end - timedelta(days=28)).isoformat()  # the detector's history span
+    with ws.db.unit_of_work() as session:  # collected up to two hours ago: the next run reads two buckets
+        session.add(MetricWindow(scan_config_id=uuid.UUID(config_id), time_from=end - timedelta(days=1),
+                                 time_to=end - timedelta(hours=2)))
+    [catch_up] = _requests(settings, instance)
+    assert (catch_up.tags[TIME_FROM_TAG], catch_up.tags[TIME_TO_TAG]) == (
+        (end - timedelta(hours=2)).isoformat(), end.isoformat())
+    assert catch_up.run_key == f"{config_id}@{end.isoformat()}"
+    with ws.db.unit_of_work() as session:
+        session.add(MetricWindow(scan_config_id=uuid.UUID(config_id), time_from=end - timedelta(hours=2),
+                                 time_to=end))
+    if last_complete(Interval.HOUR_1) == end:  # (an hour boundary passing mid-test makes it due again)
+        assert _requests(settings, instance) == []

@@ -1,0 +1,68 @@
+"""Which scan configs are due a metrics collection, and over which window (the sensor's question).
+
+A config is due when an interval boundary has passed since the end of what it has collected: its window
+is then [end of the stored range, last complete interval), so a run reads only the buckets it has not
+collected yet (one bucket in steady state, more after downtime, capped at the detector's history span).
+A config that never collected starts with that history span, so its first detection has comparables.
+Catalog-only configs (no interval or no time column) are never due."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tripl_core.db.engine import Database
+from tripl_core.metrics import settings as anomaly_settings
+from tripl_core.metrics.models import MetricWindow
+from tripl_core.metrics.run import last_complete
+from tripl_core.metrics.series import history_span
+from tripl_core.scans.models import ScanConfig
+from tripl_core.warehouse import Interval, bucket_start
+
+
+@dataclass(frozen=True)
+class DueCollection:
+    scan_config_id: uuid.UUID
+    time_from: datetime
+    time_to: datetime
+
+
+def due_collections(db: Database, now: datetime | None = None) -> list[DueCollection]:
+    """Every config with metrics whose last complete interval ends after its stored range."""
+    with db.unit_of_work() as session:
+        configs = session.execute(select(ScanConfig.id, ScanConfig.project_id, ScanConfig.interval).where(
+            ScanConfig.interval.is_not(None), ScanConfig.time_column.is_not(None))).all()
+        stored = dict(session.execute(select(MetricWindow.scan_config_id, func.max(MetricWindow.time_to))
+                                      .group_by(MetricWindow.scan_config_id)).all())
+        due = []
+        for config_id, project_id, raw_interval in configs:
+            if not raw_interval:
+                continue
+            window = due_window(session, project_id, Interval(raw_interval), stored.get(config_id), now)
+            if window is not None:
+                due.append(DueCollection(config_id, *window))
+    return due
+
+
+def due_window(session: Session, project_id: uuid.UUID, interval: Interval, stored_end: datetime | None,
+               now: datetime | None = None) -> tuple[datetime, datetime] | None:
+    """[from, to) of the next collection, or None when nothing new is complete."""
+    end = last_complete(interval, now)
+    span = history_span(interval, anomaly_settings.detector_settings(anomaly_settings.peek(session, project_id)))
+    earliest = bucket_start(end - span, interval)
+    if stored_end is None:
+        return earliest, end
+    stored_end = bucket_start(_aware(stored_end), interval)
+    if stored_end >= end:
+        return None
+    return max(stored_end, earliest), end
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
