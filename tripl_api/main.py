@@ -11,6 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from tripl_api.errors import install_error_handlers
 from tripl_api.routes import (
     activity,
+    alert_deliveries,
+    alert_destinations,
     annotations,
     anomaly_settings,
     api_keys,
@@ -24,6 +26,7 @@ from tripl_api.routes import (
     meta_fields,
     metrics,
     metrics_replay,
+    monitors,
     projects,
     reconciliation,
     relations,
@@ -46,6 +49,7 @@ ROUTERS += [events.router, event_types.router, event_types.owners_router, fields
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
 ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
 ROUTERS += [drifts.router, reconciliation.router]
+ROUTERS += [alert_destinations.router, alert_deliveries.router, monitors.router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
@@ -67,6 +71,7 @@ TAGS = [
     {"name": "metrics", "description": "Computed metrics and metric definitions."},
     {"name": "chart-annotations", "description": "Annotations overlaid on metric charts."},
     {"name": "anomaly-settings", "description": "Per-project anomaly detection settings."},
+    {"name": "alerting", "description": "Alert rules and delivery destinations."},
 ]
 
 

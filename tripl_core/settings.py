@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     dagster_url: str | None = Field(default=None, description="The Dagster webserver the API launches scan "
                                     "runs through (GraphQL); runs execute in the API's process when unset.")
+    allow_private_webhooks: bool = Field(default=False, description="Let alert destinations reach private, "
+                                         "loopback and plain-http receivers (self-hosted); off: https and "
+                                         "public addresses only.")
+    alert_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    telegram_api_url: str = "https://api.telegram.org"
+    linear_api_url: str = "https://api.linear.app/graphql"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
 
     @field_validator("state_dir")
     @classmethod

@@ -14,7 +14,8 @@ from tripl_core.access.models import AuditEntry
 from tripl_core.access.principal import Principal
 from tripl_core.pagination import PageRequest, paginate
 
-_SECRET_MARKERS = ("password", "token", "secret", "api_key", "apikey", "credentials")
+_SECRET_MARKERS = ("password", "token", "secret", "api_key", "apikey", "credentials", "webhook_url", "target_url",
+                   "header_value")
 MAX_DETAIL_CHARS = 500
 
 

@@ -1,0 +1,18 @@
+"""What alerting routes share: the sender (secret box, outbound policy, clock) of this app."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from tripl_api.deps import State
+from tripl_core.alerting.deliveries import Sender
+from tripl_core.alerting.outbound import OutboundPolicy
+
+
+def alert_sender(state: State) -> Sender:
+    return Sender(box=state.secrets, policy=OutboundPolicy.from_settings(state.settings))
+
+
+AlertSender = Annotated[Sender, Depends(alert_sender)]

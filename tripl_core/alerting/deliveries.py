@@ -1,0 +1,206 @@
+"""Deliveries: one per (rule, batch of matched items), pending → sent | failed.
+
+A delivery succeeds at most once. Every attempt first claims the row with one conditional UPDATE (only
+an unclaimed pending, or due failed, delivery can be claimed), sends with no transaction open, then
+records the outcome in its own transaction, conditioned on its claim. A crash between send and record
+leaves a claim that expires after CLAIM_TTL; the retry that follows carries the same idempotency key
+(the delivery id), so a receiver can drop the repeat."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from tripl_core.alerting import destinations
+from tripl_core.alerting.channels import CHANNELS, SendContext
+from tripl_core.alerting.models import (
+    AlertDelivery,
+    AlertDeliveryItem,
+    AlertDestination,
+    DeliveryStatus,
+    DestinationType,
+)
+from tripl_core.alerting.outbound import DeliveryFailed, OutboundPolicy
+from tripl_core.alerting.schemas import DeliveryOut, DeliveryPage
+from tripl_core.db.base import utcnow
+from tripl_core.db.engine import Database
+from tripl_core.errors import Conflict, NotFound
+from tripl_core.plan.models import Project
+from tripl_core.security import SecretBox
+
+Clock = Callable[[], datetime]
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(minutes=30)
+CLAIM_TTL = timedelta(minutes=10)
+PENDING_GRACE = timedelta(minutes=2)  # a pending delivery this old lost its fan-out: the sensor sends it
+MAX_ERROR = 500
+SEND_WORKERS = 8
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next automatic attempt after `attempts` failed ones: 30 s, 1 min, 2 min, 4 min…"""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What sending needs besides the database: the secret box, the outbound policy and a clock."""
+
+    box: SecretBox
+    policy: OutboundPolicy
+    clock: Clock = utcnow
+
+
+def attempt(db: Database, delivery_id: uuid.UUID, sender: Sender) -> str | None:
+    """One attempt; the delivery's status after it, or None when someone else holds it (or it is done)."""
+    now = sender.clock()
+    token = _claim(db, delivery_id, now)
+    if token is None:
+        return None
+    with db.unit_of_work() as session:
+        delivery = session.get(AlertDelivery, delivery_id)
+        assert delivery is not None
+        destination = session.get(AlertDestination, delivery.destination_id)
+        assert destination is not None
+        context = SendContext(settings=dict(destination.settings),
+                              secrets=destinations.secrets_of(destination, sender.box), policy=sender.policy,
+                              idempotency_key=str(delivery.id), parts_sent=delivery.parts_sent)
+        payload, channel = dict(delivery.payload_snapshot), DestinationType(delivery.channel)
+        attempts = delivery.attempts
+    try:
+        parts = CHANNELS[channel].send(payload, context)
+    except DeliveryFailed as failure:
+        return _record_failure(db, delivery_id, token, failure, attempts, sender.clock(), context.parts_sent)
+    except Exception as error:  # a bug or an unexpected library error must not leave the claim behind
+        failure = DeliveryFailed(f"{type(error).__name__}: {error}")
+        return _record_failure(db, delivery_id, token, failure, attempts, sender.clock(), context.parts_sent)
+    _record(db, delivery_id, token, status=DeliveryStatus.sent.value, sent_at=sender.clock(), error_message=None,
+            next_attempt_at=None, parts_sent=parts)
+    return DeliveryStatus.sent.value
+
+
+def send_all(db: Database, delivery_ids: Iterable[uuid.UUID], sender: Sender,
+             workers: int = SEND_WORKERS) -> dict[str, int]:
+    """Attempts each delivery once, several at a time; counts of the outcomes."""
+    counts: dict[str, int] = {}
+    ids = list(delivery_ids)
+    if not ids:
+        return counts
+    with ThreadPoolExecutor(max_workers=min(workers, len(ids))) as pool:
+        for status in pool.map(lambda delivery_id: attempt(db, delivery_id, sender), ids):
+            key = status or "skipped"
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def due_for_retry(db: Database, now: datetime, limit: int = 200) -> list[uuid.UUID]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(
+            select(AlertDelivery.id).where(_claimable(now), or_(AlertDelivery.status == DeliveryStatus.failed.value,
+                                                                AlertDelivery.created_at < now - PENDING_GRACE))
+            .order_by(AlertDelivery.created_at).limit(limit)))
+
+
+def retry_by_hand(session: Session, delivery: AlertDelivery, now: datetime) -> AlertDelivery:
+    """Makes a failed delivery pending again (the caller sends it once this transaction is committed)."""
+    if delivery.status == DeliveryStatus.sent.value:
+        raise Conflict("This delivery was sent; it is never sent twice")
+    if delivery.claimed_at is not None and delivery.claimed_at > now - CLAIM_TTL:
+        raise Conflict("This delivery is being sent right now")
+    if delivery.status == DeliveryStatus.pending.value:
+        raise Conflict("This delivery is pending: it is sent by the fan-out that created it")
+    delivery.status = DeliveryStatus.pending.value
+    delivery.next_attempt_at = None
+    delivery.claimed_at = delivery.claim_token = None
+    session.flush()
+    return delivery
+
+
+def _claimable(now: datetime) -> Any:
+    unclaimed = or_(AlertDelivery.claimed_at.is_(None), AlertDelivery.claimed_at < now - CLAIM_TTL)
+    due_failed = and_(AlertDelivery.status == DeliveryStatus.failed.value, AlertDelivery.next_attempt_at <= now)
+    return and_(unclaimed, or_(AlertDelivery.status == DeliveryStatus.pending.value, due_failed))
+
+
+def _claim(db: Database, delivery_id: uuid.UUID, now: datetime) -> str | None:
+    token = secrets.token_hex(16)
+    with db.unit_of_work() as session:
+        result = session.execute(
+            update(AlertDelivery).where(AlertDelivery.id == delivery_id, _claimable(now))
+            .values(claim_token=token, claimed_at=now, attempts=AlertDelivery.attempts + 1, updated_at=now)
+            .execution_options(synchronize_session=False))
+        claimed = result.rowcount == 1  # type: ignore[attr-defined]
+    return token if claimed else None
+
+
+def _record_failure(db: Database, delivery_id: uuid.UUID, token: str, failure: DeliveryFailed, attempts: int,
+                    now: datetime, parts_before: int) -> str:
+    retry_at = now + backoff(attempts) if failure.transient and attempts < MAX_ATTEMPTS else None
+    parts = failure.parts_sent if failure.parts_sent is not None else parts_before
+    _record(db, delivery_id, token, status=DeliveryStatus.failed.value, sent_at=None,
+            error_message=failure.message[:MAX_ERROR], next_attempt_at=retry_at, parts_sent=parts)
+    return DeliveryStatus.failed.value
+
+
+def _record(db: Database, delivery_id: uuid.UUID, token: str, **values: Any) -> None:
+    with db.unit_of_work() as session:
+        session.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id,
+                                                    AlertDelivery.claim_token == token)
+                        .values(claim_token=None, claimed_at=None, updated_at=utcnow(), **values)
+                        .execution_options(synchronize_session=False))
+
+
+# Reads
+
+
+@dataclass(frozen=True)
+class DeliveryFilters:
+    status: str | None = None
+    channel: str | None = None
+    destination_id: uuid.UUID | None = None
+    rule_id: uuid.UUID | None = None
+    scan_config_id: uuid.UUID | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+
+
+def get(session: Session, project: Project, delivery_id: uuid.UUID) -> AlertDelivery:
+    delivery = session.get(AlertDelivery, delivery_id)
+    if delivery is None or delivery.project_id != project.id:
+        raise NotFound(f"Alert delivery {delivery_id} not found in project '{project.slug}'")
+    return delivery
+
+
+def page(session: Session, project: Project, filters: DeliveryFilters, offset: int, limit: int) -> DeliveryPage:
+    query = select(AlertDelivery).where(AlertDelivery.project_id == project.id)
+    for column, value in ((AlertDelivery.status, filters.status), (AlertDelivery.channel, filters.channel),
+                          (AlertDelivery.destination_id, filters.destination_id),
+                          (AlertDelivery.rule_id, filters.rule_id),
+                          (AlertDelivery.scan_config_id, filters.scan_config_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.date_from is not None:
+        query = query.where(AlertDelivery.created_at >= filters.date_from)
+    if filters.date_to is not None:
+        query = query.where(AlertDelivery.created_at < filters.date_to)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AlertDelivery.created_at.desc(), AlertDelivery.id)
+                           .offset(offset).limit(limit))
+    return DeliveryPage(items=[describe(session, row) for row in rows], total=total)
+
+
+def describe(session: Session, delivery: AlertDelivery) -> DeliveryOut:
+    items = session.scalars(select(AlertDeliveryItem).where(AlertDeliveryItem.delivery_id == delivery.id)
+                            .order_by(AlertDeliveryItem.created_at, AlertDeliveryItem.id))
+    return DeliveryOut.model_validate({
+        **{name: getattr(delivery, name) for name in DeliveryOut.model_fields if hasattr(delivery, name)},
+        "items": [{**item.details, "correlation_group_id": item.correlation_group_id} for item in items]})
