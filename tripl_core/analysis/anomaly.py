@@ -16,8 +16,10 @@ import pandas as pd
 
 from tripl_core.analysis.seasonal import (
     Baseline,
+    along_time,
     bucket_floor,
     interval_step,
+    rolling,
     seasonal_baseline,
     seasonality,
 )
@@ -48,6 +50,9 @@ _TAIL_QUANTILE = 0.75
 # bucket is an anomaly (one signal per incident), so a deviation lasting hours, its flickering and the
 # rebound after it raise one alert, not one per bucket.
 INCIDENT_QUIET = pd.Timedelta(hours=12)
+# Series scored together by ``detect_many``: the baseline holds (series x buckets x comparables) floats,
+# so small batches keep it in cache (64 measured fastest on two weeks of 15-minute buckets).
+_BATCH_SERIES = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +101,50 @@ def detect(
     grid = _regular_grid(buckets, series.to_numpy(dtype=float), interval, settings.kind)
     values = grid.to_numpy(dtype=float)
     expected, spread = _model(values, interval, settings)
-    scored = _score(values, expected, spread, settings, _quiet_buckets(interval))
+    scored = pd.DataFrame(_score(values, expected, spread, settings, _quiet_buckets(interval)))
+    scored["direction"] = pd.Series(_directions(scored["is_anomaly"].to_numpy(), scored["z"].to_numpy()), dtype=object)
     scored.insert(0, "timestamp", grid.index)
     positions = grid.index.get_indexer(buckets)
     return scored.iloc[positions].reset_index(drop=True)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDetection:
+    """``detect`` for many series on one grid: arrays ``(series, buckets)``, same verdicts as ``detect``
+    of each column on its own."""
+
+    timestamps: pd.DatetimeIndex
+    columns: pd.Index
+    value: np.ndarray
+    expected: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    z: np.ndarray
+    is_anomaly: np.ndarray
+
+    def direction(self) -> np.ndarray:
+        return _directions(self.is_anomaly, self.z)
+
+
+def detect_many(frame: pd.DataFrame, interval: str, settings: DetectorSettings | None = None) -> BatchDetection:
+    """Score every column of ``frame`` (one series per column, indexed by bucket timestamps): the rows
+    of ``frame`` are the grid, so its index must be every bucket from the first to the last (gaps of a
+    count series as 0, of a gauge as NaN) — as ``detect`` would fill them for one series."""
+    settings = settings or DetectorSettings()
+    buckets = _buckets(frame[frame.columns[0]] if len(frame.columns) else pd.Series(index=frame.index), interval)
+    step = interval_step(interval)
+    if len(buckets) != (buckets.max() - buckets.min()) // step + 1 or not buckets.is_monotonic_increasing:
+        raise ValueError("frame must hold every bucket of its range, in order")
+    values = frame.to_numpy(dtype=float).T
+    if settings.kind == "count":
+        values = np.nan_to_num(values, nan=0.0)
+    parts = []
+    for first in range(0, max(len(values), 1), _BATCH_SERIES):
+        chunk = values[first : first + _BATCH_SERIES]
+        expected, spread = _model(chunk, interval, settings)
+        parts.append(_score(chunk, expected, spread, settings, _quiet_buckets(interval)))
+    scored = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    return BatchDetection(buckets, frame.columns, **scored)
 
 
 def forecast(
@@ -195,9 +240,9 @@ def _calibrated_spread(
     few percent of it), so quiet and busy hours are each judged by their own noise.
     """
     if settings.kind == "count":
-        reference = _floored_spread(baseline.expected, np.zeros(len(values)), baseline.usual_range, settings)
+        reference = _floored_spread(baseline.expected, np.zeros(values.shape), baseline.usual_range, settings)
     else:
-        reference = np.ones(len(values))
+        reference = np.ones(values.shape)
     ratio = _error_ratio(values, expected, reference, block * settings.baseline_window_buckets)
     # Until enough errors are known, the comparables' spread stands in.
     bulk = np.where(np.isfinite(ratio), reference * ratio, baseline.spread)
@@ -219,8 +264,8 @@ def _error_ratio(
     the reference spread: median |error / reference| / 0.674 (1 when the reference is right and the
     noise normal)."""
     standardised = np.abs(values - expected) / reference
-    typical = pd.Series(standardised).rolling(span, min_periods=max(2, span // 14)).median()
-    return typical.shift(1).to_numpy(dtype=float) / _HALF_NORMAL_MEDIAN
+    typical = rolling(standardised, span, max(2, span // 14)).median()
+    return along_time(typical.shift(1), standardised) / _HALF_NORMAL_MEDIAN
 
 
 def _floored_spread(
@@ -251,11 +296,16 @@ def _tail_inflation(
     divided by what normal noise would give for the same quantile, widens the spread (it never
     narrows it).
     """
-    surprise = pd.Series(np.abs(values - expected) / spread)
-    per_block = surprise.groupby(np.arange(len(values)) // block).max()
-    typical = per_block.rolling(blocks, min_periods=_MIN_TAIL_BLOCKS).quantile(quantile).shift(1)
+    surprise = np.abs(values - expected) / spread
+    n = surprise.shape[-1]
+    count = -(-n // block)
+    padded = np.full((*surprise.shape[:-1], count * block), np.nan)
+    padded[..., :n] = surprise
+    # The largest surprise of each block, NaN skipped (NaN only when the whole block is).
+    per_block = np.fmax.reduce(padded.reshape(*surprise.shape[:-1], count, block), axis=-1)
+    typical = along_time(rolling(per_block, blocks, _MIN_TAIL_BLOCKS).quantile(quantile).shift(1), per_block)
     normal = _normal_block_max(block, quantile)
-    ratio = typical.to_numpy(dtype=float)[np.arange(len(values)) // block] / normal
+    ratio = typical[..., np.arange(n) // block] / normal
     return np.where(np.isfinite(ratio), np.maximum(ratio, 1.0), 1.0)
 
 
@@ -282,8 +332,12 @@ def _onsets(out_of_band: np.ndarray, quiet: int) -> np.ndarray:
     """The first bucket of each incident: out of band, with no out-of-band bucket (of either
     direction) among the ``quiet`` buckets before it. Reads only earlier buckets, so appending data
     never changes an earlier onset."""
-    recent = pd.Series(out_of_band.astype(float)).rolling(quiet, min_periods=1).max().shift(1)
-    return out_of_band & ~(recent.fillna(0.0).to_numpy(dtype=float) > 0)
+    seen = np.cumsum(out_of_band, axis=-1)
+    before = np.concatenate([np.zeros((*seen.shape[:-1], 1), dtype=seen.dtype), seen[..., :-1]], axis=-1)
+    # Out-of-band buckets among [t - quiet, t - 1]: running counts up to t - 1 minus up to t - quiet - 1.
+    earlier = np.concatenate([np.zeros((*seen.shape[:-1], quiet + 1), dtype=seen.dtype), seen[..., :-quiet - 1]],
+                             axis=-1)[..., : seen.shape[-1]]
+    return out_of_band & ~((before - earlier) > 0)
 
 
 def _score(
@@ -292,7 +346,7 @@ def _score(
     spread: np.ndarray,
     settings: DetectorSettings,
     quiet: int,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     verdict = np.isfinite(values) & np.isfinite(expected)
     expected = np.where(verdict, expected, np.nan)
     lower, upper = _band(expected, spread, settings)
@@ -300,17 +354,10 @@ def _score(
     big_enough = expected >= settings.min_expected_count if settings.kind == "count" else verdict
     out_of_band = verdict & big_enough & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
     is_anomaly = _onsets(out_of_band, quiet)
+    return {"value": values, "expected": expected, "lower": lower, "upper": upper, "z": z,
+            "is_anomaly": is_anomaly}
+
+
+def _directions(is_anomaly: np.ndarray, z: np.ndarray) -> np.ndarray:
     labels = np.where(z > 0, "spike", "drop").astype(object)
-    silent = np.full(len(labels), None, dtype=object)
-    direction = pd.Series(np.where(is_anomaly, labels, silent), dtype=object)
-    return pd.DataFrame(
-        {
-            "value": values,
-            "expected": expected,
-            "lower": lower,
-            "upper": upper,
-            "z": z,
-            "is_anomaly": is_anomaly,
-            "direction": direction,
-        }
-    )
+    return np.where(is_anomaly, labels, np.full(labels.shape, None, dtype=object))

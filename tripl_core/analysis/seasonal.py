@@ -4,6 +4,9 @@ Every quantity computed for bucket ``t`` reads only buckets strictly before ``t`
 part of its own baseline and appending data never changes an earlier result. Buckets are addressed by
 position on an epoch-anchored grid, so "the same slot of day" is simply ``t - k * day``.
 
+Arrays are ``(..., T)``: time on the last axis, so one call scores many series of one grid at once
+(``(S, T)``) with the same arithmetic, element for element, as one series (``(T,)``).
+
 The baseline of bucket ``t`` (multiplicative form; the additive form swaps ratios for differences):
 
 1. comparables: the same slot on each of the previous ``window`` days (for daily data: the previous
@@ -81,28 +84,41 @@ def bucket_floor(index: pd.DatetimeIndex, interval: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(anchor + offsets * step)
 
 
-def lagged(values: np.ndarray, lags: np.ndarray) -> np.ndarray:
-    """Matrix whose row ``t`` holds ``values[t - lag]`` for each lag (NaN before the series starts)."""
-    n = len(values)
-    positions = np.arange(n)[:, None] - np.asarray(lags)[None, :]
-    out = np.full(positions.shape, np.nan)
-    inside = (positions >= 0) & (positions < n)
-    out[inside] = values[positions[inside]]
+def lagged(values: np.ndarray, lags: np.ndarray, fill: float = np.nan) -> np.ndarray:
+    """``(..., T, L)``: entry ``[..., t, k]`` holds ``values[..., t - lags[k]]`` (``fill`` outside the series)."""
+    n = values.shape[-1]
+    lags = np.asarray(lags)
+    out = np.full((*values.shape, len(lags)), fill)
+    for k, lag in enumerate(lags.tolist()):
+        if lag >= 0 and lag < n:
+            out[..., lag:, k] = values[..., : n - lag]
+        elif lag < 0 and -lag < n:
+            out[..., : n + lag, k] = values[..., -lag:]
     return out
 
 
 def row_nanmedian(matrix: np.ndarray) -> np.ndarray:
-    """Median of each row ignoring NaN (NaN for empty rows), without numpy's all-NaN warnings."""
-    if matrix.shape[1] == 0:
-        return np.full(matrix.shape[0], np.nan)
-    ordered = np.sort(matrix, axis=1)  # NaN sorts last
-    valid = np.sum(~np.isnan(matrix), axis=1)
-    rows = np.arange(matrix.shape[0])
-    low = np.maximum((valid - 1) // 2, 0)
-    high = np.minimum(valid // 2, matrix.shape[1] - 1)
-    median = 0.5 * (ordered[rows, low] + ordered[rows, high])
-    median[valid == 0] = np.nan
-    return median
+    """Median over the last axis ignoring NaN (NaN when empty), without numpy's all-NaN warnings."""
+    if matrix.shape[-1] == 0:
+        return np.full(matrix.shape[:-1], np.nan)
+    ordered = np.sort(matrix, axis=-1)  # NaN sorts last
+    valid = np.sum(~np.isnan(matrix), axis=-1)
+    low = np.maximum((valid - 1) // 2, 0)[..., None]
+    high = np.minimum(valid // 2, matrix.shape[-1] - 1)[..., None]
+    median = 0.5 * (np.take_along_axis(ordered, low, -1)[..., 0] + np.take_along_axis(ordered, high, -1)[..., 0])
+    return np.where(valid == 0, np.nan, median)
+
+
+def rolling(values: np.ndarray, window: int, min_periods: int, center: bool = False) -> pd.api.typing.Rolling:
+    """pandas' rolling window along the time axis of ``(T,)`` or ``(S, T)`` values (series as columns);
+    turn results back with ``along_time``."""
+    frame = pd.DataFrame(np.atleast_2d(values).T)
+    return frame.rolling(window, min_periods=min_periods, center=center)
+
+
+def along_time(result: pd.DataFrame, like: np.ndarray) -> np.ndarray:
+    """A rolling result (series as columns) back in the shape of ``like``."""
+    return result.to_numpy(dtype=float).T.reshape(like.shape)
 
 
 def _relative(numerator: np.ndarray, denominator: np.ndarray, multiplicative: bool) -> np.ndarray:
@@ -123,19 +139,19 @@ def weekday_effect(
     in additive form). NaN where no earlier week exists. The latest day read is ``t - week + 3 days``,
     always before ``t``.
     """
-    n = len(values)
+    n = values.shape[-1]
     if season.week is None or n <= season.week:
-        return np.full(n, np.nan)
+        return np.full(values.shape, np.nan)
     neighbours = np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
     per_week = []
     for j in range(1, weeks + 1):
         back = j * season.week
         if back >= n:
             break
-        reference = lagged(values, np.array([back]))[:, 0]
+        reference = lagged(values, np.array([back]))[..., 0]
         around = row_nanmedian(lagged(values, back - neighbours))
         per_week.append(_relative(reference, around, multiplicative))
-    effect = row_nanmedian(np.column_stack(per_week))
+    effect = row_nanmedian(np.stack(per_week, axis=-1))
     return _centred_median(effect, season.smooth)
 
 
@@ -148,8 +164,8 @@ def _centred_median(effect: np.ndarray, half_width: int) -> np.ndarray:
     if half_width == 0:
         return effect
     window = 2 * half_width + 1
-    rolled = pd.Series(effect).rolling(window, center=True, min_periods=1).median()
-    return np.where(np.isnan(effect), np.nan, rolled.to_numpy(dtype=float))
+    rolled = along_time(rolling(effect, window, 1, center=True).median(), effect)
+    return np.where(np.isnan(effect), np.nan, rolled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +186,11 @@ def seasonal_baseline(
     """Expected value and robust spread of every bucket from the like-for-like buckets before it."""
     lags = np.arange(1, window + 1) * season.day
     raw = lagged(values, lags)
-    comparables = np.sum(~np.isnan(raw), axis=1)
+    comparables = np.sum(~np.isnan(raw), axis=-1)
     effect = weekday_effect(values, season, window, multiplicative)
     adjusted = _apply_weekday(raw, effect, lags, multiplicative)
     centre = row_nanmedian(adjusted)
-    spread = MAD_TO_SIGMA * row_nanmedian(np.abs(adjusted - centre[:, None]))
+    spread = MAD_TO_SIGMA * row_nanmedian(np.abs(adjusted - centre[..., None]))
     # Until a weekday effect is known, the centre mixes weekdays, so residuals against it would turn a
     # weekend into a false level change; only residuals from calibrated buckets set the level.
     calibrated = centre if season.week is None else np.where(np.isnan(effect), np.nan, centre)
@@ -187,9 +203,9 @@ def seasonal_baseline(
 
 def _usual_range(values: np.ndarray, span: int) -> np.ndarray:
     # The 1% tails are left out so that one short incident does not widen the band for weeks.
-    history = pd.Series(values).rolling(span, min_periods=1)
+    history = rolling(values, span, 1)
     width = history.quantile(0.99) - history.quantile(0.01)
-    return width.shift(1).to_numpy(dtype=float)
+    return along_time(width.shift(1), values)
 
 
 def _apply_weekday(
@@ -197,15 +213,15 @@ def _apply_weekday(
 ) -> np.ndarray:
     # Unknown effects (the first week) count as neutral: no correction rather than no verdict.
     neutral = 1.0 if multiplicative else 0.0
-    target = np.where(np.isnan(effect), neutral, effect)[:, None]
-    source = lagged(effect, lags)
-    source = np.where(np.isnan(source), neutral, source)
+    target = np.where(np.isnan(effect), neutral, effect)[..., None]
+    source = lagged(effect, lags, fill=neutral)
+    np.copyto(source, neutral, where=np.isnan(source))
     if not multiplicative:
         return raw + target - source
     factor = np.full(raw.shape, np.nan)
-    np.divide(target * np.ones_like(source), source, out=factor, where=source > 0)
+    np.divide(np.broadcast_to(target, source.shape), source, out=factor, where=source > 0)
     # A weekday with no volume at all stays comparable with another such weekday.
-    factor = np.where((source <= 0) & (target <= 0), 1.0, factor)
+    factor[(source <= 0) & (target <= 0)] = 1.0
     return raw * factor
 
 
@@ -214,6 +230,6 @@ def _recent_level(
 ) -> np.ndarray:
     """Median of actual vs centre over the ``span`` buckets before each bucket (neutral if unknown)."""
     residual = _relative(values, centre, multiplicative)
-    rolled = pd.Series(residual).rolling(span, min_periods=max(1, span // 2)).median().shift(1)
+    rolled = rolling(residual, span, max(1, span // 2)).median().shift(1)
     neutral = 1.0 if multiplicative else 0.0
-    return rolled.fillna(neutral).to_numpy(dtype=float)
+    return along_time(rolled.fillna(neutral), residual)
