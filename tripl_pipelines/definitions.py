@@ -9,6 +9,7 @@ from dagster import Definitions, define_asset_job
 
 from tripl_core.scans.launching import DAGSTER_JOBS, METRICS_JOB
 from tripl_core.sources.models import JobKind
+from tripl_pipelines.alerting import AlertOutbound, alert_delivery_retries, alert_fanout
 from tripl_pipelines.assets.catalog import catalog
 from tripl_pipelines.assets.metrics import METRICS_ASSETS
 from tripl_pipelines.event_groups import apply_event_groups_job
@@ -19,17 +20,20 @@ from tripl_pipelines.sensors import scan_config_partitions, scan_job_status
 
 catalog_scan_job = define_asset_job(DAGSTER_JOBS[JobKind.scan.value], selection=[catalog],
                                     description="The catalog scan of one scan config (its partition).")
-scan_metrics_job = define_asset_job(METRICS_JOB, selection=METRICS_ASSETS,
+scan_metrics_job = define_asset_job(METRICS_JOB, selection=[*METRICS_ASSETS, alert_fanout],
                                     description="Metrics of one scan config (its partition) over the window in the "
-                                                "run's tags: collection, signals and forecasts, drifts, regressions.")
+                                                "run's tags: collection, signals and forecasts, drifts, regressions, "
+                                                "then the alert fan-out.")
 
 
-def build_definitions(app_db: AppDatabase | None = None, app_secrets: AppSecrets | None = None) -> Definitions:
+def build_definitions(app_db: AppDatabase | None = None, app_secrets: AppSecrets | None = None,
+                      alert_outbound: AlertOutbound | None = None) -> Definitions:
     return Definitions(
-        assets=[catalog, *METRICS_ASSETS],
+        assets=[catalog, *METRICS_ASSETS, alert_fanout],
         jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job],
-        sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule],
-        resources={"app_db": app_db or AppDatabase(), "app_secrets": app_secrets or AppSecrets()},
+        sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule, alert_delivery_retries],
+        resources={"app_db": app_db or AppDatabase(), "app_secrets": app_secrets or AppSecrets(),
+                   "alert_outbound": alert_outbound or AlertOutbound()},
     )
 
 

@@ -61,7 +61,8 @@ def test_metrics_assets_materialise_a_window_with_lineage_metadata(ws: Workspace
     instance = DagsterInstance.ephemeral()
     config_id = shop["scan"]["id"]
     found = _materialise(settings, instance, config_id, ms.START, ms.END)
-    assert set(found) == {"event_metrics", "anomaly_signals", "distribution_drifts", "release_regressions"}
+    assert set(found) == {"event_metrics", "anomaly_signals", "distribution_drifts", "release_regressions",
+                          "alert_fanout"}
     window = "[2024-03-04T00:00:00Z, 2024-03-25T00:00:00Z)"
     assert all(meta["window"] == window for meta in found.values())
     assert found["event_metrics"]["points_written"] == ms.DAYS * 24 * (1 + 1 + 3)
