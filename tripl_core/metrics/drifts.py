@@ -26,21 +26,33 @@ TOP_VALUES = 20
 Counts = dict[tuple[str, str, str], dict[str, float]]  # (scope, ref, field) → value → count
 
 
-def collect_drifts(db: Database, scan_config_id: uuid.UUID, end: datetime, *, secrets: SecretBox) -> tuple[int, int]:
-    """The distribution drifts of the window ending at `end` (aligned to the interval), on their own:
-    (drifts written, significant ones). Warehouse read with no app transaction open, then one write."""
+def collect_drifts(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
+                   secrets: SecretBox) -> tuple[int, int]:
+    """The distribution drifts of a collected window [time_from, time_to) on their own, at its end and at
+    each whole day before it inside the window (a first collection or a catch-up then shows when a field
+    drifted, as steady-state runs would have): (drifts written, significant ones). Warehouse reads with
+    no app transaction open, then one write transaction."""
     scan, config = load_input(db, scan_config_id, secrets)
     if not scan.drift_fields:
         return 0, 0
-    end = bucket_start(end, scan.interval)
+    ends = drift_ends(bucket_start(time_from, scan.interval), bucket_start(time_to, scan.interval))
     warehouse = create_warehouse(config)
     try:
-        baseline, current = read_drift_counts(warehouse, scan, end)
+        counts = [(end, *read_drift_counts(warehouse, scan, end)) for end in ends]
     finally:
         warehouse.close()
     with db.unit_of_work() as session:
-        significant = write_drifts(session, scan, end, baseline, current)
-    return len(set(baseline) & set(current)), significant
+        significant = sum(write_drifts(session, scan, end, baseline, current) for end, baseline, current in counts)
+    return sum(len(set(baseline) & set(current)) for _, baseline, current in counts), significant
+
+
+def drift_ends(time_from: datetime, time_to: datetime) -> list[datetime]:
+    """`time_to`, then every whole day before it while still after `time_from` (oldest first)."""
+    ends, end = [], time_to
+    while end > time_from:
+        ends.append(end)
+        end -= CURRENT
+    return ends[::-1] or [time_to]
 
 
 def read_drift_counts(warehouse: Warehouse, scan: CollectionInput, end: datetime) -> tuple[Counts, Counts]:

@@ -80,12 +80,13 @@ def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase, window:
     partitions_def=scan_configs,
     ins={"window": AssetIn("event_metrics")},
     description="PSI minus sampling noise of each drift field, per event type and scan-wide: the last day "
-                "against the seven before it, at the window's end (SEMANTICS §5).",
+                "against the seven before it, at the window's end and each whole day before it in the window "
+                "(SEMANTICS §5).",
 )
 def distribution_drifts(context: AssetExecutionContext, app_db: AppDatabase, app_secrets: AppSecrets,
                         window: CollectedWindow) -> Output[None]:
-    written, significant = drifts.collect_drifts(app_db.database, uuid.UUID(window.scan_config_id), window.time_to,
-                                                 secrets=app_secrets.box)
+    written, significant = drifts.collect_drifts(app_db.database, uuid.UUID(window.scan_config_id), window.time_from,
+                                                 window.time_to, secrets=app_secrets.box)
     return Output(None, metadata={**window.metadata(), "drifts": written, "significant_drifts": significant})
 
 

@@ -1,0 +1,114 @@
+"""The demo project after its first scan and first metrics collection: Create Demo Project launches the
+catalog scan (in-process launcher), then the metrics sensor requests the demo config's first collection
+(the detector's history span, 28 days) and the `scan_metrics` job runs on the same Dagster instance.
+Every planted case then answers through HTTP: the spike and the drop as signals, the release missing
+one event as a regression, the currency shift as a significant distribution drift, the coupon key as a
+new_field drift, the dead event and the shadow event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from dagster import SensorResult, build_sensor_context
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from tests.api.scans_support import wait_for_scan_job
+from tests.support.workspace import Workspace
+from tripl_api.main import create_app
+from tripl_core.demo import catalog
+from tripl_core.demo.warehouse import _schedule
+from tripl_core.metrics.models import AnomalySignal, Scope
+from tripl_core.plan.models import Event
+from tripl_core.scans.launching import METRICS_JOB
+from tripl_core.settings import Settings
+from tripl_core.warehouse import Interval, bucket_start
+from tripl_pipelines.launcher import InProcessLauncher
+from tripl_pipelines.metrics_sensor import scan_metrics_schedule
+from tripl_pipelines.resources import AppDatabase
+
+D = "/api/v1/projects/demo"
+
+
+@pytest.fixture
+def launcher(settings: Settings) -> Iterator[InProcessLauncher]:
+    in_process = InProcessLauncher(settings.resolved_database_url, settings.resolved_secret_key)
+    yield in_process
+    in_process.close()
+
+
+@pytest.fixture
+def client(settings: Settings, launcher: InProcessLauncher) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, launcher)) as test_client:
+        yield test_client
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _first_collection(ws: Workspace, launcher: InProcessLauncher, settings: Settings) -> tuple[dict[str, Any],
+                                                                                                 datetime]:
+    """Create the demo, wait for its scan, then run what the metrics sensor requests; (scan, demo end)."""
+    before = bucket_start(datetime.now(UTC), Interval.MIN_15)
+    assert ws.editor.post(D).status_code == 201
+    [scan] = ws.viewer.get(f"{D}/scans").json()
+    [job] = ws.viewer.get(f"{D}/scans/{scan['id']}/jobs").json()
+    assert wait_for_scan_job(ws.viewer, scan, job["id"], slug="demo", seconds=300)["status"] == "succeeded"
+    context = build_sensor_context(instance=launcher.instance, resources={
+        "app_db": AppDatabase(database_url=settings.resolved_database_url)})
+    result = scan_metrics_schedule(context)
+    assert isinstance(result, SensorResult)
+    [request] = result.run_requests or []
+    assert request.partition_key == scan["id"]
+    ran = launcher.definitions.resolve_job_def(METRICS_JOB).execute_in_process(
+        instance=launcher.instance, partition_key=request.partition_key, tags=request.tags)
+    assert ran.success
+    return scan, before
+
+
+def test_the_first_collection_shows_every_planted_case(ws: Workspace, launcher: InProcessLauncher,
+                                                       settings: Settings) -> None:
+    scan, end = _first_collection(ws, launcher, settings)
+    schedule = _schedule(end)
+    with ws.db.unit_of_work() as session:
+        ids = dict(session.execute(select(Event.name, Event.id)).all())
+        signals = session.execute(select(Event.name, AnomalySignal.bucket, AnomalySignal.direction)
+                                  .join(Event, Event.id == AnomalySignal.event_id)
+                                  .where(AnomalySignal.scope == Scope.event.value)).all()
+    found = {(name, bucket.replace(tzinfo=UTC), direction) for name, bucket, direction in signals}
+    assert (catalog.SPIKE_EVENT, schedule.spike[0], "spike") in found
+    assert (catalog.DROP_EVENT, schedule.drop[0], "drop") in found
+    # the same through the series API: the planted buckets are flagged
+    for name, (start, _), direction in ((catalog.SPIKE_EVENT, schedule.spike, "spike"),
+                                        (catalog.DROP_EVENT, schedule.drop, "drop")):
+        series = ws.viewer.get(f"{D}/events/{ids[name]}/metrics", params={
+            "from": _iso(start - timedelta(days=1)), "to": _iso(start + timedelta(days=1))}).json()
+        assert [(p["bucket"], p["z"] > 0) for p in series["data"] if p["is_anomaly"]] == \
+            [(_iso(start), direction == "spike")]
+
+    regressions = ws.viewer.get(f"{D}/scans/{scan['id']}/release-regressions").json()["items"]
+    assert (catalog.MISSING_EVENT, "missing", "3.4.0") in {(i["event_name"], i["kind"], i["version"])
+                                                          for i in regressions}
+
+    purchase = ws.viewer.get(f"{D}/event-types").json()
+    purchase_id = next(t["id"] for t in (purchase["items"] if isinstance(purchase, dict) else purchase)
+                       if t["name"] == catalog.PURCHASE)
+    drifts = ws.viewer.get(f"{D}/distribution-drifts", params={"scope_type": "event_type",
+                                                               "scope_ref": purchase_id}).json()["data"]
+    currency = {d["window_end"]: d["band"] for d in drifts if d["field"] == "properties.currency"}
+    significant = [end for end, band in currency.items() if band == "significant"]
+    shift = _iso(schedule.moments.currency_shift)
+    assert significant  # the day after the shift compared with the week before it
+    assert all(end > shift for end in significant)
+
+    schema_drifts = ws.viewer.get(f"{D}/event-types/{purchase_id}/drifts").json()
+    items = schema_drifts["items"] if isinstance(schema_drifts, dict) else schema_drifts
+    assert (f"properties.{catalog.COUPON_KEY}", "new_field") in {(d["field_name"], d["drift_type"]) for d in items}
+    dead = ws.viewer.get(f"{D}/reconciliation/dead-events").json()
+    assert catalog.DEAD_EVENT in str(dead)
+    shadows = ws.viewer.get(f"{D}/reconciliation/shadow-events").json()
+    assert catalog.SHADOW_EVENT in str(shadows)
