@@ -3,10 +3,19 @@
 Used by the tests and by `tripl scans run` when no Dagster webserver is configured.
 
 Cancel is cooperative through the job row (`cancelling`), which the run checks; there is no process to
-terminate. A run that fails before its code records the outcome still ends its job failed."""
+terminate. A run that fails before its code records the outcome still ends its job failed.
+
+The default Dagster instance is file-backed (SQLite files in a temporary directory, removed on `close`),
+not `DagsterInstance.ephemeral()`: the ephemeral instance keeps its run storage in one in-memory
+shared-cache SQLite database, where a read from another thread (a `status` check) that meets the run
+thread's open write transaction fails at once with "database table is locked: runs" (shared-cache
+table locks ignore the busy timeout), and the run thread's own writes fail the same way against a read
+in progress. File-backed SQLite in WAL mode lets readers and the writer proceed together, and writers
+wait for each other under a busy timeout."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 import uuid
 
@@ -30,7 +39,11 @@ RUN_STATUSES = {DagsterRunStatus.QUEUED: JobStatus.pending, DagsterRunStatus.NOT
 
 class InProcessLauncher:
     def __init__(self, database_url: str, secret_key: str, instance: DagsterInstance | None = None) -> None:
-        self.instance = instance or DagsterInstance.ephemeral()
+        self._storage: tempfile.TemporaryDirectory[str] | None = None
+        if instance is None:
+            self._storage = tempfile.TemporaryDirectory(prefix="tripl-dagster-")
+            instance = DagsterInstance.local_temp(self._storage.name)
+        self.instance = instance
         self.definitions = build_definitions(AppDatabase(database_url=database_url),
                                              AppSecrets(secret_key=secret_key))
         self._db = Database(database_url)
@@ -76,6 +89,10 @@ class InProcessLauncher:
         for thread in list(self._threads.values()):
             thread.join(timeout=30)
         self._db.dispose()
+        if self._storage is not None:
+            self.instance.dispose()
+            self._storage.cleanup()
+            self._storage = None
 
 
 def _failure_message(result: object) -> str:

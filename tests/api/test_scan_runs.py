@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,27 @@ def test_without_a_launcher_runs_fail_saying_so(settings: Settings, lake: Path, 
         assert job["status"] == "failed"
         assert "no Dagster is configured" in job["error_message"]
         assert ws.editor.post(f"{URL}/{scan['id']}/run").status_code == 202  # a failed job blocks nothing
+
+
+def test_status_checks_during_a_running_run_never_fail(ws: Workspace, scan: dict[str, Any], db: Database,
+                                                       launcher: InProcessLauncher) -> None:
+    """Get Scan Job and the job mirroring ask the launcher for a run's status while the run's own thread
+    writes its events; the instance must take both at once (an in-memory shared-cache SQLite storage
+    answered 'database table is locked: runs' here)."""
+    job = ws.editor.post(f"{URL}/{scan['id']}/run").json()
+    with db.unit_of_work() as session:
+        row = session.get(Job, uuid.UUID(job["id"]))
+        assert row is not None
+        assert row.external_run_id is not None
+        run_id = row.external_run_id
+
+    def hammer() -> set[JobStatus | None]:
+        seen = set()
+        while not launcher.wait(run_id, 0):
+            seen.add(launcher.status(run_id))  # raised sqlite3.OperationalError before
+        return seen | {launcher.status(run_id)}
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = set().union(*pool.map(lambda _: hammer(), range(4)))
+    assert JobStatus.succeeded in statuses
+    assert wait_for_scan_job(ws.owner, scan, job["id"])["status"] == "succeeded"
