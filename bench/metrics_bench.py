@@ -1,0 +1,225 @@
+"""Metrics benchmark (issue 6), figures measured in one run (the machine is shared and noisy).
+
+    .venv/bin/python bench/metrics_bench.py [--data DIR] [--series 10000] [--repeat 3] [--skip-demo]
+
+1. Full collection: `collect_metrics` over the 30 days of the 10M-event chDB warehouse of
+   bench/scan_data.py (DIR/events, generated when missing): every scope, 2 breakdown columns (platform,
+   properties.currency) with top 10 + Other, app versions; against the bare
+   `SELECT event_name, toStartOfFifteenMinutes(ts) AS b, count() FROM events GROUP BY event_name, b`
+   through the same chDB adapter (warm median of --repeat). Target ≤ 3x. Warehouse time is the time
+   spent inside the warehouse adapter's queries; the total adds planning and the app-database writes.
+2. Steady state: a 15-minute collection (the last bucket) on the same table: warehouse time, target ≤ 0.5 s.
+3. Detection: --series synthetic count series x 14 days of 15-minute buckets through `detect_many`,
+   target ≤ 60 s.
+4. The demo's planted anomalies: each generated event's 15-minute series of the demo warehouse scored by
+   the detector (project defaults): planted spike/drop found, any other verdict listed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tripl_core.access import accounts  # noqa: E402
+from tripl_core.access.principal import Principal  # noqa: E402
+from tripl_core.analysis.anomaly import DetectorSettings, detect, detect_many  # noqa: E402
+from tripl_core.db.engine import Database  # noqa: E402
+from tripl_core.db.migrate import upgrade  # noqa: E402
+from tripl_core.metrics.collect import collect_metrics  # noqa: E402
+from tripl_core.plan import projects  # noqa: E402
+from tripl_core.plan.schemas import ProjectCreate  # noqa: E402
+from tripl_core.scans import configs  # noqa: E402
+from tripl_core.scans.schemas import ScanConfigCreate  # noqa: E402
+from tripl_core.security import SecretBox  # noqa: E402
+from tripl_core.sources import data_sources  # noqa: E402
+from tripl_core.sources.schemas import DataSourceCreate  # noqa: E402
+from tripl_core.warehouse import WarehouseConfig, create_warehouse  # noqa: E402
+from tripl_core.warehouse.base import SqlQuery  # noqa: E402
+
+SECRET = "metrics-bench-secret"
+BARE_QUERY = "SELECT event_name, toStartOfFifteenMinutes(ts) AS b, count() FROM events GROUP BY event_name, b"
+SETUP: dict[str, Any] = {
+    "name": "metrics", "base_query": "SELECT * FROM events", "event_type_column": "event_type", "time_column": "ts",
+    "event_name_format": "{event_name}", "interval": "15m", "metric_breakdown_columns": ["platform",
+                                                                                         "properties.currency"],
+    "metric_breakdown_values_limit": 10, "app_version_column": "app_version", "app_version_keep_releases": 5,
+    "metrics_row_limit": 1_000_000,  # 30 days x 2,880 buckets x ~100 groups: above the 100k default
+}
+
+
+@contextmanager
+def warehouse_clock() -> Iterator[list[float]]:
+    """Seconds spent inside every chDB query (the transport's execute) while the block is open."""
+    from tripl_core.warehouse.transports.chdb import ChdbTransport
+
+    spent: list[float] = []
+    original = ChdbTransport.execute
+
+    def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - started)
+
+    ChdbTransport.execute = timed  # type: ignore[method-assign]
+    try:
+        yield spent
+    finally:
+        ChdbTransport.execute = original  # type: ignore[method-assign]
+
+
+def ensure_data(folder: Path) -> None:
+    if not sorted((folder / "events").glob("*.parquet")):
+        subprocess.run([sys.executable, str(ROOT / "bench" / "scan_data.py"), str(folder)], check=True)
+
+
+def data_range(folder: Path) -> tuple[datetime, datetime]:
+    warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=str(folder), timeout_seconds=600))
+    try:
+        row = warehouse.run(SqlQuery("SELECT min(ts), max(ts), count() FROM events", {})).rows[0]
+    finally:
+        warehouse.close()
+    low, high = (value if value.tzinfo else value.replace(tzinfo=UTC) for value in row[:2])
+    return low.replace(minute=0, second=0, microsecond=0), high
+
+
+def set_up(state: Path, folder: Path) -> tuple[Database, uuid.UUID]:
+    url = f"sqlite+pysqlite:///{state / 'tripl.db'}"
+    upgrade(url)
+    db = Database(url)
+    box = SecretBox(SECRET)
+    with db.unit_of_work() as session:
+        owner = accounts.register(session, email="bench@example.com", password="bench password", name="Bench")
+        source = data_sources.create(session, box, DataSourceCreate(name="bench", db_type="chdb", path=str(folder),
+                                                                    timeout_seconds=600))
+        project = projects.create(session, Principal(owner), ProjectCreate(name="Bench", slug="bench"))
+        config = configs.create(session, box, project, ScanConfigCreate(data_source_id=source.id, **SETUP))
+        return db, config.id
+
+
+def bare(folder: Path, repeat: int) -> dict[str, Any]:
+    warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=str(folder), timeout_seconds=600))
+    times, rows = [], 0
+    try:
+        for _ in range(repeat + 1):
+            started = time.perf_counter()
+            rows = len(warehouse.run(SqlQuery(BARE_QUERY, {})).rows)
+            times.append(time.perf_counter() - started)
+    finally:
+        warehouse.close()
+    return {"cold_s": round(times[0], 3), "warm_median_s": round(statistics.median(times[1:]), 3), "rows": rows}
+
+
+def collection(db: Database, config_id: uuid.UUID, start: datetime, end: datetime, repeat: int) -> dict[str, Any]:
+    runs = []
+    for _ in range(repeat):
+        with warehouse_clock() as spent:
+            started = time.perf_counter()
+            result = collect_metrics(db, config_id, start, end, secrets=SecretBox(SECRET), with_drifts=False)
+            total = time.perf_counter() - started
+        runs.append((sum(spent), total, len(spent), result))
+    warehouse_s = statistics.median(r[0] for r in runs)
+    total_s = statistics.median(r[1] for r in runs)
+    last = runs[-1][3]
+    return {"window": [start.isoformat(), end.isoformat()], "warehouse_s": round(warehouse_s, 3),
+            "total_s": round(total_s, 3), "queries": runs[-1][2], "rows_read": last.rows_read,
+            "points": last.points_written, "breakdown_points": last.breakdown_points_written,
+            "app_version_points": last.app_version_points_written}
+
+
+def detection(series: int) -> dict[str, Any]:
+    rng = np.random.default_rng(3)
+    index = pd.date_range("2024-01-01", periods=14 * 96, freq="15min", tz="UTC")
+    slot = np.arange(len(index))
+    rhythm = (1 + 0.6 * np.sin(2 * np.pi * (slot % 96 - 30) / 96)) * np.where(index.day_of_week >= 5, 0.8, 1.0)
+    levels = rng.lognormal(3.5, 1.5, series)
+    frame = pd.DataFrame(rng.poisson(levels[None, :] * rhythm[:, None]).astype(float), index=index)
+    started = time.perf_counter()
+    result = detect_many(frame, "15m", DetectorSettings())
+    seconds = time.perf_counter() - started
+    one = frame[0]
+    started = time.perf_counter()
+    for _ in range(20):
+        detect(one, "15m", DetectorSettings())
+    single = (time.perf_counter() - started) / 20
+    return {"series": series, "buckets": len(index), "seconds": round(seconds, 2),
+            "ms_per_series": round(1000 * seconds / series, 2), "single_detect_ms": round(1000 * single, 2),
+            "flagged_buckets": int(result.is_anomaly.sum())}
+
+
+def demo_quality() -> dict[str, Any]:
+    from tripl_core.demo.warehouse import generate_demo_warehouse
+
+    with tempfile.TemporaryDirectory() as folder:
+        cases = generate_demo_warehouse(Path(folder), end=datetime(2024, 3, 1, tzinfo=UTC))
+        warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=folder, timeout_seconds=600))
+        try:
+            rows = warehouse.run(SqlQuery(
+                f"SELECT event_name, toStartOfFifteenMinutes({cases.time_column}) AS b, count() FROM {cases.table} "
+                "GROUP BY event_name, b", {})).rows
+        finally:
+            warehouse.close()
+    counts = pd.DataFrame(rows, columns=["event", "bucket", "count"])
+    counts["bucket"] = pd.to_datetime(counts["bucket"], utc=True)
+    grid = pd.date_range(cases.start, cases.end - timedelta(minutes=15), freq="15min", tz="UTC")
+    frame = counts.pivot_table(index="bucket", columns="event", values="count", aggfunc="sum").reindex(grid)
+    result = detect_many(frame.fillna(0.0), "15m", DetectorSettings())
+    flagged = {(str(name), result.timestamps[t].to_pydatetime(), str(result.direction()[s, t]))
+               for s, name in enumerate(result.columns) for t in np.flatnonzero(result.is_anomaly[s])}
+    planted = {(a.event_name, a.start, a.direction) for a in cases.volume_anomalies}
+    settled = cases.start + timedelta(days=14)
+    extra = sorted(flagged - planted)
+    return {"series": len(result.columns), "planted": len(planted), "found": len(planted & flagged),
+            "missed": [f"{n} {t.isoformat()} {d}" for n, t, d in sorted(planted - flagged)],
+            "other_signals": [f"{n} {t.isoformat()} {d}" for n, t, d in extra],
+            "other_signals_after_14_days": [f"{n} {t.isoformat()} {d}" for n, t, d in extra if t >= settled]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "scanbench")
+    parser.add_argument("--series", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-demo", action="store_true")
+    args = parser.parse_args(argv)
+    ensure_data(args.data)
+    start, last = data_range(args.data)
+    end = (last + timedelta(minutes=15)).replace(second=0, microsecond=0)
+    end -= timedelta(minutes=end.minute % 15)
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as state:
+        db, config_id = set_up(Path(state), args.data)
+        report["bare_query"] = bare(args.data, args.repeat)
+        report["full_collection"] = collection(db, config_id, start, end, args.repeat)
+        report["full_collection"]["ratio_warehouse_vs_bare"] = round(
+            report["full_collection"]["warehouse_s"] / report["bare_query"]["warm_median_s"], 2)
+        report["full_collection"]["ratio_total_vs_bare"] = round(
+            report["full_collection"]["total_s"] / report["bare_query"]["warm_median_s"], 2)
+        report["steady_state"] = collection(db, config_id, end - timedelta(minutes=15), end, args.repeat)
+        db.dispose()
+    report["detection"] = detection(args.series)
+    if not args.skip_demo:
+        report["demo"] = demo_quality()
+    print(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
