@@ -45,8 +45,8 @@ class Clock:
         self.now += delta
 
 
-def seed(ws: Workspace, tmp_dir: str = "/tmp") -> Seed:
-    project = ws.project(SLUG, "Shop")
+def seed(ws: Workspace, tmp_dir: str = "/tmp", create_project: bool = True) -> Seed:
+    project = ws.project(SLUG, "Shop") if create_project else ws.owner.get(P).json()
     page = make_type(ws.owner, SLUG, "page")
     events = {name: uuid.UUID(make_event(ws.owner, SLUG, page["id"], name)["id"]) for name in ("view", "click")}
     with ws.db.unit_of_work() as session:
