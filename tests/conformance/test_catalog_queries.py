@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from tests.conformance.fixture_data import END, START, Event, json_value
-from tripl_core.warehouse import ColumnRef, JsonRef, TimeWindow, Warehouse
+from tests.conformance.fixture_data import END, START, Event, expected_json_keys, json_value
+from tripl_core.warehouse import ColumnRef, JsonRef, RowSample, TimeWindow, Warehouse
 from tripl_core.warehouse.catalog import (
     ContractKind,
     ContractProbe,
@@ -109,3 +109,47 @@ def test_sample_matching_returns_rows_with_the_given_values(warehouse: Warehouse
     assert all(row["category"] == "signup" and '"plan": "pro"' in row["properties"] for row in rows)
     nulls = sample_matching(warehouse, EVENTS, [(ColumnRef("category"), None)], None, 2)
     assert [row["category"] for row in nulls] == [None, None]
+
+
+def test_distinct_counts_stop_at_the_cap(warehouse: Warehouse, events: list[Event]) -> None:
+    profile = type_profile(warehouse, EVENTS, ColumnRef("category"), [ColumnRef("user_id"), PLAN], [], None, 100,
+                           distinct_cap=4)
+    grouped = grouped_rows(warehouse, EVENTS, ColumnRef("category"), [], None,
+                           [GroupedField(ColumnRef("user_id"), 2)], None, 100, distinct_cap=4)
+    users: dict[str | None, set[str]] = defaultdict(set)
+    plans: dict[str | None, set[str]] = defaultdict(set)
+    for e in events:
+        users[e.category].add(e.user_id)
+        plan = json_value(e.properties, ("user", "plan"))
+        if plan is not None:
+            plans[e.category].add(plan)
+    assert any(len(u) > 4 for u in users.values())
+    assert {t.event_type: (t.distinct["user_id"], t.distinct["properties.user.plan"]) for t in profile.types} == {
+        category: (min(len(users[category]), 4), min(len(plans[category]), 4)) for category in users}
+    assert {g.event_type: g.fields[0][1] for g in grouped} == {c: min(len(u), 4) for c, u in users.items()}
+
+
+def _untied(timed: list[Event], start: int) -> int:
+    """The first sample size from `start` whose last row's time differs from the next row's."""
+    return next(n for n in range(start, len(timed)) if timed[n - 1].ts != timed[n].ts)
+
+
+def test_json_keys_of_a_sample_come_from_the_most_recent_rows(warehouse: Warehouse, events: list[Event]) -> None:
+    timed = sorted(events, key=lambda e: e.ts, reverse=True)
+    size = _untied(timed, 40)
+    got = warehouse.json_keys(EVENTS, "properties", None, RowSample(size, "ts"))
+    assert {key.path: key.count for key in got} == expected_json_keys(timed[:size])
+    window = TimeWindow("ts", START, timed[100].ts)  # the sample is the most recent rows inside the window
+    inside = [e for e in timed if window.start <= e.ts < window.end]
+    size = _untied(inside, 40)
+    got = warehouse.json_keys(EVENTS, "properties", window, RowSample(size, "ts"))
+    assert {key.path: key.count for key in got} == expected_json_keys(inside[:size])
+
+
+def test_json_keys_of_a_sample_without_a_time_column_read_at_most_its_rows(warehouse: Warehouse,
+                                                                          events: list[Event]) -> None:
+    every = expected_json_keys(events)
+    got = {key.path: key.count for key in warehouse.json_keys(EVENTS, "properties", None, RowSample(25))}
+    assert got
+    assert set(got) <= set(every)
+    assert max(got.values()) <= 25

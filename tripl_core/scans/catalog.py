@@ -114,7 +114,8 @@ def _write(session: Session, scan_config_id: uuid.UUID, job_id: uuid.UUID | None
         "variables_created": 0, "contexts_recorded": 0, "values_written": 0, **plan.counts,
         "event_types_seen": len(obs.type_rows), "columns_analysed": obs.columns_analysed, "rows_read": obs.rows_read,
         "rows_skipped": obs.plan.skipped_rows, "identities_seen": len(obs.plan.events),
-        "json_paths_ignored": obs.json_paths_ignored, "drifts_raised": drifts.raised,
+        "json_paths_ignored": obs.json_paths_ignored, "json_keys_sampled_rows": obs.json_keys_sampled_rows,
+        "drifts_raised": drifts.raised,
         "drifts_reopened": drifts.reopened, "shadow_candidates_new": shadows, "volume_days_written": volumes,
     }
     activity.record(session, project, actor=None, actor_name=f"scan {scan.name}", kind="scan.completed",

@@ -16,10 +16,13 @@ from tripl_core.analysis.identity import FieldAggregate, FieldSource, GroupedRow
 from tripl_core.analysis.schema_drift import DeclaredField, Measure, ObservedField, contracts_of
 from tripl_core.db.base import utcnow
 from tripl_core.errors import DomainError
-from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, TimeWindow, Warehouse
+from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, RowSample, TimeWindow, Warehouse
 from tripl_core.warehouse import catalog as queries
 
 MAX_JSON_PATHS = 200  # per JSON column; keys beyond are not analysed (counted in the summary)
+# JSON keys are discovered in the most recent rows (by time_column; else the first rows read), at most
+# this many; declared fields' paths are profiled whatever the sample holds. Counts are over every row.
+JSON_KEY_SAMPLE_ROWS = 50_000
 SHADOW_SAMPLE_ROWS = 5
 MAX_SAMPLED_SHADOWS = 20  # identities sampled per run; the rest get their samples on later runs
 VOLUME_DAYS = 180  # the longest coverage window
@@ -64,6 +67,7 @@ class Observation:
     columns_analysed: int
     json_paths_ignored: int
     rows_read: int = 0
+    json_keys_sampled_rows: int = 0  # at most this many rows were read to discover JSON keys
     extra: dict[str, int] = field(default_factory=dict)
 
 
@@ -80,13 +84,18 @@ def observe(warehouse: Warehouse, scan: ScanInput, cancel_requested: Callable[[]
     json_paths, ignored = _json_paths(warehouse, scan, families, window)
     step()
     type_ref = ColumnRef(scan.event_type_column) if scan.event_type_column else None
-    refs = [_ref(label, families) for label in _profiled(scan, families, json_paths)]
+    declared_paths = _declared_json_paths(scan, families, json_paths)
+    refs = [_ref(label, families) for label in [*_profiled(scan, families, json_paths), *declared_paths]]
     probes = _probes(scan, families)
     limit = _limit(scan)
+    cap = scan.spec.cardinality_threshold + 1  # low or high is all a distinct count decides
     profile = queries.type_profile(warehouse, scan.base_query, type_ref, refs, [p for _, _, p in probes], window,
-                                   limit + 1)
+                                   limit + 1, cap)
     _check_limit(scan, len(profile.types), "event types")
     step()
+    for label in declared_paths:  # a declared path the sample missed but some row holds
+        if any(t.present[label] for t in profile.types):
+            json_paths[label] = field_types.STRING
     distinct = {ref.label: max((t.distinct[ref.label] for t in profile.types), default=0) for ref in refs}
     columns = {name: family for name, family in families.items() if name not in json_paths}
     sources = identity.field_sources(columns, json_paths, distinct, scan.spec,
@@ -94,7 +103,8 @@ def observe(warehouse: Warehouse, scan: ScanInput, cancel_requested: Callable[[]
     keys = identity.grouping_keys(scan.spec, sources)
     grouped = queries.grouped_rows(
         warehouse, scan.base_query, type_ref, [_ref(k, families) for k in keys], scan.time_column,
-        [queries.GroupedField(_ref(s.label, families), _cap(s, scan.spec)) for s in sources], window, limit + 1)
+        [queries.GroupedField(_ref(s.label, families), _cap(s, scan.spec)) for s in sources], window, limit + 1,
+        cap)
     _check_limit(scan, len(grouped), "rows")
     step()
     rows = [_grouped_row(scan, g, keys, sources) for g in grouped]
@@ -110,7 +120,9 @@ def observe(warehouse: Warehouse, scan: ScanInput, cancel_requested: Callable[[]
         measures[type_name][(field_name, probe.kind.value)] = Measure(result.bad, result.sample)
     return Observation(window, sources, type_rows, observed, dict(measures), plan, daily, samples,
                        columns_analysed=len(sources), json_paths_ignored=ignored,
-                       rows_read=sum(type_rows.values()))
+                       rows_read=sum(type_rows.values()),
+                       json_keys_sampled_rows=min(JSON_KEY_SAMPLE_ROWS, sum(type_rows.values()))
+                       if any(family == field_types.JSON for family in families.values()) else 0)
 
 
 def _window(scan: ScanInput) -> TimeWindow | None:
@@ -160,11 +172,25 @@ def _json_paths(warehouse: Warehouse, scan: ScanInput, families: Mapping[str, st
     for column, family in families.items():
         if family != field_types.JSON or column in (scan.time_column, scan.event_type_column):
             continue
-        keys = warehouse.json_keys(scan.base_query, column, window)
+        keys = warehouse.json_keys(scan.base_query, column, window, RowSample(JSON_KEY_SAMPLE_ROWS, scan.time_column))
         ignored += max(0, len(keys) - MAX_JSON_PATHS)
         for key in keys[:MAX_JSON_PATHS]:
             paths[f"{column}.{key.path}"] = field_types.STRING
     return paths, ignored
+
+
+def _declared_json_paths(scan: ScanInput, families: Mapping[str, str], found: Mapping[str, str]) -> list[str]:
+    """Declared fields' JSON paths the key sample did not hold: profiled too, so a field the plan declares
+    is counted over every row, not only when the sample happened to hold it."""
+    skip = {scan.time_column, scan.event_type_column}
+    out = {}
+    for declared in scan.declared.values():
+        for field_def in declared:
+            root = field_def.name.partition(".")[0]
+            if (field_def.name not in found and field_def.name not in families and root not in skip
+                    and _resolvable(field_def.name, families)):
+                out[field_def.name] = None
+    return list(out)
 
 
 def _profiled(scan: ScanInput, families: Mapping[str, str], json_paths: Mapping[str, str]) -> list[str]:

@@ -118,13 +118,18 @@ def _ensure_fields(session: Session, branch_id: uuid.UUID, scan: ScanInput, obs:
             created = FieldDefinition(branch_id=branch_id, event_type_id=event_type.id, name=source.label,
                                       display_name=source.label, order=order,
                                       field_type=field_types.new_field_type(source.observed_type),
-                                      description=f"Seen by scan '{scan.name}' ({source.cardinality.value} "
-                                                  f"cardinality, {source.distinct} distinct values).")
+                                      description=f"Seen by scan '{scan.name}' ({_cardinality(source)}).")
             session.add(created)
             fields[event_type.id][source.label] = created
             result.counts["fields_created"] += 1
     session.flush()
     return fields
+
+
+def _cardinality(source: FieldSource) -> str:
+    if source.cardinality is identity.Cardinality.high:  # distinct counts stop at the threshold + 1
+        return f"high cardinality, more than {source.distinct - 1} distinct values"
+    return f"low cardinality, {source.distinct} distinct values"
 
 
 def _bind_variables(session: Session, project: Project, branch_id: uuid.UUID, sources: Sequence[FieldSource],

@@ -1,6 +1,6 @@
 """Warehouse adapters: dialects build SQL, transports run it, `Warehouse` answers in plain values."""
 
-from tripl_core.warehouse.base import ColumnRef, FieldRef, JsonRef, TimeWindow
+from tripl_core.warehouse.base import ColumnRef, FieldRef, JsonRef, RowSample, TimeWindow
 from tripl_core.warehouse.config import DB_TYPES, DbType, WarehouseConfig
 from tripl_core.warehouse.errors import UnsafeQuery, WarehouseError, WarehouseTimeout
 from tripl_core.warehouse.factory import create_warehouse, dialect_for
@@ -27,6 +27,7 @@ __all__ = [
     "JsonKey",
     "JsonRef",
     "Preview",
+    "RowSample",
     "TableSchema",
     "TimeWindow",
     "UnsafeQuery",

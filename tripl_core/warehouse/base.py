@@ -97,6 +97,15 @@ class TimeWindow:
     end: datetime
 
 
+@dataclass(frozen=True)
+class RowSample:
+    """A bounded set of the base query's rows: at most `rows`, the most recent by `time_column` when
+    one is given (rows with a NULL time are then left out), else whichever rows the warehouse reads first."""
+
+    rows: int
+    time_column: str | None = None
+
+
 class Binder:
     """Collects the parameters of one query and renders each placeholder in the dialect's syntax."""
 
@@ -140,6 +149,12 @@ class Dialect(ABC):
     @abstractmethod
     def count_distinct(self, expression_sql: str) -> str: ...
 
+    def count_distinct_upto(self, expression_sql: str, cap: int) -> str:
+        """The number of distinct non-null values, exact up to `cap`: any answer ≥ `cap` means "at least
+        `cap`" (callers clamp). By default the exact count; a dialect with a bounded aggregate uses it so
+        high-cardinality columns cost neither a full distinct set in memory nor its time."""
+        return self.count_distinct(expression_sql)
+
     @abstractmethod
     def distinct_values(self, text_sql: str, cap: int) -> str:
         """An array of at most `cap` distinct non-null values of the text expression (any order)."""
@@ -157,9 +172,11 @@ class Dialect(ABC):
         """True when the text is one of the strings of the array parameter."""
 
     @abstractmethod
-    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None,
+                  sample: RowSample | None = None) -> SqlQuery:
         """Leaf paths (dotted) of the JSON objects in `column`, with how many rows hold each;
-        JSON nulls and empty objects hold no path, arrays are leaves."""
+        JSON nulls and empty objects hold no path, arrays are leaves. With `sample`, only the sampled
+        rows are read (and counted)."""
 
     @abstractmethod
     def schema(self, database: str | None) -> SqlQuery:
@@ -185,6 +202,27 @@ class Dialect(ABC):
         start = bind(window.start, ParamKind.TIMESTAMP)
         end = bind(window.end, ParamKind.TIMESTAMP)
         return f" WHERE {column} >= {start} AND {column} < {end}"
+
+    def rows_from(self, base_query: str, window: TimeWindow | None, sample: RowSample | None, bind: Binder) -> str:
+        """A FROM item (aliased `tripl_src`) holding the base query's rows inside `window`, cut down to
+        `sample` when given. The most recent rows are those at or after the time of the `rows`-th most
+        recent one, found by a sort of the time column alone (a top-N, no other column carried)."""
+        if sample is None:
+            where = self.where(window, bind)
+            return f"({'SELECT * FROM ' + self.wrap(base_query) + where}) AS tripl_src" if where \
+                else self.wrap(base_query)
+        tests = [self.where(window, bind).removeprefix(" WHERE ")] if window is not None else []
+        limit = bind(sample.rows, ParamKind.INT)
+        if sample.time_column is not None:
+            column = self.quote_identifier(sample.time_column)
+            inner = [*([self.where(window, bind).removeprefix(" WHERE ")] if window is not None else []),
+                     f"{column} IS NOT NULL"]
+            cut = (f"SELECT MIN({column}) FROM (SELECT {column} FROM {self.wrap(base_query)} "
+                   f"WHERE {' AND '.join(inner)} ORDER BY {column} DESC LIMIT {bind(sample.rows, ParamKind.INT)}"
+                   ") AS tripl_recent")
+            tests.append(f"{column} >= ({cut})")
+        where = f" WHERE {' AND '.join(tests)}" if tests else ""
+        return f"(SELECT * FROM {self.wrap(base_query)}{where} LIMIT {limit}) AS tripl_src"
 
     def sample(self, base_query: str, limit: int, window: TimeWindow | None = None) -> SqlQuery:
         bind = Binder(self)

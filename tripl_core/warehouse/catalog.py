@@ -4,6 +4,10 @@
   bad-value counts of field contracts (NULLs, regex, range, enum) with one bad value as a sample.
 - `grouped_rows`: rows grouped by the event type and the identity keys, with per-field present and
   distinct counts and a capped array of distinct values; LIMIT `limit`.
+
+Distinct counts are exact up to `distinct_cap` and answered as `distinct_cap` above it (a scan only needs
+to know whether a field has at most `cardinality_threshold` values), so no query keeps the full distinct
+set of a high-cardinality column.
 - `sample_matching`: a few raw rows whose keys equal given values (shadow-event samples).
 
 Every query reads the base query once; only aggregates and bounded samples cross the wire."""
@@ -18,6 +22,8 @@ from typing import Any
 
 from tripl_core.warehouse.base import Binder, Dialect, FieldRef, ParamKind, SqlQuery, TimeWindow
 from tripl_core.warehouse.warehouse import Warehouse, plain_cell, utc_or_none
+
+UNBOUNDED = 2**62  # a distinct cap meaning exact counts
 
 
 class ContractKind(StrEnum):
@@ -77,16 +83,17 @@ class GroupedAggregate:
 
 
 def type_profile(warehouse: Warehouse, base_query: str, type_ref: FieldRef | None, refs: Sequence[FieldRef],
-                 probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int) -> Profile:
+                 probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int,
+                 distinct_cap: int = UNBOUNDED) -> Profile:
     warehouse.check(base_query)
     rows = warehouse.run(type_profile_sql(warehouse.dialect, base_query, type_ref, refs, probes, window,
-                                           limit)).rows
+                                           limit, distinct_cap)).rows
     types, results = [], [ProbeResult(0, None) for _ in probes]
     for row in rows:
         event_type, total = _text(row[0]), int(row[1])
         cells = row[2:]
         present = {ref.label: int(cells[2 * i]) for i, ref in enumerate(refs)}
-        distinct = {ref.label: int(cells[2 * i + 1]) for i, ref in enumerate(refs)}
+        distinct = {ref.label: min(int(cells[2 * i + 1]), distinct_cap) for i, ref in enumerate(refs)}
         types.append(TypeProfile(event_type, total, present, distinct))
         probe_cells = cells[2 * len(refs):]
         for j in range(len(probes)):
@@ -98,9 +105,10 @@ def type_profile(warehouse: Warehouse, base_query: str, type_ref: FieldRef | Non
 
 def grouped_rows(warehouse: Warehouse, base_query: str, type_ref: FieldRef | None, keys: Sequence[FieldRef],
                  time_column: str | None, fields: Sequence[GroupedField], window: TimeWindow | None,
-                 limit: int) -> list[GroupedAggregate]:
+                 limit: int, distinct_cap: int = UNBOUNDED) -> list[GroupedAggregate]:
     warehouse.check(base_query)
-    query = grouped_sql(warehouse.dialect, base_query, type_ref, keys, time_column, fields, window, limit)
+    query = grouped_sql(warehouse.dialect, base_query, type_ref, keys, time_column, fields, window, limit,
+                        distinct_cap)
     out = []
     width = len(keys) + (1 if type_ref is not None else 0)
     for row in warehouse.run(query).rows:
@@ -108,7 +116,8 @@ def grouped_rows(warehouse: Warehouse, base_query: str, type_ref: FieldRef | Non
         key_values = tuple(_text(value) for value in row[width - len(keys):width])
         total, first, last = int(row[width]), utc_or_none(row[width + 1]), utc_or_none(row[width + 2])
         cells = row[width + 3:]
-        per_field = [(int(cells[3 * i]), int(cells[3 * i + 1]), sorted(str(v) for v in (cells[3 * i + 2] or [])))
+        per_field = [(int(cells[3 * i]), min(int(cells[3 * i + 1]), distinct_cap),
+                      sorted(str(v) for v in (cells[3 * i + 2] or [])))
                      for i in range(len(fields))]
         out.append(GroupedAggregate(event_type, key_values, total, first, last, per_field))
     return out
@@ -131,13 +140,14 @@ def sample_matching(warehouse: Warehouse, base_query: str, equals: Sequence[tupl
 
 
 def type_profile_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, refs: Sequence[FieldRef],
-                      probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int) -> SqlQuery:
+                      probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int,
+                      distinct_cap: int = UNBOUNDED) -> SqlQuery:
     bind = Binder(dialect)
     type_sql = dialect.to_string(dialect.field_expression(type_ref, bind)) if type_ref is not None else None
     select = [f"{type_sql or 'NULL'} AS tripl_type", "COUNT(*) AS tripl_rows"]
     for i, ref in enumerate(refs):
         value = dialect.field_expression(ref, bind)
-        select += [f"COUNT({value}) AS tripl_p{i}", f"{dialect.count_distinct(value)} AS tripl_d{i}"]
+        select += [f"COUNT({value}) AS tripl_p{i}", f"{_distinct(dialect, value, distinct_cap)} AS tripl_d{i}"]
     for j, probe in enumerate(probes):
         bad = _bad_condition(dialect, probe, type_sql, bind)
         text = dialect.to_string(dialect.field_expression(probe.ref, bind))
@@ -175,7 +185,7 @@ def _bad_condition(dialect: Dialect, probe: ContractProbe, type_sql: str | None,
 
 def grouped_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, keys: Sequence[FieldRef],
                  time_column: str | None, fields: Sequence[GroupedField], window: TimeWindow | None,
-                 limit: int) -> SqlQuery:
+                 limit: int, distinct_cap: int = UNBOUNDED) -> SqlQuery:
     bind = Binder(dialect)
     group_refs = ([type_ref] if type_ref is not None else []) + list(keys)
     select = [f"{dialect.to_string(dialect.field_expression(ref, bind))} AS tripl_k{i}"
@@ -184,12 +194,16 @@ def grouped_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, ke
     select += ["COUNT(*) AS tripl_rows", f"MIN({stamp}) AS tripl_first", f"MAX({stamp}) AS tripl_last"]
     for i, grouped in enumerate(fields):
         value = dialect.field_expression(grouped.ref, bind)
-        select += [f"COUNT({value}) AS tripl_p{i}", f"{dialect.count_distinct(value)} AS tripl_d{i}",
+        select += [f"COUNT({value}) AS tripl_p{i}", f"{_distinct(dialect, value, distinct_cap)} AS tripl_d{i}",
                    f"{dialect.distinct_values(dialect.to_string(value), grouped.cap)} AS tripl_v{i}"]
     where = dialect.where(window, bind)
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(group_refs)))}" if group_refs else ""
     return bind.query(f"SELECT {', '.join(select)} FROM {dialect.wrap(base_query)}{where}{group} "
                       f"ORDER BY tripl_rows DESC LIMIT {bind(limit, ParamKind.INT)}")
+
+
+def _distinct(dialect: Dialect, value_sql: str, cap: int) -> str:
+    return dialect.count_distinct(value_sql) if cap >= UNBOUNDED else dialect.count_distinct_upto(value_sql, cap)
 
 
 def _equals(dialect: Dialect, ref: FieldRef, value: str | None, bind: Binder) -> str:

@@ -19,6 +19,7 @@ from tripl_core.warehouse.base import (
     Dialect,
     FieldRef,
     QueryResult,
+    RowSample,
     SqlQuery,
     TimeWindow,
     Transport,
@@ -189,9 +190,11 @@ class Warehouse:
             for row in self.run(query).rows
         ]
 
-    def json_keys(self, base_query: str, column: str, window: TimeWindow | None = None) -> list[JsonKey]:
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None = None,
+                  sample: RowSample | None = None) -> list[JsonKey]:
+        """Leaf paths of `column`'s JSON objects with the rows holding each, over the window or the sample."""
         self.check(base_query)
-        rows = self.run(self.dialect.json_keys(base_query, column, window)).rows
+        rows = self.run(self.dialect.json_keys(base_query, column, window, sample)).rows
         return [JsonKey(str(path), int(count)) for path, count in rows]
 
 

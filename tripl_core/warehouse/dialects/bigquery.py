@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tripl_core.warehouse.base import Binder, Dialect, ParamKind, SqlQuery, TimeWindow
+from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
 from tripl_core.warehouse.intervals import Interval
 
 
@@ -47,16 +47,17 @@ class BigQueryDialect(Dialect):
     def in_strings(self, text_sql: str, array_sql: str) -> str:
         return f"{text_sql} IN UNNEST({array_sql})"
 
-    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None,
+                  sample: RowSample | None = None) -> SqlQuery:
         bind = Binder(self)
         # Events keep properties as JSON text; SAFE.PARSE_JSON makes malformed text a NULL document.
         doc = f"SAFE.PARSE_JSON({self.quote_identifier(column)})"
-        where = self.where(window, bind)
+        rows = self.rows_from(base_query, window, sample, bind)
         # JSON_KEYS lists every key path of a row, intermediate objects included; a leaf is a path
         # no other path of the same row extends.
         return bind.query(
             "SELECT tripl_key, COUNT(*) AS tripl_count FROM ("
-            f"SELECT JSON_KEYS({doc}) AS tripl_keys FROM {self.wrap(base_query)}{where}"
+            f"SELECT JSON_KEYS({doc}) AS tripl_keys FROM {rows}"
             ") AS tripl_docs, UNNEST(tripl_keys) AS tripl_key "
             "WHERE NOT EXISTS (SELECT 1 FROM UNNEST(tripl_keys) AS tripl_other "
             "WHERE STARTS_WITH(tripl_other, CONCAT(tripl_key, '.'))) "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tripl_core.warehouse.base import Binder, Dialect, ParamKind, SqlQuery, TimeWindow
+from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
 from tripl_core.warehouse.intervals import Interval
 
 _PARAM_TYPES = {
@@ -49,6 +49,11 @@ class ClickHouseDialect(Dialect):
     def count_distinct(self, expression_sql: str) -> str:
         return f"uniqExact({expression_sql})"
 
+    def count_distinct_upto(self, expression_sql: str, cap: int) -> str:
+        # groupUniqArray(N) stops taking values once it holds N, so this is min(distinct, N), exactly,
+        # in bounded memory (uniqUpTo is capped at 100; uniq is approximate).
+        return f"length(groupUniqArray({int(cap)})({expression_sql}))"
+
     def distinct_values(self, text_sql: str, cap: int) -> str:
         return f"groupUniqArray({int(cap)})({text_sql})"
 
@@ -61,16 +66,16 @@ class ClickHouseDialect(Dialect):
     def in_strings(self, text_sql: str, array_sql: str) -> str:
         return f"has({array_sql}, {text_sql})"
 
-    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None,
+                  sample: RowSample | None = None) -> SqlQuery:
         bind = Binder(self)
         text = f"toString({self.quote_identifier(column)})"
-        where = self.where(window, bind)
-        valid = f"{'AND' if where else 'WHERE'} isValidJSON({text})"
+        rows = self.rows_from(base_query, window, sample, bind)
         # The JSON type lists non-null leaf paths per row, once each, so counting rows per path is a
         # plain GROUP BY after arrayJoin.
         return bind.query(
             f"SELECT arrayJoin(JSONAllPaths(CAST({text} AS JSON))) AS tripl_key, count() AS tripl_count "
-            f"FROM {self.wrap(base_query)}{where} {valid} GROUP BY tripl_key ORDER BY tripl_key"
+            f"FROM {rows} WHERE isValidJSON({text}) GROUP BY tripl_key ORDER BY tripl_key"
         )
 
     def schema(self, database: str | None) -> SqlQuery:

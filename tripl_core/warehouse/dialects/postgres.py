@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tripl_core.warehouse.base import Binder, Dialect, ParamKind, SqlQuery, TimeWindow
+from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
 from tripl_core.warehouse.intervals import Interval
 
 
@@ -60,15 +60,15 @@ class PostgresDialect(Dialect):
     def order_text(self, expression_sql: str) -> str:
         return f'{expression_sql} COLLATE "C"'
 
-    def json_keys(self, base_query: str, column: str, window: TimeWindow | None) -> SqlQuery:
+    def json_keys(self, base_query: str, column: str, window: TimeWindow | None,
+                  sample: RowSample | None = None) -> SqlQuery:
         bind = Binder(self)
         source = self.quote_identifier(column)
-        where = self.where(window, bind)
-        not_null = f"{'AND' if where else 'WHERE'} {source} IS NOT NULL"
+        rows = self.rows_from(base_query, window, sample, bind)
         return bind.query(
             "WITH RECURSIVE tripl_docs AS ("
             f"SELECT row_number() OVER () AS tripl_row, ({source})::jsonb AS tripl_doc "
-            f"FROM {self.wrap(base_query)}{where} {not_null}"
+            f"FROM {rows} WHERE {source} IS NOT NULL"
             "), tripl_paths AS ("
             "SELECT d.tripl_row, e.key AS tripl_key, e.value AS tripl_value FROM tripl_docs AS d "
             "CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(d.tripl_doc) = 'object' "
