@@ -7,18 +7,15 @@ new_field drift, the dead event and the shadow event."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from dagster import SensorResult, build_sensor_context
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.api.scans_support import wait_for_scan_job
+from tests.support import launching
 from tests.support.workspace import Workspace
-from tripl_api.main import create_app
 from tripl_core.demo import catalog
 from tripl_core.demo.warehouse import _schedule
 from tripl_core.metrics.models import AnomalySignal, Scope
@@ -32,18 +29,8 @@ from tripl_pipelines.resources import AppDatabase
 
 D = "/api/v1/projects/demo"
 
-
-@pytest.fixture
-def launcher(settings: Settings) -> Iterator[InProcessLauncher]:
-    in_process = InProcessLauncher(settings.resolved_database_url, settings.resolved_secret_key)
-    yield in_process
-    in_process.close()
-
-
-@pytest.fixture
-def client(settings: Settings, launcher: InProcessLauncher) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, launcher)) as test_client:
-        yield test_client
+client = launching.client
+launcher = launching.launcher
 
 
 def _iso(moment: datetime) -> str:

@@ -7,36 +7,21 @@ and creates no duplicate events or variables."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.api.scans_support import wait_for_scan_job
+from tests.support import launching
 from tests.support.workspace import Workspace
-from tripl_api.main import create_app
 from tripl_core.demo import DEMO_PLAN
 from tripl_core.demo.catalog import COUPON_KEY, DEAD_EVENT, PURCHASE, SHADOW_EVENT, event_type_of
 from tripl_core.observe.models import SchemaDrift, ShadowCandidate
 from tripl_core.plan.models import Event, EventType, Variable
-from tripl_core.settings import Settings
-from tripl_pipelines.launcher import InProcessLauncher
 
-
-@pytest.fixture
-def launcher(settings: Settings) -> Iterator[InProcessLauncher]:
-    in_process = InProcessLauncher(settings.resolved_database_url, settings.resolved_secret_key)
-    yield in_process
-    in_process.close()
-
-
-@pytest.fixture
-def client(settings: Settings, launcher: InProcessLauncher) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, launcher)) as test_client:
-        yield test_client
+client = launching.client
+launcher = launching.launcher
 
 
 def first_job(ws: Workspace) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:

@@ -5,25 +5,25 @@ chunks done and points written; a cancel between chunks stops it with the finish
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from tests.api import metrics_support as ms
 from tests.api.scans_support import wait_for_scan_job
+from tests.support import launching
 from tests.support.workspace import Workspace
-from tripl_api.main import create_app
 from tripl_core.metrics import replay as replay_module
 from tripl_core.metrics.models import MetricPoint
-from tripl_core.settings import Settings
-from tripl_pipelines.launcher import InProcessLauncher
 
 P = "/api/v1/projects/shop"
+
+client = launching.client
+launcher = launching.launcher
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +31,6 @@ def app_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ms.write_lake(tmp_path_factory.mktemp("app_lake"))
 
 
-@pytest.fixture
-def launcher(settings: Settings) -> Iterator[InProcessLauncher]:
-    in_process = InProcessLauncher(settings.resolved_database_url, settings.resolved_secret_key)
-    yield in_process
-    in_process.close()
-
-
-@pytest.fixture
-def client(settings: Settings, launcher: InProcessLauncher) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, launcher)) as test_client:
-        yield test_client
 
 
 def _iso(moment: datetime) -> str:
