@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 
@@ -153,3 +154,31 @@ def test_json_keys_of_a_sample_without_a_time_column_read_at_most_its_rows(wareh
     assert got
     assert set(got) <= set(every)
     assert max(got.values()) <= 25
+
+
+def test_top_level_json_values_read_alike_in_every_aggregate(warehouse: Warehouse, events: list[Event]) -> None:
+    """Strings unquoted, numbers, booleans, arrays and objects as JSON text, JSON null and missing keys
+    as NULL, whichever way the dialect reads a row's document (once per row, or once per path)."""
+    paths = [JsonRef.parse(f"properties.{key}") for key in ("page", "user", "referrer", "tags", "empty", "flag")]
+    got = grouped_rows(warehouse, EVENTS, ColumnRef("category"), [], None,
+                       [GroupedField(ref, 100) for ref in paths], None, 100)
+    profile = type_profile(warehouse, EVENTS, ColumnRef("category"), paths, [], None, 100)
+    members: dict[str | None, list[Event]] = defaultdict(list)
+    for e in events:
+        members[e.category].append(e)
+    for g in got:
+        for ref, (present, _, values) in zip(paths, g.fields, strict=True):
+            expected = [json_value(e.properties, ref.path) for e in members[g.event_type]]
+            assert present == sum(v is not None for v in expected), ref
+            every = {_canonical(ref, v) for v in expected if v is not None}
+            assert {_canonical(ref, v) for v in values} <= every, ref
+            assert len(values) == min(len(every), 100), ref
+    for t in profile.types:
+        expected_present = {ref.label: sum(json_value(e.properties, ref.path) is not None
+                                           for e in members[t.event_type]) for ref in paths}
+        assert t.present == expected_present
+
+
+def _canonical(ref: JsonRef, text: str) -> str:
+    """Objects and arrays compared as JSON (engines differ in their spacing and key order)."""
+    return json.dumps(json.loads(text), sort_keys=True) if ref.path[0] in ("user", "tags", "empty") else text

@@ -203,6 +203,14 @@ class Dialect(ABC):
         end = bind(window.end, ParamKind.TIMESTAMP)
         return f" WHERE {column} >= {start} AND {column} < {end}"
 
+    def parsed_source(self, base_query: str, refs: Sequence[FieldRef],
+                      bind: Binder) -> tuple[str, dict[FieldRef, str]]:
+        """A FROM item (aliased `tripl_src`) with every column of the base query, and expressions over it
+        for the values of some of `refs` (the others use `field_expression`). By default the base query
+        itself and no expressions: each JSON path parses its document where it is used. A dialect may
+        parse each JSON document once per row here instead."""
+        return self.wrap(base_query), {}
+
     def rows_from(self, base_query: str, window: TimeWindow | None, sample: RowSample | None, bind: Binder) -> str:
         """A FROM item (aliased `tripl_src`) holding the base query's rows inside `window`, cut down to
         `sample` when given. The most recent rows are those at or after the time of the `rows`-th most

@@ -143,23 +143,25 @@ def type_profile_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | Non
                       probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int,
                       distinct_cap: int = UNBOUNDED) -> SqlQuery:
     bind = Binder(dialect)
+    source, parsed = dialect.parsed_source(base_query, [*refs, *(p.ref for p in probes)], bind)
     type_sql = dialect.to_string(dialect.field_expression(type_ref, bind)) if type_ref is not None else None
     select = [f"{type_sql or 'NULL'} AS tripl_type", "COUNT(*) AS tripl_rows"]
     for i, ref in enumerate(refs):
-        value = dialect.field_expression(ref, bind)
+        value = parsed.get(ref) or dialect.field_expression(ref, bind)
         select += [f"COUNT({value}) AS tripl_p{i}", f"{_distinct(dialect, value, distinct_cap)} AS tripl_d{i}"]
     for j, probe in enumerate(probes):
-        bad = _bad_condition(dialect, probe, type_sql, bind)
-        text = dialect.to_string(dialect.field_expression(probe.ref, bind))
+        bad = _bad_condition(dialect, probe, type_sql, bind, parsed)
+        text = dialect.to_string(parsed.get(probe.ref) or dialect.field_expression(probe.ref, bind))
         select += [f"SUM(CASE WHEN {bad} THEN 1 ELSE 0 END) AS tripl_b{j}",
                    f"MIN(CASE WHEN {bad} THEN {text} END) AS tripl_s{j}"]
     where = dialect.where(window, bind)
     grouped = f" GROUP BY 1 ORDER BY 2 DESC LIMIT {bind(limit, ParamKind.INT)}" if type_ref is not None else ""
-    return bind.query(f"SELECT {', '.join(select)} FROM {dialect.wrap(base_query)}{where}{grouped}")
+    return bind.query(f"SELECT {', '.join(select)} FROM {source}{where}{grouped}")
 
 
-def _bad_condition(dialect: Dialect, probe: ContractProbe, type_sql: str | None, bind: Binder) -> str:
-    value = dialect.field_expression(probe.ref, bind)
+def _bad_condition(dialect: Dialect, probe: ContractProbe, type_sql: str | None, bind: Binder,
+                   parsed: dict[FieldRef, str]) -> str:
+    value = parsed.get(probe.ref) or dialect.field_expression(probe.ref, bind)
     text = dialect.to_string(value)
     tests = []
     if type_sql is not None and probe.event_type is not None:
@@ -188,17 +190,18 @@ def grouped_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, ke
                  limit: int, distinct_cap: int = UNBOUNDED) -> SqlQuery:
     bind = Binder(dialect)
     group_refs = ([type_ref] if type_ref is not None else []) + list(keys)
-    select = [f"{dialect.to_string(dialect.field_expression(ref, bind))} AS tripl_k{i}"
+    source, parsed = dialect.parsed_source(base_query, [*group_refs, *(f.ref for f in fields)], bind)
+    select = [f"{dialect.to_string(parsed.get(ref) or dialect.field_expression(ref, bind))} AS tripl_k{i}"
               for i, ref in enumerate(group_refs)]
     stamp = dialect.quote_identifier(time_column) if time_column else "NULL"
     select += ["COUNT(*) AS tripl_rows", f"MIN({stamp}) AS tripl_first", f"MAX({stamp}) AS tripl_last"]
     for i, grouped in enumerate(fields):
-        value = dialect.field_expression(grouped.ref, bind)
+        value = parsed.get(grouped.ref) or dialect.field_expression(grouped.ref, bind)
         select += [f"COUNT({value}) AS tripl_p{i}", f"{_distinct(dialect, value, distinct_cap)} AS tripl_d{i}",
                    f"{dialect.distinct_values(dialect.to_string(value), grouped.cap)} AS tripl_v{i}"]
     where = dialect.where(window, bind)
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(group_refs)))}" if group_refs else ""
-    return bind.query(f"SELECT {', '.join(select)} FROM {dialect.wrap(base_query)}{where}{group} "
+    return bind.query(f"SELECT {', '.join(select)} FROM {source}{where}{group} "
                       f"ORDER BY tripl_rows DESC LIMIT {bind(limit, ParamKind.INT)}")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
+from collections.abc import Sequence
+
+from tripl_core.warehouse.base import Binder, Dialect, FieldRef, JsonRef, ParamKind, RowSample, SqlQuery, TimeWindow
 from tripl_core.warehouse.intervals import Interval
 
 _PARAM_TYPES = {
@@ -42,6 +44,28 @@ class ClickHouseDialect(Dialect):
             f"multiIf({kind} = 'String', JSONExtractString({text}, {keys}), "
             f"{kind} = 'Null', NULL, JSONExtractRaw({text}, {keys}))"
         )
+
+    def parsed_source(self, base_query: str, refs: Sequence[FieldRef],
+                      bind: Binder) -> tuple[str, dict[FieldRef, str]]:
+        # One JSONExtract per JSON column and row reads every top-level key the refs name into a tuple
+        # of Nullable(String): strings unquoted, other scalars and objects as JSON text, missing and
+        # null as NULL, as json_value_expression answers. Deeper paths keep the per-path expression.
+        top: dict[str, dict[str, int]] = {}
+        for ref in refs:
+            if isinstance(ref, JsonRef) and len(ref.path) == 1:
+                keys = top.setdefault(ref.column, {})
+                keys.setdefault(ref.path[0], len(keys) + 1)
+        if not top:
+            return self.wrap(base_query), {}
+        extra, values = [], {}
+        for i, (column, keys) in enumerate(top.items()):
+            text = f"ifNull(toString({self.quote_identifier(column)}), '')"
+            shape = "Tuple(" + ", ".join(f"{self.quote_identifier(key)} Nullable(String)" for key in keys) + ")"
+            extra += [f"JSONExtract({text}, {bind(shape, ParamKind.STRING)}) AS tripl_doc{i}",
+                      f"startsWith(trimLeft({text}), '{{') AS tripl_obj{i}"]  # a root array is no object
+            for key, position in keys.items():
+                values[JsonRef(column, (key,))] = f"if(tripl_obj{i}, tupleElement(tripl_doc{i}, {position}), NULL)"
+        return f"(SELECT *, {', '.join(extra)} FROM {self.wrap(base_query)}) AS tripl_src", values
 
     def to_string(self, expression_sql: str) -> str:
         return f"toString({expression_sql})"
