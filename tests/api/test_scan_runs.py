@@ -5,7 +5,6 @@ the job list, and an API created without a launcher."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy import select
 
 from tests.api.scans_support import SCANS, create_scan, wait_for_scan_job
 from tests.api.sources_support import chdb_body, create_source
+from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.db.engine import Database
@@ -29,17 +29,8 @@ RULES = [{"name": "tapped", "condition_logic": "any",
           "conditions": [{"field": "screen", "pattern": "^home"}, {"field": "category", "pattern": "^buy$"}]}]
 
 
-@pytest.fixture
-def launcher(settings: Settings) -> Iterator[InProcessLauncher]:
-    in_process = InProcessLauncher(settings.resolved_database_url, settings.resolved_secret_key)
-    yield in_process
-    in_process.close()
-
-
-@pytest.fixture
-def client(settings: Settings, launcher: InProcessLauncher) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, launcher)) as test_client:
-        yield test_client
+client = launching.client
+launcher = launching.launcher
 
 
 @pytest.fixture
