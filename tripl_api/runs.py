@@ -4,6 +4,8 @@ The in-process launcher lives with the pipelines (tripl_pipelines.launcher); tri
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -33,6 +35,10 @@ mutation LaunchRun($executionParams: ExecutionParams!) {
     ... on RunConfigValidationInvalid { errors { message } }
   }
 }"""
+LOCATION_QUERY = """
+query Location($selector: RepositorySelector!) {
+  repositoryOrError(repositorySelector: $selector) { __typename }
+}"""
 TERMINATE_RUN = """
 mutation TerminateRun($runId: String!) {
   terminateRun(runId: $runId) {
@@ -57,12 +63,39 @@ class DagsterGraphQLLauncher:
     `tripl` code location (workspace.yaml)."""
 
     def __init__(self, url: str, *, location: str = "tripl", timeout_seconds: float = 30.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 startup_grace_seconds: float = 90.0, transport: httpx.BaseTransport | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.endpoint = url.rstrip("/") + "/graphql"
         self.selector = {"repositoryLocationName": location, "repositoryName": REPOSITORY}
         self._client = httpx.Client(timeout=timeout_seconds, transport=transport)
+        # `tripl up` starts the API within seconds, while the webserver takes longer to bind and load the
+        # code location: the first launch waits for it (bounded) instead of failing the job.
+        self._startup_grace = startup_grace_seconds
+        self._sleep = sleep
+        self._ready = False
+
+    def wait_until_ready(self, timeout_seconds: float | None = None) -> None:
+        """Return once the webserver serves the code location; LaunchFailed after the timeout."""
+        timeout = self._startup_grace if timeout_seconds is None else timeout_seconds
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while not self._ready:
+            try:
+                answer = self._call(LOCATION_QUERY, {"selector": self.selector})
+                kind = answer["repositoryOrError"]["__typename"]
+                self._ready = kind == "Repository"
+                last = f"the code location answered {kind}"
+            except LaunchFailed as error:
+                last = error.message
+            if not self._ready:
+                if time.monotonic() >= deadline:
+                    raise LaunchFailed(f"the Dagster webserver at {self.endpoint} did not serve the "
+                                       f"{self.selector['repositoryLocationName']} code location within "
+                                       f"{timeout:.0f} s ({last})")
+                self._sleep(1.0)
 
     def launch(self, job: Job) -> str:
+        self.wait_until_ready()
         key = partition_key(job)
         added = self._call(ADD_PARTITION, {"selector": self.selector, "name": PARTITIONS, "key": key})
         outcome = added["addDynamicPartition"]

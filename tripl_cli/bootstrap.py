@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from sqlalchemy import func, select
 
-from tripl_api.runs import REPOSITORY, DagsterGraphQLLauncher
+from tripl_api.runs import DagsterGraphQLLauncher
 from tripl_core.access import accounts
 from tripl_core.access.models import User, UserRole
 from tripl_core.access.principal import Principal
@@ -28,12 +26,6 @@ from tripl_core.sources.models import Job
 FIRST_ACCOUNT_FILE = "first-account.txt"
 FIRST_EMAIL = "owner@example.com"
 FIRST_NAME = "Owner"
-LOCATION_QUERY = """
-query Location($selector: RepositorySelector!) {
-  repositoryOrError(repositorySelector: $selector) { __typename }
-}"""
-
-
 @dataclass(frozen=True)
 class FirstAccount:
     email: str
@@ -70,9 +62,9 @@ def ensure_demo_project(db: Database, settings: Settings) -> DemoProject | None:
 def launch_when_ready(db: Database, dagster_url: str, demo: DemoProject, *, timeout_seconds: float = 180.0) -> Job:
     """Wait for the Dagster webserver to serve the code location, then start the demo's first scan
     through it (the same GraphQL launcher the API uses)."""
-    wait_for_code_location(dagster_url, timeout_seconds)
     launcher = DagsterGraphQLLauncher(dagster_url)
     try:
+        launcher.wait_until_ready(timeout_seconds)
         with db.unit_of_work() as session:
             owner = session.scalar(select(User).where(User.role == UserRole.owner.value).order_by(User.created_at))
             project = session.get(Project, demo.project.id)
@@ -82,26 +74,6 @@ def launch_when_ready(db: Database, dagster_url: str, demo: DemoProject, *, time
             return start_scan(session, Principal(owner), launcher, project, config)
     finally:
         launcher.close()
-
-
-def wait_for_code_location(dagster_url: str, timeout_seconds: float) -> None:
-    endpoint = dagster_url.rstrip("/") + "/graphql"
-    variables = {"selector": {"repositoryLocationName": "tripl", "repositoryName": REPOSITORY}}
-    deadline = time.monotonic() + timeout_seconds
-    last = "no answer yet"
-    with httpx.Client(timeout=10.0) as client:
-        while time.monotonic() < deadline:
-            try:
-                answer = client.post(endpoint, json={"query": LOCATION_QUERY, "variables": variables})
-                kind = answer.json().get("data", {}).get("repositoryOrError", {}).get("__typename")
-                if kind == "Repository":
-                    return
-                last = f"code location answered {kind}"
-            except (httpx.HTTPError, ValueError) as error:
-                last = str(error)
-            time.sleep(1.0)
-    raise TimeoutError(f"the Dagster webserver at {dagster_url} did not serve the tripl code location within "
-                       f"{timeout_seconds:.0f} s ({last})")
 
 
 def _write_private(file: Path, text: str) -> None:

@@ -19,6 +19,7 @@ from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
 from tripl_core.demo.project import DemoProject
 from tripl_core.errors import DomainError
+from tripl_core.scans.launching import LaunchFailed
 from tripl_core.settings import Settings
 
 
@@ -84,7 +85,7 @@ def _demo_text(demo: DemoProject | None) -> str:
 def _first_scan(db: Database, dagster_url: str, demo: DemoProject) -> None:
     try:
         job = bootstrap.launch_when_ready(db, dagster_url, demo)
-    except (TimeoutError, RuntimeError, DomainError) as error:  # e.g. a scheduled run got there first (409)
+    except (LaunchFailed, RuntimeError, DomainError) as error:  # e.g. a scheduled run got there first (409)
         typer.echo(f"The demo project's first scan was not started: {error}", err=True)
         return
     outcome = f"failed to start: {job.error_message}" if job.error_message else "started"

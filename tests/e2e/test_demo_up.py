@@ -114,7 +114,7 @@ def test_tripl_up_serves_a_working_demo(up: Up, tmp_path: Path) -> None:
         [scan] = client.get(f"/projects/{slug}/scans").json()
         [first] = client.get(f"/projects/{slug}/scans/{scan['id']}/jobs").json()
         first_job = wait_for_job(client, slug, scan["id"], first["id"])
-        assert first_job["status"] == "succeeded", (first_job, up.output()[-4000:])
+        assert first_job["status"] == "succeeded", f"{first_job['error_message']}\n{up.output()[-4000:]}"
 
         run = client.post(f"/projects/{slug}/scans/{scan['id']}/run")
         assert run.status_code == 202, run.text
