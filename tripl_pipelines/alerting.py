@@ -17,6 +17,7 @@ from dagster import (
 from dagster._core.errors import DagsterInvalidPropertyError
 
 from tripl_core.alerting import deliveries
+from tripl_core.alerting.candidates import Collection
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.fanout import fan_out
 from tripl_core.alerting.outbound import OutboundPolicy
@@ -46,13 +47,14 @@ class AlertOutbound(ConfigurableResource):  # type: ignore[misc]
     partitions_def=scan_configs,
     ins={"window": AssetIn("event_metrics")},
     deps=["anomaly_signals", "distribution_drifts", "release_regressions"],
-    description="Matches the scan config's active signals and drifts to every live alert rule of its project, "
+    description="Matches the scan config's active signals and drifts (and, after a collection reaching further "
+                "back, like a config's first, those of its last 7 days) to every live alert rule of its project, "
                 "keeps correlation groups, writes deliveries with their exact payloads and sends them.",
 )
 def alert_fanout(context: AssetExecutionContext, app_db: AppDatabase, app_secrets: AppSecrets,
                  alert_outbound: AlertOutbound, window: CollectedWindow) -> MaterializeResult:
     result = fan_out(app_db.database, uuid.UUID(context.partition_key), alert_outbound.sender(app_secrets),
-                     scan_job_id=_scan_job_id(context))
+                     scan_job_id=_scan_job_id(context), collection=Collection(window.time_from, window.time_to))
     return MaterializeResult(metadata={**window.metadata(), **result.summary()})
 
 

@@ -20,6 +20,7 @@ from tripl_core.plan.models import Event, EventType
 from tripl_core.scans.models import ScanConfig, ScanInterval
 
 SIGNIFICANT = "significant"
+CATCH_UP_HORIZON = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -35,8 +36,34 @@ def active_span(config: ScanConfig) -> timedelta:
     return max(ACTIVE_FOR, ACTIVE_INTERVALS * timedelta(seconds=seconds))
 
 
-def active(session: Session, config: ScanConfig, now: datetime) -> list[Candidate]:
-    return load(session, Window([config.id], now - active_span(config), now), open_only=True)
+@dataclass(frozen=True)
+class Collection:
+    """The window [time_from, time_to) a metrics run collected (and scored) before its fan-out."""
+
+    time_from: datetime
+    time_to: datetime
+
+
+def considered_since(config: ScanConfig, now: datetime, collection: Collection | None = None) -> datetime:
+    """The oldest bucket a fan-out considers (what it may send is the rest of the matching rules).
+
+    Normally the active span before now (SEMANTICS §4): a signal is news while it is active, and an active
+    one that no fan-out sent yet (its rule was made later, a run failed) is still sent. A collection that
+    reaches further back than that also scored older buckets: a config's first collection scores the
+    detector's whole history span (~28 days for 15-minute buckets), a run after downtime every bucket it
+    missed. Of those, fan-out considers the ones within CATCH_UP_HORIZON (7 days, Simulate's default
+    look-back) of the collection's end and never older ones: the last week of a new project is worth an
+    alert (the demo's planted spike and drop sit 1 to 5 days before its end), a month of history is not."""
+    since = now - active_span(config)
+    if collection is not None and collection.time_from < since:
+        since = min(since, max(collection.time_from, collection.time_to - CATCH_UP_HORIZON))
+    return since
+
+
+def active(session: Session, config: ScanConfig, now: datetime, since: datetime | None = None) -> list[Candidate]:
+    """Open signals and drifts of `config` from `since` (default: the active span before now) up to now."""
+    start = now - active_span(config) if since is None else since
+    return load(session, Window([config.id], start, now), open_only=True)
 
 
 def load(session: Session, window: Window, *, open_only: bool = False) -> list[Candidate]:
@@ -58,7 +85,7 @@ def load(session: Session, window: Window, *, open_only: bool = False) -> list[C
     return sorted(out, key=lambda c: (c.bucket, c.scope, c.scope_ref))
 
 
-def _signals(window: Window, open_only: bool) -> Select[tuple[AnomalySignal]]:
+def _signals(window: Window, open_only: bool) -> Select[AnomalySignal]:
     query = select(AnomalySignal).where(AnomalySignal.scan_config_id.in_(window.scan_config_ids),
                                         AnomalySignal.bucket >= window.start, AnomalySignal.bucket < window.end)
     return query.where(AnomalySignal.status == "open") if open_only else query

@@ -1,8 +1,9 @@
 """Deliveries: one per (rule, batch of matched items), pending → sent | failed.
 
-A delivery succeeds at most once. Every attempt first claims the row with one conditional UPDATE (only
-an unclaimed pending, or due failed, delivery can be claimed), sends with no transaction open, then
-records the outcome in its own transaction, conditioned on its claim. A crash between send and record
+A delivery succeeds at most once. Every attempt first claims the row with a conditional UPDATE (only
+an unclaimed pending, or due failed, delivery can be claimed; `send_all` claims a batch of rows in one
+statement, each row still only when claimable), sends with no transaction open, then records the outcome
+in its own transaction, conditioned on its claim. A crash between send and record
 leaves a claim that expires after CLAIM_TTL; the retry that follows carries the same idempotency key
 (the delivery id), so a receiver can drop the repeat."""
 
@@ -44,6 +45,7 @@ CLAIM_TTL = timedelta(minutes=10)
 PENDING_GRACE = timedelta(minutes=2)  # a pending delivery this old lost its fan-out: the sensor sends it
 MAX_ERROR = 500
 SEND_WORKERS = 8
+CLAIM_BATCH = 4 * SEND_WORKERS  # held at most ~4 attempts per worker before it is sent
 
 
 def backoff(attempts: int) -> timedelta:
@@ -60,46 +62,57 @@ class Sender:
     clock: Clock = utcnow
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """A delivery this sender holds (its claim token) and what sending it needs."""
+
+    id: uuid.UUID
+    token: str
+    attempts: int
+    channel: DestinationType
+    payload: dict[str, Any]
+    context: SendContext
+
+
 def attempt(db: Database, delivery_id: uuid.UUID, sender: Sender) -> str | None:
     """One attempt; the delivery's status after it, or None when someone else holds it (or it is done)."""
-    now = sender.clock()
-    token = _claim(db, delivery_id, now)
-    if token is None:
-        return None
-    with db.unit_of_work() as session:
-        delivery = session.get(AlertDelivery, delivery_id)
-        assert delivery is not None
-        destination = session.get(AlertDestination, delivery.destination_id)
-        assert destination is not None
-        context = SendContext(settings=dict(destination.settings),
-                              secrets=destinations.secrets_of(destination, sender.box), policy=sender.policy,
-                              idempotency_key=str(delivery.id), parts_sent=delivery.parts_sent)
-        payload, channel = dict(delivery.payload_snapshot), DestinationType(delivery.channel)
-        attempts = delivery.attempts
-    try:
-        parts = CHANNELS[channel].send(payload, context)
-    except DeliveryFailed as failure:
-        return _record_failure(db, delivery_id, token, failure, attempts, sender.clock(), context.parts_sent)
-    except Exception as error:  # a bug or an unexpected library error must not leave the claim behind
-        failure = DeliveryFailed(f"{type(error).__name__}: {error}")
-        return _record_failure(db, delivery_id, token, failure, attempts, sender.clock(), context.parts_sent)
-    _record(db, delivery_id, token, status=DeliveryStatus.sent.value, sent_at=sender.clock(), error_message=None,
-            next_attempt_at=None, parts_sent=parts)
-    return DeliveryStatus.sent.value
+    claimed = _claim(db, [delivery_id], sender)
+    return _send(db, claimed[0], sender) if claimed else None
 
 
 def send_all(db: Database, delivery_ids: Iterable[uuid.UUID], sender: Sender,
              workers: int = SEND_WORKERS) -> dict[str, int]:
-    """Attempts each delivery once, several at a time; counts of the outcomes."""
+    """Attempts each delivery once, several at a time; counts of the outcomes ("skipped": held by someone
+    else, or done). Deliveries are claimed CLAIM_BATCH at a time in one conditional UPDATE, what sending
+    them needs is read in the same transaction (each destination's secrets decrypted once), then `workers`
+    threads send them, each outcome recorded as soon as it is known, conditioned on its claim."""
     counts: dict[str, int] = {}
-    ids = list(delivery_ids)
+    ids = list(dict.fromkeys(delivery_ids))
     if not ids:
         return counts
     with ThreadPoolExecutor(max_workers=min(workers, len(ids))) as pool:
-        for status in pool.map(lambda delivery_id: attempt(db, delivery_id, sender), ids):
-            key = status or "skipped"
-            counts[key] = counts.get(key, 0) + 1
+        for start in range(0, len(ids), CLAIM_BATCH):
+            chunk = ids[start:start + CLAIM_BATCH]
+            claimed = _claim(db, chunk, sender)
+            if len(claimed) < len(chunk):
+                counts["skipped"] = counts.get("skipped", 0) + len(chunk) - len(claimed)
+            for status in pool.map(lambda held: _send(db, held, sender), claimed):
+                counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _send(db: Database, held: _Claimed, sender: Sender) -> str:
+    context = held.context
+    try:
+        parts = CHANNELS[held.channel].send(held.payload, context)
+    except DeliveryFailed as failure:
+        return _record_failure(db, held, failure, sender.clock(), context.parts_sent)
+    except Exception as error:  # a bug or an unexpected library error must not leave the claim behind
+        unexpected = DeliveryFailed(f"{type(error).__name__}: {error}")
+        return _record_failure(db, held, unexpected, sender.clock(), context.parts_sent)
+    _record(db, held, status=DeliveryStatus.sent.value, sent_at=sender.clock(), error_message=None,
+            next_attempt_at=None, parts_sent=parts)
+    return DeliveryStatus.sent.value
 
 
 def due_for_retry(db: Database, now: datetime, limit: int = 200) -> list[uuid.UUID]:
@@ -131,30 +144,49 @@ def _claimable(now: datetime) -> Any:
     return and_(unclaimed, or_(AlertDelivery.status == DeliveryStatus.pending.value, due_failed))
 
 
-def _claim(db: Database, delivery_id: uuid.UUID, now: datetime) -> str | None:
-    token = secrets.token_hex(16)
+def _claim(db: Database, delivery_ids: list[uuid.UUID], sender: Sender) -> list[_Claimed]:
+    """Claims those of `delivery_ids` that are claimable now (one conditional UPDATE, one token) and reads
+    what sending them needs; the ones claimed, in the order given."""
+    now, token = sender.clock(), secrets.token_hex(16)
     with db.unit_of_work() as session:
-        result = session.execute(
-            update(AlertDelivery).where(AlertDelivery.id == delivery_id, _claimable(now))
+        session.execute(
+            update(AlertDelivery).where(AlertDelivery.id.in_(delivery_ids), _claimable(now))
             .values(claim_token=token, claimed_at=now, attempts=AlertDelivery.attempts + 1, updated_at=now)
             .execution_options(synchronize_session=False))
-        claimed = result.rowcount == 1  # type: ignore[attr-defined]
-    return token if claimed else None
+        rows = {row.id: row for row in session.execute(
+            select(AlertDelivery.id, AlertDelivery.attempts, AlertDelivery.channel, AlertDelivery.payload_snapshot,
+                   AlertDelivery.parts_sent, AlertDelivery.destination_id)
+            .where(AlertDelivery.id.in_(delivery_ids), AlertDelivery.claim_token == token))}
+        if not rows:
+            return []
+        targets = {destination.id: (dict(destination.settings), destinations.secrets_of(destination, sender.box))
+                   for destination in session.scalars(select(AlertDestination).where(
+                       AlertDestination.id.in_({row.destination_id for row in rows.values()})))}
+    claimed = []
+    for delivery_id in delivery_ids:
+        row = rows.get(delivery_id)
+        if row is None:
+            continue
+        settings, secret_values = targets[row.destination_id]
+        context = SendContext(settings=settings, secrets=secret_values, policy=sender.policy,
+                              idempotency_key=str(delivery_id), parts_sent=row.parts_sent)
+        claimed.append(_Claimed(delivery_id, token, row.attempts, DestinationType(row.channel),
+                                dict(row.payload_snapshot), context))
+    return claimed
 
 
-def _record_failure(db: Database, delivery_id: uuid.UUID, token: str, failure: DeliveryFailed, attempts: int,
-                    now: datetime, parts_before: int) -> str:
-    retry_at = now + backoff(attempts) if failure.transient and attempts < MAX_ATTEMPTS else None
+def _record_failure(db: Database, held: _Claimed, failure: DeliveryFailed, now: datetime, parts_before: int) -> str:
+    retry_at = now + backoff(held.attempts) if failure.transient and held.attempts < MAX_ATTEMPTS else None
     parts = failure.parts_sent if failure.parts_sent is not None else parts_before
-    _record(db, delivery_id, token, status=DeliveryStatus.failed.value, sent_at=None,
+    _record(db, held, status=DeliveryStatus.failed.value, sent_at=None,
             error_message=failure.message[:MAX_ERROR], next_attempt_at=retry_at, parts_sent=parts)
     return DeliveryStatus.failed.value
 
 
-def _record(db: Database, delivery_id: uuid.UUID, token: str, **values: Any) -> None:
+def _record(db: Database, held: _Claimed, **values: Any) -> None:
     with db.unit_of_work() as session:
-        session.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id,
-                                                    AlertDelivery.claim_token == token)
+        session.execute(update(AlertDelivery).where(AlertDelivery.id == held.id,
+                                                    AlertDelivery.claim_token == held.token)
                         .values(claim_token=None, claimed_at=None, updated_at=utcnow(), **values)
                         .execution_options(synchronize_session=False))
 
