@@ -279,12 +279,6 @@ def test_detector_finds_the_spike_and_the_drop_and_nothing_else_after_two_weeks(
     assert {name: hits for name, hits in late.items() if hits} == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the detector flags product_screen at 2024-02-26 18:15 (day 12, partial baseline): 112 rows "
-    "against an expectation of 69 while the generating rate there is 90.7 (Poisson z 2.2), i.e. the "
-    "expectation is 24% low, not the data anomalous; remove this mark once the detector stops doing so",
-)
 def test_detector_flags_nothing_unplanted_over_the_whole_range(
     detector_flags: dict[str, list[tuple[datetime, str]]], cases: DemoCases
 ) -> None:

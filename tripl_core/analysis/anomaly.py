@@ -43,9 +43,10 @@ _HALF_NORMAL_MEDIAN = NormalDist().inv_cdf(0.75)
 _MIN_BLOCK_BUCKETS = 7
 # Earlier blocks needed before their typical worst surprise is trusted.
 _MIN_TAIL_BLOCKS = 3
-# Which quantile of the earlier blocks' worst surprises sets the tail allowance, once the buckets
-# already found out of band are left out of it (before that, the median: robust to incidents).
-_TAIL_QUANTILE = 0.75
+# Which quantile of the earlier blocks' worst surprises (per side) sets the tail allowance: a surprise
+# that came on at least one day in five of the last two weeks is the series' normal. Incidents rarer
+# than that (up to two days in fourteen) sit above this quantile, so they cannot mask the next one.
+_TAIL_QUANTILE = 0.8
 # An incident stays open while out-of-band buckets keep coming less than this apart; only its first
 # bucket is an anomaly (one signal per incident), so a deviation lasting hours, its flickering and the
 # rebound after it raise one alert, not one per bucket.
@@ -167,7 +168,9 @@ def forecast(
     future = pd.date_range(grid.index[-1] + step, periods=horizon, freq=step)
     values = np.concatenate([grid.to_numpy(dtype=float), np.full(horizon, np.nan)])
     expected, spread = _model(values, interval, settings)
-    expected, spread = expected[len(grid) :], spread[len(grid) :]
+    future_only = slice(len(grid), None)
+    expected = expected[future_only]
+    spread = Spread(spread.below[future_only], spread.above[future_only])
     lower, upper = _band(expected, spread, settings)
     return pd.DataFrame({"timestamp": future, "expected": expected, "lower": lower, "upper": upper})
 
@@ -198,7 +201,7 @@ def _regular_grid(
 
 def _model(
     values: np.ndarray, interval: str, settings: DetectorSettings
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, Spread]:
     """Expected value and spread of every bucket (NaN expected where history is too short)."""
     block = max(seasonality(interval).day, _MIN_BLOCK_BUCKETS)
     baseline = seasonal_baseline(
@@ -212,13 +215,7 @@ def _model(
     # realistic by the time verdicts start.
     partial = baseline.comparables >= max(1, settings.min_history_buckets // 2)
     calibrating = np.where(partial, baseline.expected, np.nan)
-    # Two passes, each causal: the first finds the buckets that were out of band against a spread
-    # calibrated with medians only (robust to incidents); the second calibrates without them, so it
-    # can read a higher quantile of everyday surprises without past incidents masking later ones.
-    spread = _calibrated_spread(values, calibrating, baseline, settings, block, 0.5)
-    out_of_band = np.abs(values - calibrating) >= settings.sigma_threshold * spread
-    cleaned = np.where(out_of_band, np.nan, values)
-    spread = _calibrated_spread(cleaned, calibrating, baseline, settings, block, _TAIL_QUANTILE)
+    spread = _calibrated_spread(values, calibrating, baseline, settings, block)
     has_history = baseline.comparables >= settings.min_history_buckets
     return np.where(has_history, baseline.expected, np.nan), spread
 
@@ -229,8 +226,7 @@ def _calibrated_spread(
     baseline: Baseline,
     settings: DetectorSettings,
     block: int,
-    tail_quantile: float,
-) -> np.ndarray:
+) -> Spread:
     """Spread from the model's own past errors, floored, widened for heavy tails (NaN values skipped).
 
     The spread of one slot's comparables is a noisy estimate (a MAD of 14 values); the model's own
@@ -251,10 +247,11 @@ def _calibrated_spread(
         # (a level shift) has a weekday estimate that lags, and must not be judged by calm-time errors.
         bulk = np.fmax(bulk, baseline.spread)
     spread = _floored_spread(baseline.expected, bulk, baseline.usual_range, settings)
-    inflation = _tail_inflation(
-        values, expected, spread, block, settings.baseline_window_buckets, tail_quantile
-    )
-    return spread * inflation
+    surprise = (values - expected) / spread
+    blocks = settings.baseline_window_buckets
+    above = _tail_inflation(np.where(surprise < 0, 0.0, surprise), block, blocks)
+    below = _tail_inflation(np.where(surprise > 0, 0.0, -surprise), block, blocks)
+    return Spread(spread * below, spread * above)
 
 
 def _error_ratio(
@@ -280,47 +277,55 @@ def _floored_spread(
     return np.fmax(np.fmax(bulk, floor), _SPREAD_EPSILON)
 
 
-def _tail_inflation(
-    values: np.ndarray,
-    expected: np.ndarray,
-    spread: np.ndarray,
-    block: int,
-    blocks: int,
-    quantile: float,
-) -> np.ndarray:
-    """Widen the spread of series whose everyday surprises are heavier-tailed than normal noise.
+def _tail_inflation(surprise: np.ndarray, block: int, blocks: int) -> np.ndarray:
+    """Widen one side of the spread of series whose everyday surprises on that side are heavier-tailed
+    than normal noise.
 
-    The spread above describes the bulk of the noise; many real series also have bursts that recur
-    at random slots, day after day. For each earlier block (a day, or a week of daily buckets) take
-    its largest |standardised residual|; the ``quantile`` of those over the last ``blocks`` blocks,
-    divided by what normal noise would give for the same quantile, widens the spread (it never
-    narrows it).
+    ``surprise`` holds the standardised residuals of one direction (the other direction as 0, NaN
+    where unknown). The spread describes the bulk of the noise; many real series also have bursts that
+    recur at random slots, day after day, and mostly in one direction (latency and load spike up, a
+    sensor drops out). For each earlier block (a day, or a week of daily buckets) take its largest
+    surprise; the ``_TAIL_QUANTILE`` of those over the last ``blocks`` blocks, divided by what one-sided
+    normal noise would give for the same quantile, widens that side of the spread (never narrows it).
     """
-    surprise = np.abs(values - expected) / spread
     n = surprise.shape[-1]
     count = -(-n // block)
     padded = np.full((*surprise.shape[:-1], count * block), np.nan)
     padded[..., :n] = surprise
     # The largest surprise of each block, NaN skipped (NaN only when the whole block is).
     per_block = np.fmax.reduce(padded.reshape(*surprise.shape[:-1], count, block), axis=-1)
-    typical = along_time(rolling(per_block, blocks, _MIN_TAIL_BLOCKS).quantile(quantile).shift(1), per_block)
-    normal = _normal_block_max(block, quantile)
+    typical = along_time(rolling(per_block, blocks, _MIN_TAIL_BLOCKS).quantile(_TAIL_QUANTILE).shift(1), per_block)
+    normal = _normal_block_max(block, _TAIL_QUANTILE)
     ratio = typical[..., np.arange(n) // block] / normal
     return np.where(np.isfinite(ratio), np.maximum(ratio, 1.0), 1.0)
 
 
 def _normal_block_max(block: int, quantile: float) -> float:
-    """The ``quantile`` of the largest |z| among ``block`` independent standard normal draws."""
-    return NormalDist().inv_cdf((1 + quantile ** (1 / block)) / 2)
+    """The ``quantile`` of the largest of ``block`` independent one-sided standard normal surprises
+    (max(z, 0) for normal z)."""
+    return NormalDist().inv_cdf(quantile ** (1 / block))
+
+
+@dataclass(frozen=True, slots=True)
+class Spread:
+    """The noise scale below and above the expectation (they differ for skewed series)."""
+
+    below: np.ndarray
+    above: np.ndarray
+
+
+def _standardised(values: np.ndarray, expected: np.ndarray, spread: Spread) -> np.ndarray:
+    """Residuals in units of the spread on their own side (NaN where either input is)."""
+    return (values - expected) / np.where(values < expected, spread.below, spread.above)
 
 
 def _band(
-    expected: np.ndarray, spread: np.ndarray, settings: DetectorSettings
+    expected: np.ndarray, spread: Spread, settings: DetectorSettings
 ) -> tuple[np.ndarray, np.ndarray]:
-    lower = expected - settings.sigma_threshold * spread
+    lower = expected - settings.sigma_threshold * spread.below
     if settings.kind == "count":
         lower = np.clip(lower, 0.0, None)
-    return lower, expected + settings.sigma_threshold * spread
+    return lower, expected + settings.sigma_threshold * spread.above
 
 
 def _quiet_buckets(interval: str) -> int:
@@ -343,14 +348,14 @@ def _onsets(out_of_band: np.ndarray, quiet: int) -> np.ndarray:
 def _score(
     values: np.ndarray,
     expected: np.ndarray,
-    spread: np.ndarray,
+    spread: Spread,
     settings: DetectorSettings,
     quiet: int,
 ) -> dict[str, np.ndarray]:
     verdict = np.isfinite(values) & np.isfinite(expected)
     expected = np.where(verdict, expected, np.nan)
     lower, upper = _band(expected, spread, settings)
-    z = (values - expected) / spread
+    z = _standardised(values, expected, spread)
     big_enough = expected >= settings.min_expected_count if settings.kind == "count" else verdict
     out_of_band = verdict & big_enough & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
     is_anomaly = _onsets(out_of_band, quiet)
