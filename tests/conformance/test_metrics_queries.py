@@ -10,9 +10,15 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from tests.conformance.fixture_data import END, START, Event, expected_top, json_value
-from tripl_core.warehouse import ColumnRef, Interval, JsonRef, Warehouse, bucket_start
+from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, Warehouse, bucket_start
 from tripl_core.warehouse.dialects.bigquery import BigQueryDialect
-from tripl_core.warehouse.metrics import Fold, folded_counts, folded_counts_sql
+from tripl_core.warehouse.metrics import (
+    Fold,
+    collection_counts,
+    collection_counts_sql,
+    folded_counts,
+    folded_counts_sql,
+)
 
 EVENTS = "SELECT * FROM events"
 PAGE = JsonRef.parse("properties.page")
@@ -60,3 +66,46 @@ def test_googlesql_statements_parse() -> None:
         query = folded_counts_sql(dialect, EVENTS, "ts", Interval.HOUR_1, START, END, [ColumnRef("category")],
                                   fold, 100)
         assert sqlglot.parse(query.sql, read="bigquery", error_level=ErrorLevel.RAISE)
+
+
+def _one_pass(warehouse: Warehouse, interval: Interval, group_by: list[FieldRef],
+              folds: list[Fold]) -> dict[tuple[object, ...], int]:
+    got: dict[tuple[object, ...], int] = {}
+    for series in collection_counts(warehouse, EVENTS, "ts", interval, START, END, group_by, folds):
+        assert len(series.buckets) == len(series.counts) == len(set(series.buckets))
+        for bucket, count in zip(series.buckets, series.counts, strict=True):
+            got[(series.part, bucket, *series.groups, series.value, series.is_other)] = count
+    return got
+
+
+def test_one_pass_collection_equals_each_query_alone(warehouse: Warehouse) -> None:
+    """Plain counts, a top-N fold of a JSON path, a top-N fold of a column and a kept-values fold, counted in
+    one GROUPING SETS pass, answer exactly what the separate `folded_counts` queries answer."""
+    group_by: list[FieldRef] = [ColumnRef("category")]
+    folds = [Fold(PAGE, top=2), Fold(ColumnRef("user_id"), top=3), Fold(ColumnRef("category"), keep=("click", "x"))]
+    expected: dict[tuple[object, ...], int] = {}
+    for part, fold in enumerate([None, *folds]):
+        for p in folded_counts(warehouse, EVENTS, "ts", Interval.HOUR_6, START, END, group_by, fold, 10_000):
+            expected[(part, p.bucket, *p.groups, p.value, p.is_other)] = p.count
+    assert _one_pass(warehouse, Interval.HOUR_6, group_by, folds) == expected
+    assert any(key[0] == 1 and key[-1] for key in expected)  # the top-N fold really folded something
+
+
+def test_one_pass_collection_against_python(warehouse: Warehouse, events: list[Event]) -> None:
+    inside = [e for e in events if START <= e.ts < END]
+    top = [value for value, _ in expected_top((json_value(e.properties, ("page",)) for e in inside), 2)][:2]
+    expected: Counter[tuple[object, ...]] = Counter()
+    for e in inside:
+        bucket = bucket_start(e.ts, Interval.DAY_1)
+        expected[(0, bucket, None, False)] += 1
+        page = json_value(e.properties, ("page",))
+        expected[(1, bucket, page if page in top else "Other", page not in top)] += 1
+    assert _one_pass(warehouse, Interval.DAY_1, [], [Fold(PAGE, top=2)]) == dict(expected)
+    plain = _one_pass(warehouse, Interval.DAY_1, [ColumnRef("category")], [])
+    assert plain == dict(Counter((0, bucket_start(e.ts, Interval.DAY_1), e.category, None, False) for e in inside))
+
+
+def test_one_pass_googlesql_parses() -> None:
+    query = collection_counts_sql(BigQueryDialect(), EVENTS, "ts", Interval.HOUR_1, START, END,
+                                  [ColumnRef("category")], [Fold(PAGE, top=3), Fold(ColumnRef("v"), keep=("1.0.0",))])
+    assert sqlglot.parse(query.sql, read="bigquery", error_level=ErrorLevel.RAISE)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
@@ -40,7 +41,7 @@ from tripl_core.warehouse import (
     bucket_start,
     create_warehouse,
 )
-from tripl_core.warehouse.metrics import Fold, FoldedCount, folded_counts
+from tripl_core.warehouse.metrics import CountedSeries, Fold, collection_counts
 
 MAX_VERSIONS_READ = 1000  # distinct app versions considered when choosing the kept releases
 NULL_VALUE = "(null)"
@@ -179,44 +180,56 @@ def read_window(warehouse: Warehouse, scan: CollectionInput, start: datetime, en
     group_by += [_ref(key, columns) for key in keys]
     parts = identity.identity_parts(scan.spec, []) if scan.spec.event_name_format else \
         [k for k in keys if k not in scan.spec.rule_fields()]
-    agg = _Aggregates()
-    resolve = _resolver(scan, keys, parts, agg)
-    counts = _read(warehouse, scan, start, end, group_by, None, "counts per bucket")
-    rows_read = 0
-    for row in counts:
-        rows_read += row.count
-        for scope, ref in resolve(row.groups):
-            agg.counts[(scope, ref, row.bucket)] += row.count
-    for column in scan.breakdown_columns:
-        step()
-        fold = Fold(_ref(column, columns), top=scan.breakdown_limit)
-        for row in _read(warehouse, scan, start, end, group_by, fold, f"breakdown '{column}'"):
-            value = row.value if row.value is not None else NULL_VALUE
-            for scope, ref in resolve(row.groups):
-                agg.breakdowns[(scope, ref, column, value, row.is_other, row.bucket)] += row.count
+    folds = [Fold(_ref(column, columns), top=scan.breakdown_limit) for column in scan.breakdown_columns]
     if scan.app_version_column:
-        step()
         version_ref = _ref(scan.app_version_column, columns)
         seen = warehouse.top_values(scan.base_query, version_ref, MAX_VERSIONS_READ,
                                     TimeWindow(scan.time_column, start, end))
-        kept = newest_releases((v.value for v in seen), scan.keep_releases)
-        fold = Fold(version_ref, keep=tuple(kept))
-        for row in _read(warehouse, scan, start, end, group_by, fold, "app versions"):
-            version = row.value if not row.is_other and row.value is not None else "Other"
-            for scope, ref in resolve(row.groups):
-                agg.versions[(scope, ref, version, row.bucket)] += row.count
+        folds.append(Fold(version_ref, keep=tuple(newest_releases((v.value for v in seen), scan.keep_releases))))
+        step()
+    agg = _Aggregates()
+    resolve = _resolver(scan, keys, parts, agg)
+    series = collection_counts(warehouse, scan.base_query, scan.time_column, scan.interval, start, end, group_by,
+                               folds)
+    _check_limit(scan, series, len(folds))
+    rows_read = 0
+    breakdowns = len(scan.breakdown_columns)
+    for one in series:
+        scopes = resolve(one.groups)
+        if one.part == 0:
+            rows_read += sum(one.counts)
+            for scope, ref in scopes:
+                _add(agg.counts, (scope, ref), one.buckets, one.counts)
+        elif one.part <= breakdowns:
+            column = scan.breakdown_columns[one.part - 1]
+            value = one.value if one.value is not None else NULL_VALUE
+            for scope, ref in scopes:
+                _add(agg.breakdowns, (scope, ref, column, value, one.is_other), one.buckets, one.counts)
+        else:
+            version = one.value if not one.is_other and one.value is not None else "Other"
+            for scope, ref in scopes:
+                _add(agg.versions, (scope, ref, version), one.buckets, one.counts)
     return agg, rows_read
 
 
-def _read(warehouse: Warehouse, scan: CollectionInput, start: datetime, end: datetime, group_by: list[FieldRef],
-          fold: Fold | None, what: str) -> list[FoldedCount]:
+def _add(into: dict[Any, int], key: tuple[Any, ...], buckets: Sequence[datetime], counts: Sequence[int]) -> None:
+    for bucket, count in zip(buckets, counts, strict=True):
+        into[(*key, bucket)] += count
+
+
+def _check_limit(scan: CollectionInput, series: Sequence[CountedSeries], folds: int) -> None:
+    """`metrics_row_limit` bounds the points of each part of the collection (the plain counts, each breakdown
+    column, the app versions), each point being one bucket of one grouping and value."""
     limit = scan.row_limit if scan.row_limit is not None else 10**9
-    rows = folded_counts(warehouse, scan.base_query, scan.time_column, scan.interval, start, end, group_by, fold,
-                         limit + 1)
-    if len(rows) > limit:
-        raise MetricsFailed(f"metrics_row_limit ({limit}) reached: the {what} query returned more than {limit} "
-                            "rows; raise metrics_row_limit, collect a shorter window, or narrow the base query")
-    return rows
+    points = [0] * (folds + 1)
+    for one in series:
+        points[one.part] += len(one.buckets)
+    names = ["counts per bucket", *(f"breakdown '{c}'" for c in scan.breakdown_columns), "app versions"]
+    for part, total in enumerate(points):
+        if total > limit:
+            raise MetricsFailed(f"metrics_row_limit ({limit}) reached: the {names[part]} query returned more than "
+                                f"{limit} rows; raise metrics_row_limit, collect a shorter window, or narrow the "
+                                "base query")
 
 
 def _grouping_keys(warehouse: Warehouse, scan: CollectionInput, columns: Sequence[str], start: datetime,

@@ -47,6 +47,11 @@ class BigQueryDialect(Dialect):
     def in_strings(self, text_sql: str, array_sql: str) -> str:
         return f"{text_sql} IN UNNEST({array_sql})"
 
+    def ordered_array(self, value_sql: str, order_sql: str) -> str:
+        """An aggregate: the group's values as an array ordered by `order_sql` (so arrays of one GROUP BY
+        built with the same order pair up element by element); values must not be NULL."""
+        return f"ARRAY_AGG({value_sql} ORDER BY {order_sql})"
+
     def json_keys(self, base_query: str, column: str, window: TimeWindow | None,
                   sample: RowSample | None = None) -> SqlQuery:
         bind = Binder(self)

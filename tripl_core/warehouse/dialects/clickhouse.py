@@ -67,6 +67,45 @@ class ClickHouseDialect(Dialect):
                 values[JsonRef(column, (key,))] = f"if(tripl_obj{i}, tupleElement(tripl_doc{i}, {position}), NULL)"
         return f"(SELECT *, {', '.join(extra)} FROM {self.wrap(base_query)}) AS tripl_src", values
 
+    def catalog_source(self, base_query: str, refs: Sequence[FieldRef],
+                       bind: Binder) -> tuple[str, dict[FieldRef, str]]:
+        # One JSONExtract per JSON column and row reads every top-level key the refs name into a tuple:
+        # a leaf key as Nullable(String) (strings unquoted, other scalars and objects as JSON text, missing
+        # and null as NULL, as json_value_expression answers); the parent of two-level paths as a
+        # Map(String, Nullable(String)) of its members, which JSONExtract leaves empty when the value is no
+        # object (an array, a string), so `map[key]` answers the same. A key wanted both ways, and deeper
+        # paths, keep the per-path expression.
+        leaves: dict[str, dict[str, None]] = {}
+        parents: dict[str, dict[str, None]] = {}
+        for ref in refs:
+            if isinstance(ref, JsonRef) and len(ref.path) == 1:
+                leaves.setdefault(ref.column, {})[ref.path[0]] = None
+        for ref in refs:
+            if (isinstance(ref, JsonRef) and len(ref.path) == 2
+                    and ref.path[0] not in leaves.get(ref.column, {})):
+                parents.setdefault(ref.column, {})[ref.path[0]] = None
+        if not leaves and not parents:
+            return self.wrap(base_query), {}
+        extra, values = [], {}
+        for i, column in enumerate(dict.fromkeys([*leaves, *parents])):
+            keys = [(key, "Nullable(String)") for key in leaves.get(column, {})]
+            keys += [(key, "Map(String, Nullable(String))") for key in parents.get(column, {})]
+            position = {key: n for n, (key, _) in enumerate(keys, start=1)}
+            text = f"ifNull(toString({self.quote_identifier(column)}), '')"
+            shape = "Tuple(" + ", ".join(f"{self.quote_identifier(key)} {kind}" for key, kind in keys) + ")"
+            extra += [f"JSONExtract({text}, {bind(shape, ParamKind.STRING)}) AS tripl_doc{i}",
+                      f"startsWith(trimLeft({text}), '{{') AS tripl_obj{i}"]  # a root array is no object
+            element = {key: f"tupleElement(tripl_doc{i}, {n})" for key, n in position.items()}
+            for ref in refs:
+                if not isinstance(ref, JsonRef) or ref.column != column or ref in values:
+                    continue
+                if len(ref.path) == 1:
+                    values[ref] = f"if(tripl_obj{i}, {element[ref.path[0]]}, NULL)"
+                elif len(ref.path) == 2 and ref.path[0] in parents.get(column, {}):
+                    member = bind(ref.path[1], ParamKind.STRING)
+                    values[ref] = f"if(tripl_obj{i}, {element[ref.path[0]]}[{member}], NULL)"
+        return f"(SELECT *, {', '.join(extra)} FROM {self.wrap(base_query)}) AS tripl_src", values
+
     def to_string(self, expression_sql: str) -> str:
         return f"toString({expression_sql})"
 
@@ -89,6 +128,12 @@ class ClickHouseDialect(Dialect):
 
     def in_strings(self, text_sql: str, array_sql: str) -> str:
         return f"has({array_sql}, {text_sql})"
+
+    def ordered_array(self, value_sql: str, order_sql: str) -> str:
+        """An aggregate: the group's values as an array. Arrays built by this method in one GROUP BY pair up
+        element by element (groupArray adds the rows of a group to every state in the same order), so the
+        order expression is not needed here."""
+        return f"groupArray({value_sql})"
 
     def json_keys(self, base_query: str, column: str, window: TimeWindow | None,
                   sample: RowSample | None = None) -> SqlQuery:

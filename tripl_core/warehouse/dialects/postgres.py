@@ -60,6 +60,11 @@ class PostgresDialect(Dialect):
     def order_text(self, expression_sql: str) -> str:
         return f'{expression_sql} COLLATE "C"'
 
+    def ordered_array(self, value_sql: str, order_sql: str) -> str:
+        """An aggregate: the group's values as an array ordered by `order_sql` (so arrays of one GROUP BY
+        built with the same order pair up element by element)."""
+        return f"array_agg({value_sql} ORDER BY {order_sql})"
+
     def json_keys(self, base_query: str, column: str, window: TimeWindow | None,
                   sample: RowSample | None = None) -> SqlQuery:
         bind = Binder(self)
