@@ -5,84 +5,21 @@ succeeded through the Dagster webserver and daemon, with the plan discovered (ev
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.e2e.support import STARTUP_SECONDS, Up, eventually, wait_for_job
 from tripl_core.db.engine import Database
 from tripl_core.demo.catalog import SHADOW_EVENT
 from tripl_core.observe.models import ShadowCandidate
 from tripl_core.plan.models import Project
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[2]
-TRIPL = Path(sys.executable).parent / "tripl"
-STARTUP_SECONDS = 180  # generous: CI machines are shared
-JOB_SECONDS = 300
-T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def eventually(check: Callable[[], T | None], seconds: float, what: str) -> T:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            found = check()
-        except httpx.HTTPError:
-            found = None
-        if found is not None:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what} did not happen within {seconds:.0f} s")
-
-
-class Up:
-    """A running `tripl up`, its output collected in a file (read while it runs)."""
-
-    def __init__(self, state_dir: Path, log: Path) -> None:
-        self.api_port, self.dagster_port = free_port(), free_port()
-        self.api = f"http://127.0.0.1:{self.api_port}/api/v1"
-        self.log = log
-        env = {key: value for key, value in os.environ.items() if not key.startswith(("TRIPL_", "DAGSTER_"))}
-        env |= {"TRIPL_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1"}
-        self._out = log.open("wb")
-        self.process = subprocess.Popen(
-            [str(TRIPL), "up", "--port", str(self.api_port), "--dagster-port", str(self.dagster_port)],
-            cwd=ROOT, env=env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        else:  # the supervisor is gone; its children must not outlive the test
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self._out.close()
 
 
 @pytest.fixture
@@ -135,14 +72,6 @@ def test_tripl_up_serves_a_working_demo(up: Up, tmp_path: Path) -> None:
         assert wait_for_job(client, "demo", boot_scan["id"], boot_jobs[-1]["id"])["status"] == \
             "succeeded"
     assert "first scan job" in up.output()
-
-
-def wait_for_job(client: httpx.Client, slug: str, scan_id: str, job_id: str) -> dict[str, Any]:
-    def finished() -> dict[str, Any] | None:
-        job: dict[str, Any] = client.get(f"/projects/{slug}/scans/{scan_id}/jobs/{job_id}").json()
-        return job if job["status"] in ("succeeded", "failed", "cancelled") else None
-
-    return eventually(finished, JOB_SECONDS, f"job {job_id} finishing")
 
 
 def shadow_identities(client: httpx.Client, state_dir: Path, slug: str) -> set[str]:
