@@ -1,5 +1,6 @@
-"""Detection over stored series (SEMANTICS §4): for each enabled scope of a scan config, score its
-zero-filled history with the project's settings, replace the signals of the window and the forecasts."""
+"""Detection over stored series (SEMANTICS §4): every enabled scope of a scan config, its zero-filled history
+scored with the project's settings in one batch (`detect_many`), replaces the signals of the window and
+the forecasts."""
 
 from __future__ import annotations
 
@@ -7,16 +8,15 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-import pandas as pd
+import numpy as np
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from tripl_core.analysis.anomaly import DetectorSettings
+from tripl_core.analysis.anomaly import BatchDetection
 from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
-from tripl_core.metrics.series import coverage, history_span, load_counts, next_buckets, score, zero_filled
+from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
 from tripl_core.plan.models import Event
 from tripl_core.scans.models import ScanConfig
 from tripl_core.warehouse import Interval
@@ -52,16 +52,22 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
     session.execute(delete(MetricForecast).where(MetricForecast.scan_config_id == config.id))
     event_types = _event_types(session, [uuid.UUID(ref) for scope, ref in keys if scope == Scope.event.value])
     signals, forecasts = [], []
-    for scope, ref in keys:
-        series = zero_filled(counts[(scope, ref)], history_start, stored_end, interval)
-        if series.empty:
-            continue
-        scored = score(series, interval, detector)
-        onsets = scored[scored["is_anomaly"] & (scored["timestamp"] >= start) & (scored["timestamp"] < end)]
-        event_id = uuid.UUID(ref) if scope == Scope.event.value else None
-        type_id = uuid.UUID(ref) if scope == Scope.event_type.value else event_types.get(event_id)
-        signals += [_signal(config, scope, ref, event_id, type_id, point) for point in onsets.itertuples()]
-        forecasts += _forecasts(config.id, scope, ref, series, interval, detector)
+    if keys and stored_end > history_start:
+        scored, ahead = score_with_forecast(counts, keys, history_start, stored_end, interval, detector)
+        window = np.asarray((scored.timestamps >= start) & (scored.timestamps < end))
+        directions = scored.direction()
+        forecast_at = ahead.timestamps[-1].to_pydatetime()
+        for index, (scope, ref) in enumerate(keys):
+            event_id = uuid.UUID(ref) if scope == Scope.event.value else None
+            type_id = uuid.UUID(ref) if scope == Scope.event_type.value else event_types.get(event_id)
+            for t in np.flatnonzero(scored.is_anomaly[index] & window):
+                signals.append(_signal(config, scope, ref, event_id, type_id, scored.timestamps[t].to_pydatetime(),
+                                       str(directions[index, t]), *_at(scored, index, t)))
+            expected = float(ahead.expected[index, -1])
+            if math.isfinite(expected):
+                forecasts.append({"id": uuid.uuid4(), "scan_config_id": config.id, "scope": scope, "scope_ref": ref,
+                                  "bucket": forecast_at, "expected": expected,
+                                  "lower": float(ahead.lower[index, -1]), "upper": float(ahead.upper[index, -1])})
     if signals:
         session.execute(insert(AnomalySignal), signals)
     if forecasts:
@@ -77,19 +83,15 @@ def _event_types(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID
     return {row[0]: row[1] for row in rows}
 
 
+def _at(scored: BatchDetection, index: int, t: int) -> tuple[float, float, float, float, float]:
+    return (float(scored.value[index, t]), float(scored.expected[index, t]), float(scored.lower[index, t]),
+            float(scored.upper[index, t]), float(scored.z[index, t]))
+
+
 def _signal(config: ScanConfig, scope: str, ref: str, event_id: uuid.UUID | None, type_id: uuid.UUID | None,
-            point: Any) -> dict[str, object]:
+            bucket: datetime, direction: str, actual: float, expected: float, lower: float, upper: float,
+            z: float) -> dict[str, object]:
     return {"id": uuid.uuid4(), "project_id": config.project_id, "scan_config_id": config.id, "scope": scope,
-            "scope_ref": ref, "event_id": event_id, "event_type_id": type_id,
-            "bucket": point.timestamp.to_pydatetime(), "direction": point.direction, "actual": float(point.value),
-            "expected": float(point.expected), "lower": float(point.lower), "upper": float(point.upper),
-            "z": float(point.z), "status": "open"}
-
-
-def _forecasts(config_id: uuid.UUID, scope: str, ref: str, series: pd.Series, interval: Interval,
-               detector: DetectorSettings) -> list[dict[str, object]]:
-    ahead = next_buckets(series, interval, detector)
-    return [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": scope, "scope_ref": ref,
-             "bucket": row.timestamp.to_pydatetime(), "expected": float(row.expected), "lower": float(row.lower),
-             "upper": float(row.upper)}
-            for row in ahead.itertuples() if math.isfinite(row.expected)]
+            "scope_ref": ref, "event_id": event_id, "event_type_id": type_id, "bucket": bucket,
+            "direction": direction, "actual": actual, "expected": expected, "lower": lower, "upper": upper, "z": z,
+            "status": "open"}

@@ -8,11 +8,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tripl_core.analysis.anomaly import DetectorSettings, detect, forecast
+from tripl_core.analysis.anomaly import BatchDetection, DetectorSettings, detect, detect_many, forecast
 from tripl_core.metrics.models import MetricPoint, MetricWindow
 from tripl_core.warehouse import Interval
 
@@ -66,6 +67,30 @@ def zero_filled(counts: dict[datetime, int], start: datetime, end: datetime, int
 
 def score(series: pd.Series, interval: Interval, settings: DetectorSettings) -> pd.DataFrame:
     return detect(series, interval.value, settings)
+
+
+def score_with_forecast(counts: dict[SeriesKey, dict[datetime, int]], keys: list[SeriesKey], start: datetime,
+                        end: datetime, interval: Interval,
+                        settings: DetectorSettings) -> tuple[BatchDetection, BatchDetection]:
+    """Every series of `keys`, zero-filled on [start, end), scored together by `detect_many`; and the
+    one-bucket forecast (the bucket `end`) of each, read from a second batch over the grid extended by that
+    bucket: the forecast is the expectation the detector uses once that bucket arrives, whatever its value.
+    Two batches, not one: the detector's weekday effect is smoothed over slots on both sides, so the
+    newest buckets' verdicts change when the grid grows. Identical to `score` + `next_buckets` of each series
+    (tests/core/test_metrics_batch_detection.py)."""
+    grid = pd.date_range(start, end, freq=interval.delta, tz="UTC")
+    values = np.zeros((len(grid), len(keys)))
+    first, step = pd.Timestamp(start), pd.Timedelta(interval.delta)
+    for column, key in enumerate(keys):
+        stored = counts.get(key, {})
+        if stored:
+            moments = pd.DatetimeIndex([pd.Timestamp(moment) for moment in stored])
+            rows = np.asarray((moments - first) // step)
+            inside = (rows >= 0) & (rows < len(grid) - 1)
+            values[rows[inside], column] = np.fromiter(stored.values(), dtype=float, count=len(stored))[inside]
+    extended = pd.DataFrame(values, index=grid, columns=pd.RangeIndex(len(keys)))
+    scored = detect_many(extended.iloc[:-1], interval.value, settings)
+    return scored, detect_many(extended, interval.value, settings)
 
 
 def next_buckets(series: pd.Series, interval: Interval, settings: DetectorSettings, horizon: int = 1) -> pd.DataFrame:
