@@ -30,7 +30,7 @@ from tripl_pipelines.resources import AppDatabase, AppSecrets
 RETRY_BATCH = 200
 
 
-class AlertOutbound(ConfigurableResource):  # type: ignore[misc]
+class AlertOutbound(ConfigurableResource):
     """The outbound policy of alert channels, from the TRIPL_* settings; `allow_private_webhooks` here
     overrides TRIPL_ALLOW_PRIVATE_WEBHOOKS (tests pointing at 127.0.0.1 receivers set it)."""
 
@@ -64,7 +64,7 @@ def _scan_job_id(context: AssetExecutionContext) -> uuid.UUID | None:
         tags = context.run.tags
     except DagsterInvalidPropertyError:
         return None
-    return job_id_from_tags(tags)
+    return job_id_from_tags(dict(tags))
 
 
 @sensor(minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,

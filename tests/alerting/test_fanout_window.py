@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from dagster import build_asset_context
+from dagster import MaterializeResult, build_asset_context
 from sqlalchemy import event
 
 from tests.alerting.support import Clock, Seed, add_signal, destination, rule, seed, sender
@@ -58,6 +58,8 @@ def test_first_collection_sends_its_last_week_never_older_history(ws: Workspace,
         rule(ws, destination(ws, {"type": "webhook", "target_url": receiver.url + "/hook"})["id"])
         context = build_asset_context(partition_key=str(s.scan_id), resources=_resources(settings))
         result = alert_fanout(context, window=CollectedWindow(str(s.scan_id), now - HISTORY, now))
+    assert isinstance(result, MaterializeResult)
+    assert result.metadata is not None
     assert result.metadata["alert_candidates"] == 3
     assert _buckets(receiver) == [now - timedelta(days=3, hours=5), now - timedelta(days=1, hours=6),
                                   now - timedelta(hours=2)]

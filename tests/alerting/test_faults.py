@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -108,6 +109,61 @@ def test_concurrent_senders_send_a_delivery_once(ws: Workspace, settings: Settin
     assert outcomes.count("sent") == 1
     assert outcomes.count(None) == 5
     assert len(receiver.requests) == 1
+
+
+def test_concurrent_batch_senders_send_each_delivery_once(ws: Workspace, settings: Settings) -> None:
+    """`send_all` claims deliveries a batch at a time: three senders working through the same deliveries (one
+    in reverse order, with batches smaller than the list) send each of them once, the others skip it."""
+    s = seed(ws)
+    for minutes in range(30):
+        add_signal(ws.db, s, event="view" if minutes % 2 else "click", bucket=Clock().now - timedelta(minutes=minutes))
+    with http_receiver() as receiver:
+        dest = destination(ws, {"type": "webhook", "target_url": receiver.url + "/hook"})
+        for index in range(4):
+            rule(ws, dest["id"], name=f"rule {index}")
+        send = sender(settings, Clock())
+        made = fan_out(ws.db, s.scan_id, send, send=False).deliveries
+        assert len(made) == 8  # 4 rules x (25 + 5 items)
+        outcomes: list[dict[str, int]] = []
+        orders = [made, made[::-1], made[3:] + made[:3]]
+        original, deliveries.CLAIM_BATCH = deliveries.CLAIM_BATCH, 3
+        try:
+            threads = [threading.Thread(target=lambda ids=ids: outcomes.append(deliveries.send_all(ws.db, ids, send)))
+                       for ids in orders]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            deliveries.CLAIM_BATCH = original
+    assert sum(outcome.get("sent", 0) for outcome in outcomes) == 8
+    assert sum(outcome.get("skipped", 0) for outcome in outcomes) == 16
+    assert sorted(receiver.accepted_keys) == sorted(str(d) for d in made)
+    assert set(receiver.accepted_keys.values()) == {1}
+    assert {_delivery(ws, d).status for d in made} == {"sent"}
+
+
+class _SlowBatch(Clock):
+    """Half the claim's lifetime passes between claiming a delivery and its turn to be sent."""
+
+    def __call__(self) -> datetime:
+        now = self.now
+        self.now += deliveries.CLAIM_TTL / 2
+        return now
+
+
+def test_a_claim_that_waited_too_long_in_its_batch_is_handed_back(ws: Workspace, settings: Settings) -> None:
+    s = seed(ws)
+    add_signal(ws.db, s)
+    with http_receiver() as receiver:
+        rule(ws, destination(ws, {"type": "webhook", "target_url": receiver.url + "/hook"})["id"])
+        [delivery_id] = fan_out(ws.db, s.scan_id, sender(settings, Clock()), send=False).deliveries
+        assert deliveries.send_all(ws.db, [delivery_id], sender(settings, _SlowBatch())) == {"skipped": 1}
+        assert receiver.requests == []
+        handed_back = _delivery(ws, delivery_id)
+        assert (handed_back.status, handed_back.attempts, handed_back.claim_token) == ("pending", 0, None)
+        assert deliveries.send_all(ws.db, [delivery_id], sender(settings, Clock())) == {"sent": 1}
+    assert len(receiver.delivered) == 1
 
 
 def test_private_and_loopback_targets_are_refused_by_default() -> None:

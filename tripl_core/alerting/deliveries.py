@@ -45,7 +45,7 @@ CLAIM_TTL = timedelta(minutes=10)
 PENDING_GRACE = timedelta(minutes=2)  # a pending delivery this old lost its fan-out: the sensor sends it
 MAX_ERROR = 500
 SEND_WORKERS = 8
-CLAIM_BATCH = 4 * SEND_WORKERS  # held at most ~4 attempts per worker before it is sent
+CLAIM_BATCH = 4 * SEND_WORKERS  # a claimed delivery waits for ~4 attempts per worker; after CLAIM_TTL / 2 it is handed back
 
 
 def backoff(attempts: int) -> timedelta:
@@ -68,6 +68,7 @@ class _Claimed:
 
     id: uuid.UUID
     token: str
+    claimed_at: datetime
     attempts: int
     channel: DestinationType
     payload: dict[str, Any]
@@ -97,11 +98,17 @@ def send_all(db: Database, delivery_ids: Iterable[uuid.UUID], sender: Sender,
             if len(claimed) < len(chunk):
                 counts["skipped"] = counts.get("skipped", 0) + len(chunk) - len(claimed)
             for status in pool.map(lambda held: _send(db, held, sender), claimed):
-                counts[status] = counts.get(status, 0) + 1
+                key = status or "skipped"
+                counts[key] = counts.get(key, 0) + 1
     return counts
 
 
-def _send(db: Database, held: _Claimed, sender: Sender) -> str:
+def _send(db: Database, held: _Claimed, sender: Sender) -> str | None:
+    if sender.clock() - held.claimed_at >= CLAIM_TTL / 2:
+        # waited in its batch for so long that its claim may soon expire and another sender take it: hand it
+        # back untouched rather than risk two senders at once
+        _release(db, held)
+        return None
     context = held.context
     try:
         parts = CHANNELS[held.channel].send(held.payload, context)
@@ -170,7 +177,7 @@ def _claim(db: Database, delivery_ids: list[uuid.UUID], sender: Sender) -> list[
         settings, secret_values = targets[row.destination_id]
         context = SendContext(settings=settings, secrets=secret_values, policy=sender.policy,
                               idempotency_key=str(delivery_id), parts_sent=row.parts_sent)
-        claimed.append(_Claimed(delivery_id, token, row.attempts, DestinationType(row.channel),
+        claimed.append(_Claimed(delivery_id, token, now, row.attempts, DestinationType(row.channel),
                                 dict(row.payload_snapshot), context))
     return claimed
 
@@ -181,6 +188,15 @@ def _record_failure(db: Database, held: _Claimed, failure: DeliveryFailed, now: 
     _record(db, held, status=DeliveryStatus.failed.value, sent_at=None,
             error_message=failure.message[:MAX_ERROR], next_attempt_at=retry_at, parts_sent=parts)
     return DeliveryStatus.failed.value
+
+
+def _release(db: Database, held: _Claimed) -> None:
+    """Gives a claim back unused: the delivery is claimable again as it was (the attempt did not happen)."""
+    with db.unit_of_work() as session:
+        session.execute(update(AlertDelivery).where(AlertDelivery.id == held.id,
+                                                    AlertDelivery.claim_token == held.token)
+                        .values(claim_token=None, claimed_at=None, attempts=AlertDelivery.attempts - 1)
+                        .execution_options(synchronize_session=False))
 
 
 def _record(db: Database, held: _Claimed, **values: Any) -> None:
