@@ -1,6 +1,6 @@
 """Detection quality of tripl's anomaly detector on labelled NAB series (window-level scoring).
 
-Usage: python bench/detector_quality.py [DATA_DIR] [--per-file]
+Usage: python bench/detector_quality.py [DATA_DIR] [--per-file] [--no-demo]
 
 DATA_DIR (default ../shared/data/nab-dev relative to the repository root) holds ``windows.json`` and
 ``data/<group>/<file>.csv``. Scoring follows its README: skip the first 15% of each series (at most 750
@@ -12,6 +12,13 @@ Each series is resampled to the smallest tripl interval at least as long as its 
 detector runs with the SEMANTICS.md defaults (sigma 4, 14 comparable buckets, 7 of history); the
 min_expected_count volume gate applies to counts only. NAB does not say which series are counts: the
 passenger and tweet series are, the rest are measurements.
+
+The demo part generates the demo warehouse (SEMANTICS.md §10) for a few end moments (weekday and hour
+vary, as "now" does), reads every event's 15-minute volume through the chDB adapter, sums them into
+event-type and project-total series as collection does, and runs the detector with the project defaults
+over each: a planted spike or drop is found when its scope flags its first bucket; every other flagged
+bucket (except co-firing flags of the planted event's type and the project total at the planted moment)
+is an extra signal.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -30,12 +39,20 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from tripl_core.analysis.anomaly import DetectorSettings, SeriesKind, detect  # noqa: E402
 from tripl_core.analysis.seasonal import INTERVALS  # noqa: E402
+from tripl_core.demo import DemoCases, generate_demo_warehouse  # noqa: E402
+from tripl_core.warehouse import ColumnRef, Interval, WarehouseConfig, create_warehouse  # noqa: E402
 
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "nab-dev"
 # Series whose values are numbers of things per sampling step, so buckets sum (NAB naming).
 COUNT_SERIES = ("nyc_taxi", "realTweets/")
 PROBATION_SHARE = 0.15
 PROBATION_MAX_POINTS = 750
+# "Now" for the demo runs: different weekdays and times of day.
+DEMO_ENDS = (
+    datetime(2024, 3, 20, 10, 37, tzinfo=UTC),
+    datetime(2025, 6, 1, 23, 5, tzinfo=UTC),
+    datetime(2026, 11, 25, 6, 10, tzinfo=UTC),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +120,55 @@ def f1_row(label: str, scores: list[FileScore]) -> str:
     )
 
 
+def demo_volume_series(folder: Path, cases: DemoCases) -> dict[tuple[str, str], pd.Series]:
+    """15-minute counts (zero-filled) per scope: ("event", name), ("event_type", type), ("total", "")."""
+    warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=str(folder), timeout_seconds=120))
+    try:
+        points = warehouse.bucket_counts(f"SELECT * FROM {cases.table}", cases.time_column, Interval.MIN_15,
+                                         cases.start, cases.end, [ColumnRef("event_name")])
+    finally:
+        warehouse.close()
+    frame = pd.DataFrame([(p.bucket, p.groups[0], p.count) for p in points], columns=["bucket", "event", "n"])
+    grid = pd.date_range(cases.start, cases.end, freq="15min", inclusive="left")
+    counts = frame.pivot_table(index="bucket", columns="event", values="n", aggfunc="sum")
+    counts = counts.reindex(grid, fill_value=0).fillna(0.0).astype(float)
+    type_of = {name: event_type for event_type, name in cases.events}
+    series = {("event", str(name)): counts[name] for name in counts.columns}
+    for event_type, columns in counts.T.groupby(lambda name: type_of[name]):
+        series[("event_type", event_type)] = columns.sum()
+    series[("total", "")] = counts.sum(axis=1)
+    return series
+
+
+def score_demo(end: datetime) -> tuple[int, int, list[str]]:
+    """(planted anomalies, found, extra signals described) for the demo generated up to ``end``."""
+    with tempfile.TemporaryDirectory() as folder:
+        cases = generate_demo_warehouse(Path(folder), end=end)
+        series = demo_volume_series(Path(folder), cases)
+    anomalies = (cases.spike, cases.drop)
+    planted = {(a.event_name, pd.Timestamp(a.start)): a.direction for a in anomalies}
+    type_of = {name: event_type for event_type, name in cases.events}
+    # The planted event's type and the project total may fire on any bucket of the planted span.
+    co_firing = {(scope, moment) for a in anomalies
+                 for scope in (("event_type", type_of[a.event_name]), ("total", ""))
+                 for moment in pd.date_range(a.start, a.end, freq="15min", inclusive="left")}
+    found, extra = 0, []
+    for (scope, ref), values in series.items():
+        result = detect(values, "15m", DetectorSettings())
+        for row in result[result["is_anomaly"]].itertuples():
+            moment = pd.Timestamp(row.timestamp)
+            if scope == "event" and planted.get((ref, moment)) == row.direction:
+                found += 1
+            elif ((scope, ref), moment) not in co_firing:
+                extra.append(f"{scope} {ref} {moment:%Y-%m-%d %H:%M} {row.direction}")
+    return len(planted), found, extra
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--per-file", action="store_true", help="also print one row per series")
+    parser.add_argument("--no-demo", action="store_true", help="skip the demo's planted anomalies")
     args = parser.parse_args(argv)
 
     labels: dict[str, list[list[str]]] = json.loads((args.data_dir / "windows.json").read_text())
@@ -124,6 +186,13 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + header.format("series (interval, kind)"), rule, sep="\n")
         for s in scores:
             print(f1_row(f"{s.name} ({s.interval}, {s.kind})", [s]))
+
+    if not args.no_demo:
+        print("\n| demo generated up to | planted volume anomalies | found | other signals on volume series |")
+        print("|---|---:|---:|---|")
+        for end in DEMO_ENDS:
+            planted, found, extra = score_demo(end)
+            print(f"| {end:%Y-%m-%d %H:%M} ({end:%a}) | {planted} | {found} | {len(extra)} {'; '.join(extra)} |")
 
     points = sum(s.points for s in scores)
     seconds = sum(s.seconds for s in scores)
