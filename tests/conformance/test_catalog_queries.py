@@ -12,10 +12,13 @@ from tripl_core.warehouse.catalog import (
     ContractKind,
     ContractProbe,
     GroupedField,
+    grouped_profile,
+    grouped_profile_sql,
     grouped_rows,
     sample_matching,
     type_profile,
 )
+from tripl_core.warehouse.dialects.clickhouse import ClickHouseDialect
 
 EVENTS = "SELECT * FROM events"
 PLAN = JsonRef.parse("properties.user.plan")
@@ -182,3 +185,100 @@ def test_top_level_json_values_read_alike_in_every_aggregate(warehouse: Warehous
 def _canonical(ref: JsonRef, text: str) -> str:
     """Objects and arrays compared as JSON (engines differ in their spacing and key order)."""
     return json.dumps(json.loads(text), sort_keys=True) if ref.path[0] in ("user", "tags", "empty") else text
+
+
+def test_one_pass_profile_answers_what_the_profile_and_grouped_queries_answer(warehouse: Warehouse,
+                                                                             events: list[Event]) -> None:
+    """grouped_profile (one read, for a format's fixed keys) equals type_profile + grouped_rows: per type
+    rows, present, distinct counts below and at the cap, contract breaches and their sample; per group the
+    same counts and every distinct value below the cap."""
+    refs = [ColumnRef("user_id"), PLAN, AGE, PAGE, JsonRef.parse("properties.user.address.country")]
+    probes = [
+        ContractProbe("click", PLAN, ContractKind.required_null),
+        ContractProbe("click", PAGE, ContractKind.regex, pattern="^/(home|docs)"),
+        ContractProbe("signup", AGE, ContractKind.range, minimum=20, maximum=60),
+        ContractProbe("purchase", PLAN, ContractKind.enum, options=("free", "pro")),
+    ]
+    for cap in (4, 1000):
+        one = grouped_profile(warehouse, EVENTS, ColumnRef("category"), [PAGE], "ts", refs, probes, None, 1000, cap)
+        profile = type_profile(warehouse, EVENTS, ColumnRef("category"), refs, probes, None, 100, distinct_cap=cap)
+        grouped = grouped_rows(warehouse, EVENTS, ColumnRef("category"), [PAGE], "ts",
+                               [GroupedField(ref, cap) for ref in refs], None, 1000, distinct_cap=cap)
+        assert sorted(one.profile.types, key=lambda t: str(t.event_type)) == \
+            sorted(profile.types, key=lambda t: str(t.event_type))
+        assert [t.rows for t in one.profile.types] == sorted((t.rows for t in profile.types), reverse=True)
+        assert [r.bad for r in one.profile.probes] == [r.bad for r in profile.probes]
+        assert [r.sample for r in one.profile.probes[:2] + one.profile.probes[3:]] == \
+            [r.sample for r in profile.probes[:2] + profile.probes[3:]]  # MIN of the first type holding one
+        assert one.profile.probes[2].sample is not None
+        expected = {(g.event_type, g.keys): g for g in grouped}
+        assert len(one.groups) == len(expected)
+        for g in one.groups:
+            other = expected[(g.event_type, g.keys)]
+            assert (g.rows, g.first_seen, g.last_seen) == (other.rows, other.first_seen, other.last_seen)
+            for (present, distinct, values), (o_present, o_distinct, o_values) in zip(g.fields, other.fields,
+                                                                                      strict=True):
+                assert (present, distinct) == (o_present, o_distinct)
+                assert values == sorted(values)
+                assert len(values) == distinct
+                if distinct < cap:
+                    assert values == o_values
+
+
+def test_one_pass_profile_without_a_type_column_over_no_rows(warehouse: Warehouse) -> None:
+    window = TimeWindow("ts", END, END + (END - START))  # nothing there
+    one = grouped_profile(warehouse, EVENTS, None, [ColumnRef("category")], "ts", [ColumnRef("user_id")],
+                          [ContractProbe(None, ColumnRef("user_id"), ContractKind.required_null)], window, 10, 5)
+    profile = type_profile(warehouse, EVENTS, None, [ColumnRef("user_id")],
+                           [ContractProbe(None, ColumnRef("user_id"), ContractKind.required_null)], window, 10, 5)
+    assert one.groups == []
+    assert one.profile == profile
+
+
+def _literal(warehouse: Warehouse, text: str | None) -> str:
+    if text is None:
+        return "NULL"
+    if warehouse.dialect.guard_dialect in ("clickhouse", "bigquery"):  # backslash escapes in their literals
+        text = text.replace("\\", "\\\\")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def test_two_level_json_paths_read_alike_whatever_the_parent_holds(warehouse: Warehouse) -> None:
+    """A two-level path is its member when the parent is an object, NULL when the parent is an array, a
+    string (even one holding JSON object text), null or missing, or the document is no object."""
+    docs = [
+        '{"user":{"plan":"pro","age":30}}', '{"user":["pro"]}', '{"user":"{\\"plan\\":\\"x\\"}"}',
+        '{"user":"{plan}"}', '{"user":{"plan":null}}', '{"user":{"plan":{"tier":1}}}', '{"user":{"plan":[1, 2]}}',
+        '[{"user":{"plan":"arr"}}]', None, '{"user":null}', '{"page":"/home"}', '{"user":{"plan":true}}',
+        '{"user":{"plan":"pro"},"page":"/docs"}',
+    ]
+    base = " UNION ALL ".join(f"SELECT 'a' AS category, {_literal(warehouse, doc)} AS properties" for doc in docs)
+    # The parent alone (its members read from one parse of each document), and also as a leaf itself.
+    for paths in ([PLAN, AGE, PAGE], [PLAN, AGE, JsonRef.parse("properties.user")]):
+        one = grouped_profile(warehouse, base, ColumnRef("category"), [], None, paths, [], None, 10, 100)
+        [group] = one.groups
+        for ref, (present, distinct, values) in zip(paths, group.fields, strict=True):
+            expected = [v for doc in docs if (v := json_value(doc if doc and doc.startswith("{") else None,
+                                                               ref.path)) is not None]
+            assert present == len(expected), ref
+            canonical = {_spacing(v) for v in expected}
+            assert {_spacing(v) for v in values} == canonical, ref
+            assert distinct == len(canonical), ref
+        assert group.fields[0][0] == 5  # "pro" twice, an object, an array, true
+
+
+def test_clickhouse_reads_two_level_paths_from_its_one_parse_of_each_document() -> None:
+    sql = grouped_profile_sql(ClickHouseDialect(), EVENTS, ColumnRef("category"), [PAGE], "ts", [PLAN, AGE], [],
+                              None, 10, 5)
+    assert sql.sql.count("JSONExtract(") == 1
+    assert "JSONExtractString(" not in sql.sql  # no per-path expression
+    assert "Map(String, Nullable(String))" in str([p.value for p in sql.params.values()])
+
+
+def _spacing(text: str) -> str:
+    """JSON object and array text compared whatever its spacing and key order (engines differ)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else text

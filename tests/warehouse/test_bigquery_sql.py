@@ -41,6 +41,11 @@ def _generated() -> list[tuple[str, SqlQuery]]:
             catalog.ContractProbe("click", plan, catalog.ContractKind.enum, options=("a", "b"))], WINDOW, 10)),
         ("catalog grouped", catalog.grouped_sql(dialect, BASE, ColumnRef("category"), [plan], "ts",
                                                 [catalog.GroupedField(ColumnRef("u"), 20)], WINDOW, 50_001)),
+        ("catalog one pass", catalog.grouped_profile_sql(dialect, BASE, ColumnRef("category"), [plan], "ts",
+                                                         [ColumnRef("u"), JsonRef.parse("properties.page")], [
+            catalog.ContractProbe("click", plan, catalog.ContractKind.required_null),
+            catalog.ContractProbe(None, plan, catalog.ContractKind.range, minimum=0.5, maximum=9.0)], WINDOW,
+            50_001, 101)),
     ]
     for interval in Interval:
         queries.append((f"buckets {interval.value}", dialect.bucket_counts(BASE, "ts", interval, START, END)))

@@ -185,6 +185,12 @@ def grouping_keys(spec: IdentitySpec, sources: Sequence[FieldSource]) -> list[st
     return _unique([*identity_parts(spec, sources), *spec.rule_fields()])
 
 
+def fixed_grouping_keys(spec: IdentitySpec) -> list[str] | None:
+    """The grouping keys when they do not depend on any count (an `event_name_format` names them), so the
+    grouped query can run before cardinalities are known; None when they are the low-cardinality fields."""
+    return grouping_keys(spec, []) if spec.event_name_format else None
+
+
 def render(spec: IdentitySpec, parts: Sequence[str], keys: Mapping[str, str | None]) -> str | None:
     """The identity of a grouped row, None when all its parts are empty. A matching group rule renames it."""
     if all(not keys.get(part) for part in parts):

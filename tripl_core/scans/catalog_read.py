@@ -85,29 +85,45 @@ def observe(warehouse: Warehouse, scan: ScanInput, cancel_requested: Callable[[]
     step()
     type_ref = ColumnRef(scan.event_type_column) if scan.event_type_column else None
     declared_paths = _declared_json_paths(scan, families, json_paths)
-    refs = [_ref(label, families) for label in [*_profiled(scan, families, json_paths), *declared_paths]]
+    labels = [*_profiled(scan, families, json_paths), *declared_paths]
     probes = _probes(scan, families)
     limit = _limit(scan)
     cap = scan.spec.cardinality_threshold + 1  # low or high is all a distinct count decides
-    profile = queries.type_profile(warehouse, scan.base_query, type_ref, refs, [p for _, _, p in probes], window,
-                                   limit + 1, cap)
-    _check_limit(scan, len(profile.types), "event types")
+    fixed_keys = identity.fixed_grouping_keys(scan.spec)
+    if fixed_keys is not None:
+        # The format names the identity keys: one read of the base query answers the grouped rows, the
+        # per-type profile summed from them, and the contract probes.
+        keys = fixed_keys
+        counted = [label for label in labels if label not in scan.spec.placeholders]
+        merged = queries.grouped_profile(
+            warehouse, scan.base_query, type_ref, [_ref(k, families) for k in keys], scan.time_column,
+            [_ref(label, families) for label in counted], [p for _, _, p in probes], window, limit + 1, cap)
+        _check_limit(scan, len(merged.groups), "rows")
+        profile = merged.profile
+    else:
+        profile = queries.type_profile(warehouse, scan.base_query, type_ref,
+                                       [_ref(label, families) for label in labels], [p for _, _, p in probes],
+                                       window, limit + 1, cap)
+        _check_limit(scan, len(profile.types), "event types")
     step()
     for label in declared_paths:  # a declared path the sample missed but some row holds
-        if any(t.present[label] for t in profile.types):
+        if any(t.present.get(label) for t in profile.types):
             json_paths[label] = field_types.STRING
-    distinct = {ref.label: max((t.distinct[ref.label] for t in profile.types), default=0) for ref in refs}
+    distinct = {label: max((t.distinct.get(label, 0) for t in profile.types), default=0) for label in labels}
     columns = {name: family for name, family in families.items() if name not in json_paths}
     sources = identity.field_sources(columns, json_paths, distinct, scan.spec,
                                      exclude=[c for c in (scan.time_column, scan.event_type_column) if c])
-    keys = identity.grouping_keys(scan.spec, sources)
-    grouped = queries.grouped_rows(
-        warehouse, scan.base_query, type_ref, [_ref(k, families) for k in keys], scan.time_column,
-        [queries.GroupedField(_ref(s.label, families), _cap(s, scan.spec)) for s in sources], window, limit + 1,
-        cap)
-    _check_limit(scan, len(grouped), "rows")
-    step()
-    rows = [_grouped_row(scan, g, keys, sources) for g in grouped]
+    if fixed_keys is not None:
+        rows = [_merged_row(scan, g, keys, counted, sources) for g in merged.groups]
+    else:
+        keys = identity.grouping_keys(scan.spec, sources)
+        grouped = queries.grouped_rows(
+            warehouse, scan.base_query, type_ref, [_ref(k, families) for k in keys], scan.time_column,
+            [queries.GroupedField(_ref(s.label, families), _cap(s, scan.spec)) for s in sources], window,
+            limit + 1, cap)
+        _check_limit(scan, len(grouped), "rows")
+        step()
+        rows = [_grouped_row(scan, g, keys, sources) for g in grouped]
     sources = _typed_sources(sources, rows)
     plan = identity.plan_identities(rows, scan.spec, sources)
     daily = _daily(warehouse, scan, type_ref, keys, families, sources, window) if scan.time_column else {}
@@ -183,7 +199,7 @@ def _declared_json_paths(scan: ScanInput, families: Mapping[str, str], found: Ma
     """Declared fields' JSON paths the key sample did not hold: profiled too, so a field the plan declares
     is counted over every row, not only when the sample happened to hold it."""
     skip = {scan.time_column, scan.event_type_column}
-    out = {}
+    out: dict[str, None] = {}
     for declared in scan.declared.values():
         for field_def in declared:
             root = field_def.name.partition(".")[0]
@@ -250,6 +266,19 @@ def _grouped_row(scan: ScanInput, g: queries.GroupedAggregate, keys: Sequence[st
                  sources: Sequence[FieldSource]) -> GroupedRow:
     fields = {s.label: FieldAggregate(present, distinct, tuple(values))
               for s, (present, distinct, values) in zip(sources, g.fields, strict=True)}
+    return GroupedRow(_type_name(scan, g.event_type), dict(zip(keys, g.keys, strict=True)), g.rows, g.first_seen,
+                      g.last_seen, fields)
+
+
+def _merged_row(scan: ScanInput, g: queries.GroupedAggregate, keys: Sequence[str], counted: Sequence[str],
+                sources: Sequence[FieldSource]) -> GroupedRow:
+    """A group of the one-pass query as `_grouped_row` reads one of the grouped query: the fields that are
+    sources, each with as many of its (sorted) values as a source of its cardinality keeps."""
+    by_label = dict(zip(counted, g.fields, strict=True))
+    fields = {}
+    for s in sources:
+        present, distinct, values = by_label[s.label]
+        fields[s.label] = FieldAggregate(present, distinct, tuple(values[:_cap(s, scan.spec)]))
     return GroupedRow(_type_name(scan, g.event_type), dict(zip(keys, g.keys, strict=True)), g.rows, g.first_seen,
                       g.last_seen, fields)
 

@@ -211,6 +211,12 @@ class Dialect(ABC):
         parse each JSON document once per row here instead."""
         return self.wrap(base_query), {}
 
+    def catalog_source(self, base_query: str, refs: Sequence[FieldRef],
+                       bind: Binder) -> tuple[str, dict[FieldRef, str]]:
+        """`parsed_source` for the catalog scan's aggregates, which read many JSON paths of every row: a
+        dialect may read nested paths from its one parse of each document there too."""
+        return self.parsed_source(base_query, refs, bind)
+
     def rows_from(self, base_query: str, window: TimeWindow | None, sample: RowSample | None, bind: Binder) -> str:
         """A FROM item (aliased `tripl_src`) holding the base query's rows inside `window`, cut down to
         `sample` when given. The most recent rows are those at or after the time of the `rows`-th most

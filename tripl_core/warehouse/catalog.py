@@ -8,6 +8,11 @@
 Distinct counts are exact up to `distinct_cap` and answered as `distinct_cap` above it (a scan only needs
 to know whether a field has at most `cardinality_threshold` values), so no query keeps the full distinct
 set of a high-cardinality column.
+- `grouped_profile`: both in one pass, for when the identity keys are known before any count (an
+  `event_name_format`): the grouped rows with every field's present count and its distinct values up to
+  `distinct_cap`, and the contract probes; the per-type profile is summed from the groups (present and
+  bad counts add up; a type's distinct values are the union of its groups', exact up to the cap since a
+  group holding fewer than the cap returned all of its values).
 - `sample_matching`: a few raw rows whose keys equal given values (shadow-event samples).
 
 Every query reads the base query once; only aggregates and bounded samples cross the wire."""
@@ -80,6 +85,13 @@ class GroupedAggregate:
     first_seen: datetime | None
     last_seen: datetime | None
     fields: list[tuple[int, int, list[str]]]  # per field: present, distinct, values
+    probes: tuple[ProbeResult, ...] = ()  # grouped_profile only: the probes' bad rows in this group
+
+
+@dataclass(frozen=True)
+class GroupedProfile:
+    groups: list[GroupedAggregate]  # fields: present, distinct (≤ cap) and the sorted distinct values (≤ cap)
+    profile: Profile  # per event type, summed from the groups
 
 
 def type_profile(warehouse: Warehouse, base_query: str, type_ref: FieldRef | None, refs: Sequence[FieldRef],
@@ -123,6 +135,64 @@ def grouped_rows(warehouse: Warehouse, base_query: str, type_ref: FieldRef | Non
     return out
 
 
+def grouped_profile(warehouse: Warehouse, base_query: str, type_ref: FieldRef | None, keys: Sequence[FieldRef],
+                    time_column: str | None, refs: Sequence[FieldRef], probes: Sequence[ContractProbe],
+                    window: TimeWindow | None, limit: int, distinct_cap: int) -> GroupedProfile:
+    """`grouped_rows` and `type_profile` in one read of the base query (see the module docstring)."""
+    warehouse.check(base_query)
+    query = grouped_profile_sql(warehouse.dialect, base_query, type_ref, keys, time_column, refs, probes, window,
+                                limit, distinct_cap)
+    groups = []
+    width = len(keys) + (1 if type_ref is not None else 0)
+    for row in warehouse.run(query).rows:
+        event_type = _text(row[0]) if type_ref is not None else None
+        key_values = tuple(_text(value) for value in row[width - len(keys):width])
+        total, first, last = int(row[width]), utc_or_none(row[width + 1]), utc_or_none(row[width + 2])
+        cells = row[width + 3:]
+        per_field = []
+        for i in range(len(refs)):
+            values = sorted(str(v) for v in (cells[2 * i + 1] or []))
+            per_field.append((int(cells[2 * i]), min(len(values), distinct_cap), values))
+        probe_cells = cells[2 * len(refs):]
+        bad = tuple(ProbeResult(int(probe_cells[2 * j] or 0), _text(probe_cells[2 * j + 1]))
+                    for j in range(len(probes)))
+        groups.append(GroupedAggregate(event_type, key_values, total, first, last, per_field, bad))
+    return GroupedProfile(groups, _summed_profile(groups, type_ref is None, refs, len(probes), distinct_cap))
+
+
+def _summed_profile(groups: Sequence[GroupedAggregate], untyped: bool, refs: Sequence[FieldRef], probes: int,
+                    distinct_cap: int) -> Profile:
+    """What `type_profile` answers, from the groups: per type, rows, present counts and distinct counts
+    (capped), and per probe the bad rows with the smallest bad value of the first type holding one."""
+    labels = [ref.label for ref in refs]
+    by_type: dict[str | None, list[GroupedAggregate]] = {}
+    for group in groups:
+        by_type.setdefault(group.event_type, []).append(group)
+    if untyped and not by_type:
+        by_type[None] = []  # without a type column the profile is one row, even over no rows
+    types, samples = [], []
+    for event_type, members in by_type.items():
+        present, distinct = {}, {}
+        for i, label in enumerate(labels):
+            present[label] = sum(g.fields[i][0] for g in members)
+            seen: set[str] = set()
+            for g in members:
+                seen.update(g.fields[i][2])
+            full = any(g.fields[i][1] >= distinct_cap for g in members)
+            distinct[label] = distinct_cap if full else min(len(seen), distinct_cap)
+        types.append(TypeProfile(event_type, sum(g.rows for g in members), present, distinct))
+        samples.append([(sum(g.probes[j].bad for g in members),
+                         min((s for g in members if (s := g.probes[j].sample) is not None), default=None))
+                        for j in range(probes)])
+    order = sorted(range(len(types)), key=lambda n: -types[n].rows)
+    results = [ProbeResult(0, None) for _ in range(probes)]
+    for n in order:
+        for j, (bad, sample) in enumerate(samples[n]):
+            if bad:
+                results[j] = ProbeResult(results[j].bad + bad, results[j].sample or sample)
+    return Profile([types[n] for n in order], results)
+
+
 def sample_matching(warehouse: Warehouse, base_query: str, equals: Sequence[tuple[FieldRef, str | None]],
                     window: TimeWindow | None, limit: int) -> list[dict[str, Any]]:
     """Up to `limit` rows (column → JSON-friendly value) whose refs hold the given text values."""
@@ -143,7 +213,7 @@ def type_profile_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | Non
                       probes: Sequence[ContractProbe], window: TimeWindow | None, limit: int,
                       distinct_cap: int = UNBOUNDED) -> SqlQuery:
     bind = Binder(dialect)
-    source, parsed = dialect.parsed_source(base_query, [*refs, *(p.ref for p in probes)], bind)
+    source, parsed = dialect.catalog_source(base_query, [*refs, *(p.ref for p in probes)], bind)
     type_sql = dialect.to_string(dialect.field_expression(type_ref, bind)) if type_ref is not None else None
     select = [f"{type_sql or 'NULL'} AS tripl_type", "COUNT(*) AS tripl_rows"]
     for i, ref in enumerate(refs):
@@ -190,7 +260,7 @@ def grouped_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, ke
                  limit: int, distinct_cap: int = UNBOUNDED) -> SqlQuery:
     bind = Binder(dialect)
     group_refs = ([type_ref] if type_ref is not None else []) + list(keys)
-    source, parsed = dialect.parsed_source(base_query, [*group_refs, *(f.ref for f in fields)], bind)
+    source, parsed = dialect.catalog_source(base_query, [*group_refs, *(f.ref for f in fields)], bind)
     select = [f"{dialect.to_string(parsed.get(ref) or dialect.field_expression(ref, bind))} AS tripl_k{i}"
               for i, ref in enumerate(group_refs)]
     stamp = dialect.quote_identifier(time_column) if time_column else "NULL"
@@ -199,6 +269,33 @@ def grouped_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, ke
         value = parsed.get(grouped.ref) or dialect.field_expression(grouped.ref, bind)
         select += [f"COUNT({value}) AS tripl_p{i}", f"{_distinct(dialect, value, distinct_cap)} AS tripl_d{i}",
                    f"{dialect.distinct_values(dialect.to_string(value), grouped.cap)} AS tripl_v{i}"]
+    where = dialect.where(window, bind)
+    group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(group_refs)))}" if group_refs else ""
+    return bind.query(f"SELECT {', '.join(select)} FROM {source}{where}{group} "
+                      f"ORDER BY tripl_rows DESC LIMIT {bind(limit, ParamKind.INT)}")
+
+
+def grouped_profile_sql(dialect: Dialect, base_query: str, type_ref: FieldRef | None, keys: Sequence[FieldRef],
+                        time_column: str | None, refs: Sequence[FieldRef], probes: Sequence[ContractProbe],
+                        window: TimeWindow | None, limit: int, distinct_cap: int) -> SqlQuery:
+    bind = Binder(dialect)
+    group_refs = ([type_ref] if type_ref is not None else []) + list(keys)
+    source, parsed = dialect.catalog_source(base_query, [*group_refs, *refs, *(p.ref for p in probes)], bind)
+    group_sql = [dialect.to_string(parsed.get(ref) or dialect.field_expression(ref, bind)) for ref in group_refs]
+    select = [f"{sql} AS tripl_k{i}" for i, sql in enumerate(group_sql)]
+    stamp = dialect.quote_identifier(time_column) if time_column else "NULL"
+    select += ["COUNT(*) AS tripl_rows", f"MIN({stamp}) AS tripl_first", f"MAX({stamp}) AS tripl_last"]
+    for i, ref in enumerate(refs):
+        value = parsed.get(ref) or dialect.field_expression(ref, bind)
+        # One aggregate answers both the distinct count (its length, exact up to the cap) and the values.
+        select += [f"COUNT({value}) AS tripl_p{i}",
+                   f"{dialect.distinct_values(dialect.to_string(value), distinct_cap)} AS tripl_v{i}"]
+    type_sql = group_sql[0] if type_ref is not None else None
+    for j, probe in enumerate(probes):
+        bad = _bad_condition(dialect, probe, type_sql, bind, parsed)
+        text = dialect.to_string(parsed.get(probe.ref) or dialect.field_expression(probe.ref, bind))
+        select += [f"SUM(CASE WHEN {bad} THEN 1 ELSE 0 END) AS tripl_b{j}",
+                   f"MIN(CASE WHEN {bad} THEN {text} END) AS tripl_s{j}"]
     where = dialect.where(window, bind)
     group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(group_refs)))}" if group_refs else ""
     return bind.query(f"SELECT {', '.join(select)} FROM {source}{where}{group} "

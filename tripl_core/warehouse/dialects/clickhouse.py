@@ -86,7 +86,8 @@ class ClickHouseDialect(Dialect):
                 parents.setdefault(ref.column, {})[ref.path[0]] = None
         if not leaves and not parents:
             return self.wrap(base_query), {}
-        extra, values = [], {}
+        extra: list[str] = []
+        values: dict[FieldRef, str] = {}
         for i, column in enumerate(dict.fromkeys([*leaves, *parents])):
             keys = [(key, "Nullable(String)") for key in leaves.get(column, {})]
             keys += [(key, "Map(String, Nullable(String))") for key in parents.get(column, {})]
