@@ -14,6 +14,7 @@ from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict
 from tripl_core.plan import fields
 from tripl_core.plan.branch_scope import PlanScope, get_row
+from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.models import Event, EventType, FieldDefinition, Relation
 from tripl_core.plan.type_schemas import EventTypeCreate, EventTypeOut, EventTypeUpdate, FieldOut
 from tripl_core.scans.models import ScanConfig
@@ -61,16 +62,9 @@ def create(session: Session, principal: Principal, scope: PlanScope, data: Event
 def update(session: Session, principal: Principal, scope: PlanScope, event_type: EventType,
            data: EventTypeUpdate) -> EventType:
     changes = {key: value for key, value in data.model_dump(exclude_unset=True).items() if value is not None}
-    changed = {key: {"before": getattr(event_type, key), "after": value}
-               for key, value in changes.items() if getattr(event_type, key) != value}
-    for key, value in changes.items():
-        setattr(event_type, key, value)
-    session.flush()
-    if changed:
-        activity.record(session, scope.project, actor=principal, kind="event_type.updated",
-                        entity_type="event_type", entity_id=event_type.id, entity_name=event_type.name,
-                        summary=f"Updated event type {event_type.name}: {', '.join(sorted(changed))}",
-                        details={"changes": changed})
+    update_recorded(session, principal, scope.project, event_type, changes, entity_type="event_type",
+                    entity_name=str(changes.get("name", event_type.name)),
+                    what=f"event type {changes.get('name', event_type.name)}")
     return event_type
 
 

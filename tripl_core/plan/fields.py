@@ -12,6 +12,7 @@ from tripl_core.access import activity
 from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict, InvalidInput, NotFound
 from tripl_core.plan.branch_scope import PlanScope
+from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.field_rules import FieldState, check_field
 from tripl_core.plan.models import EventType, FieldDefinition, Relation
 from tripl_core.plan.type_schemas import FieldCreate, FieldUpdate
@@ -93,16 +94,9 @@ def update(session: Session, principal: Principal, scope: PlanScope, event_type:
     state = _state(field)
     merged = FieldState(**{**state.__dict__, **{k: v for k, v in changes.items() if k in state.__dict__}})
     check_field(merged)
-    changed = {key: {"before": getattr(field, key), "after": value}
-               for key, value in changes.items() if getattr(field, key) != value}
-    for key, value in changes.items():
-        setattr(field, key, value)
-    session.flush()
-    if changed:
-        activity.record(session, scope.project, actor=principal, kind="field.updated", entity_type="field",
-                        entity_id=field.id, entity_name=f"{event_type.name}.{field.name}",
-                        summary=f"Updated field {event_type.name}.{field.name}: {', '.join(sorted(changed))}",
-                        details={"changes": changed})
+    name = f"{event_type.name}.{changes.get('name', field.name)}"
+    update_recorded(session, principal, scope.project, field, changes, entity_type="field", entity_name=name,
+                    what=f"field {name}")
     return field
 
 

@@ -12,6 +12,7 @@ from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict
 from tripl_core.plan.branch_scope import PlanScope, get_row
 from tripl_core.plan.catalog_schemas import MetaFieldCreate, MetaFieldUpdate
+from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.field_rules import check_meta_field
 from tripl_core.plan.models import MetaField
 
@@ -54,16 +55,9 @@ def update(session: Session, principal: Principal, scope: PlanScope, meta_field:
              for key in ("field_type", "enum_options", "default_value", "link_template")}
     check_meta_field(str(final["field_type"]), final["enum_options"], final["default_value"],
                      final["link_template"])
-    changed = {key: {"before": getattr(meta_field, key), "after": value}
-               for key, value in changes.items() if getattr(meta_field, key) != value}
-    for key, value in changes.items():
-        setattr(meta_field, key, value)
-    session.flush()
-    if changed:
-        activity.record(session, scope.project, actor=principal, kind="meta_field.updated",
-                        entity_type="meta_field", entity_id=meta_field.id, entity_name=meta_field.name,
-                        summary=f"Updated meta field {meta_field.name}: {', '.join(sorted(changed))}",
-                        details={"changes": changed})
+    name = str(changes.get("name", meta_field.name))
+    update_recorded(session, principal, scope.project, meta_field, changes, entity_type="meta_field",
+                    entity_name=name, what=f"meta field {name}")
     return meta_field
 
 

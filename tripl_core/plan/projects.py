@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from tripl_core.access import activity
 from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict, NotFound
+from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.models import MAIN_BRANCH, Branch, BranchKind, Project
 from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
 from tripl_core.plan.summary import project_summaries
@@ -54,16 +55,9 @@ def update(session: Session, principal: Principal, project: Project, data: Proje
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "slug" in changes and changes["slug"] != project.slug:
         _ensure_slug_free(session, changes["slug"])
-    changed = {key: {"before": getattr(project, key), "after": value}
-               for key, value in changes.items() if getattr(project, key) != value}
-    for key, value in changes.items():
-        setattr(project, key, value)
-    session.flush()
-    if changed:
-        activity.record(session, project, actor=principal, kind="project.updated", entity_type="project",
-                        entity_id=project.id, entity_name=project.name,
-                        summary=f"Updated project {project.name}: {', '.join(sorted(changed))}",
-                        details={"changes": changed})
+    name = str(changes.get("name", project.name))
+    update_recorded(session, principal, project, project, changes, entity_type="project", entity_name=name,
+                    what=f"project {name}")
     return project
 
 

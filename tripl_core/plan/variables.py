@@ -16,6 +16,7 @@ from tripl_core.errors import Conflict
 from tripl_core.plan import history, templates
 from tripl_core.plan.branch_scope import PlanScope, get_row
 from tripl_core.plan.catalog_schemas import VariableCreate, VariableOut, VariableUpdate
+from tripl_core.plan.changes import apply_changes
 from tripl_core.plan.models import (
     Event,
     EventFieldValue,
@@ -88,15 +89,11 @@ def create(session: Session, principal: Principal, scope: PlanScope, data: Varia
 def update(session: Session, principal: Principal, scope: PlanScope, variable: Variable,
            data: VariableUpdate) -> Variable:
     changes = {key: value for key, value in data.model_dump(exclude_unset=True).items() if value is not None}
-    changed = {key: {"before": getattr(variable, key), "after": value}
-               for key, value in changes.items() if getattr(variable, key) != value}
-    rewritten = 0
-    if "name" in changed:
+    old_name, rewritten = variable.name, 0
+    if changes.get("name", old_name) != old_name:
         _ensure_name_free(session, scope, changes["name"])
-        rewritten = _rewrite_tokens(session, principal, scope, variable.name, changes["name"])
-    for key, value in changes.items():
-        setattr(variable, key, value)
-    session.flush()
+        rewritten = _rewrite_tokens(session, principal, scope, old_name, changes["name"])
+    changed = apply_changes(session, variable, changes)
     if changed:
         summary = f"Updated variable ${{{variable.name}}}: {', '.join(sorted(changed))}"
         if "name" in changed:
