@@ -45,7 +45,8 @@ CLAIM_TTL = timedelta(minutes=10)
 PENDING_GRACE = timedelta(minutes=2)  # a pending delivery this old lost its fan-out: the sensor sends it
 MAX_ERROR = 500
 SEND_WORKERS = 8
-CLAIM_BATCH = 4 * SEND_WORKERS  # a claimed delivery waits for ~4 attempts per worker; after CLAIM_TTL / 2 it is handed back
+# A claimed delivery waits for ~4 attempts per worker before its own; after CLAIM_TTL / 2 it is handed back.
+CLAIM_BATCH = 4 * SEND_WORKERS
 
 
 def backoff(attempts: int) -> timedelta:
@@ -192,19 +193,17 @@ def _record_failure(db: Database, held: _Claimed, failure: DeliveryFailed, now: 
 
 def _release(db: Database, held: _Claimed) -> None:
     """Gives a claim back unused: the delivery is claimable again as it was (the attempt did not happen)."""
-    with db.unit_of_work() as session:
-        session.execute(update(AlertDelivery).where(AlertDelivery.id == held.id,
-                                                    AlertDelivery.claim_token == held.token)
-                        .values(claim_token=None, claimed_at=None, attempts=AlertDelivery.attempts - 1)
-                        .execution_options(synchronize_session=False))
+    with db.engine.begin() as connection:  # one statement: a Core transaction, no ORM session
+        connection.execute(update(AlertDelivery).where(AlertDelivery.id == held.id,
+                                                       AlertDelivery.claim_token == held.token)
+                           .values(claim_token=None, claimed_at=None, attempts=AlertDelivery.attempts - 1))
 
 
 def _record(db: Database, held: _Claimed, **values: Any) -> None:
-    with db.unit_of_work() as session:
-        session.execute(update(AlertDelivery).where(AlertDelivery.id == held.id,
-                                                    AlertDelivery.claim_token == held.token)
-                        .values(claim_token=None, claimed_at=None, updated_at=utcnow(), **values)
-                        .execution_options(synchronize_session=False))
+    with db.engine.begin() as connection:  # one statement: a Core transaction, no ORM session
+        connection.execute(update(AlertDelivery).where(AlertDelivery.id == held.id,
+                                                       AlertDelivery.claim_token == held.token)
+                           .values(claim_token=None, claimed_at=None, updated_at=utcnow(), **values))
 
 
 # Reads
