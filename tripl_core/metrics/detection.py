@@ -62,7 +62,7 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
             type_id = uuid.UUID(ref) if scope == Scope.event_type.value else event_types.get(event_id)
             for t in np.flatnonzero(scored.is_anomaly[index] & window):
                 signals.append(_signal(config, scope, ref, event_id, type_id, scored.timestamps[t].to_pydatetime(),
-                                       str(directions[index, t]), *_at(scored, index, t)))
+                                       str(directions[index, t]), *_at(scored, index, int(t))))
             expected = float(ahead.expected[index, -1])
             if math.isfinite(expected):
                 forecasts.append({"id": uuid.uuid4(), "scan_config_id": config.id, "scope": scope, "scope_ref": ref,
