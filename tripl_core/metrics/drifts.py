@@ -22,6 +22,8 @@ from tripl_core.warehouse.metrics import Fold, folded_counts
 CURRENT = timedelta(days=1)
 BASELINE = timedelta(days=7)
 TOP_VALUES = 20
+ROW_LIMIT = 100_000
+OTHER = "Other"
 
 Counts = dict[tuple[str, str, str], dict[str, float]]  # (scope, ref, field) → value → count
 
@@ -56,22 +58,66 @@ def drift_ends(time_from: datetime, time_to: datetime) -> list[datetime]:
 
 
 def read_drift_counts(warehouse: Warehouse, scan: CollectionInput, end: datetime) -> tuple[Counts, Counts]:
-    """(baseline, current) value counts per scope and field."""
+    """(baseline, current) value counts per scope and field: current [end − 1 day, end), baseline the seven
+    days before it. Each window is read on its own, because buckets are epoch-aligned: one read over both
+    split into day buckets would put a window ending at 06:00 into `current` from midnight only (six night
+    hours, not a day). Each read folds its own top values; `_fold_alike` then folds both windows alike."""
     columns = [c.name for c in warehouse.sample(scan.base_query, 0).columns]
     group_by: list[FieldRef] = [ColumnRef(scan.event_type_column)] if scan.event_type_column else []
-    baseline: Counts = defaultdict(lambda: defaultdict(float))
-    current: Counts = defaultdict(lambda: defaultdict(float))
+    baseline, current = _WindowCounts(), _WindowCounts()
     for field in scan.drift_fields:
-        rows = folded_counts(warehouse, scan.base_query, scan.time_column, Interval.DAY_1, end - CURRENT - BASELINE,
-                             end, group_by, Fold(_ref(field, columns), top=TOP_VALUES), 100_000)
-        for row in rows:
-            target = current if row.bucket >= end - CURRENT else baseline
-            value = "Other" if row.is_other else (row.value if row.value is not None else "(null)")
-            target[(Scope.project_total.value, str(scan.scan_config_id), field)][value] += row.count
-            type_id = scan.bound_type[1] if scan.bound_type else scan.types.get(row.groups[0] or "")
-            if type_id is not None:
-                target[(Scope.event_type.value, str(type_id), field)][value] += row.count
-    return baseline, current
+        fold = Fold(_ref(field, columns), top=TOP_VALUES)
+        for target, start, stop in ((baseline, end - CURRENT - BASELINE, end - CURRENT), (current, end - CURRENT, end)):
+            # the bucket only groups the rows; a week keeps the rows per group and value to one or two
+            for row in folded_counts(warehouse, scan.base_query, scan.time_column, Interval.WEEK_1, start, stop,
+                                     group_by, fold, ROW_LIMIT):
+                value = None if row.is_other else (row.value if row.value is not None else "(null)")
+                target.add((Scope.project_total.value, str(scan.scan_config_id), field), value, row.count)
+                type_id = scan.bound_type[1] if scan.bound_type else scan.types.get(row.groups[0] or "")
+                if type_id is not None:
+                    target.add((Scope.event_type.value, str(type_id), field), value, row.count)
+    return _fold_alike(baseline, current)
+
+
+class _WindowCounts:
+    """One window's read: per scope and field, the counts of the values it kept and of the ones it folded."""
+
+    def __init__(self) -> None:
+        self.kept: Counts = defaultdict(lambda: defaultdict(float))
+        self.folded: dict[tuple[str, str, str], float] = defaultdict(float)
+
+    def add(self, key: tuple[str, str, str], value: str | None, count: float) -> None:
+        """`value` None: rows folded into Other by the read."""
+        if value is None:
+            self.folded[key] += count
+        else:
+            self.kept[key][value] += count
+
+    def keys(self) -> set[tuple[str, str, str]]:
+        return set(self.kept) | set(self.folded)
+
+    def knows(self, key: tuple[str, str, str], value: str) -> bool:
+        """Whether this window's count of `value` is known: kept, or nothing of the scope was folded (then an
+        unlisted value has no rows)."""
+        return value in self.kept.get(key, {}) or not self.folded.get(key)
+
+
+def _fold_alike(baseline: _WindowCounts, current: _WindowCounts) -> tuple[Counts, Counts]:
+    """Both windows over one value set: the values whose counts both windows know, every other row as Other
+    (a value one window kept and the other folded cannot be told apart from Other on that side)."""
+    out: tuple[Counts, Counts] = ({}, {})
+    for key in baseline.keys() | current.keys():
+        listed = set(baseline.kept.get(key, {})) | set(current.kept.get(key, {}))
+        kept = {value for value in listed if baseline.knows(key, value) and current.knows(key, value)}
+        for window, target in zip((baseline, current), out, strict=True):
+            if key not in window.keys():  # noqa: SIM118 (not a dict)
+                continue
+            counts = window.kept.get(key, {})
+            folded = window.folded.get(key, 0.0) + sum(n for value, n in counts.items() if value not in kept)
+            target[key] = {value: n for value, n in counts.items() if value in kept}
+            if folded:
+                target[key][OTHER] = target[key].get(OTHER, 0.0) + folded
+    return out
 
 
 def write_drifts(session: Session, scan: CollectionInput, end: datetime, baseline: Counts, current: Counts) -> int:
