@@ -80,13 +80,13 @@ def score_with_forecast(counts: dict[SeriesKey, dict[datetime, int]], keys: list
     (tests/core/test_metrics_batch_detection.py)."""
     grid = pd.date_range(start, end, freq=interval.delta, tz="UTC")
     values = np.zeros((len(grid), len(keys)))
-    first, step = pd.Timestamp(start), pd.Timedelta(interval.delta)
+    # bucket → grid row through one dict of the grid's datetimes: no Timestamp built per stored point
+    row_of = {moment: row for row, moment in enumerate(grid[:-1].to_pydatetime())}
     for column, key in enumerate(keys):
         stored = counts.get(key, {})
         if stored:
-            moments = pd.DatetimeIndex([pd.Timestamp(moment) for moment in stored])
-            rows = np.asarray((moments - first) // step)
-            inside = (rows >= 0) & (rows < len(grid) - 1)
+            rows = np.fromiter((row_of.get(moment, -1) for moment in stored), dtype=np.int64, count=len(stored))
+            inside = rows >= 0
             values[rows[inside], column] = np.fromiter(stored.values(), dtype=float, count=len(stored))[inside]
     extended = pd.DataFrame(values, index=grid, columns=pd.RangeIndex(len(keys)))
     scored = detect_many(extended.iloc[:-1], interval.value, settings)
