@@ -57,7 +57,8 @@ class ClickHouseDialect(Dialect):
                 keys.setdefault(ref.path[0], len(keys) + 1)
         if not top:
             return self.wrap(base_query), {}
-        extra, values = [], {}
+        extra: list[str] = []
+        values: dict[FieldRef, str] = {}
         for i, (column, keys) in enumerate(top.items()):
             text = f"ifNull(toString({self.quote_identifier(column)}), '')"
             shape = "Tuple(" + ", ".join(f"{self.quote_identifier(key)} Nullable(String)" for key in keys) + ")"
