@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis import identity
 from tripl_core.analysis.identity import GroupRule, IdentitySpec
 from tripl_core.analysis.versions import newest_releases
+from tripl_core.db.bulk import insert_rows
 from tripl_core.db.engine import Database
 from tripl_core.errors import DomainError
 from tripl_core.metrics.models import AppVersionPoint, BreakdownPoint, MetricPoint, MetricWindow, Scope
@@ -299,8 +300,7 @@ def write_window(session: Session, scan: CollectionInput, start: datetime, end: 
     versions = [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": s, "scope_ref": r, "version": v[:100],
                  "bucket": b, "count": c} for (s, r, v, b), c in agg.versions.items()]
     for model, rows in ((MetricPoint, points), (BreakdownPoint, breakdowns), (AppVersionPoint, versions)):
-        if rows:
-            session.execute(insert(model), rows)
+        insert_rows(session, model, rows)
     session.flush()
     result.points_written, result.breakdown_points_written = len(points), len(breakdowns)
     result.app_version_points_written = len(versions)

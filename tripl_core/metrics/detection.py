@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis.anomaly import BatchDetection
+from tripl_core.db.bulk import insert_rows
 from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
 from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
@@ -68,10 +69,8 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
                 forecasts.append({"id": uuid.uuid4(), "scan_config_id": config.id, "scope": scope, "scope_ref": ref,
                                   "bucket": forecast_at, "expected": expected,
                                   "lower": float(ahead.lower[index, -1]), "upper": float(ahead.upper[index, -1])})
-    if signals:
-        session.execute(insert(AnomalySignal), signals)
-    if forecasts:
-        session.execute(insert(MetricForecast), forecasts)
+    insert_rows(session, AnomalySignal, signals)
+    insert_rows(session, MetricForecast, forecasts)
     session.flush()
     return DetectionResult(len(keys), len(signals), len(forecasts))
 

@@ -8,10 +8,11 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis.drift import distribution_drift
+from tripl_core.db.bulk import insert_rows
 from tripl_core.db.engine import Database
 from tripl_core.metrics.collect import CollectionInput, _ref, load_input
 from tripl_core.metrics.models import DistributionDrift, Scope
@@ -136,7 +137,6 @@ def write_drifts(session: Session, scan: CollectionInput, end: datetime, baselin
                      "psi": result.psi, "noise": result.noise, "score": result.score, "band": result.band.value,
                      "top_changes": [{"value": v, "baseline_share": b, "current_share": c}
                                      for v, b, c in result.changes[:5]]})
-    if rows:
-        session.execute(insert(DistributionDrift), rows)
+    insert_rows(session, DistributionDrift, rows)
     session.flush()
     return significant
