@@ -23,7 +23,7 @@ class Page(BaseModel, Generic[T]):
     total: int
 
 
-def paginate(session: Session, query: Select[tuple[T]], page: PageRequest) -> tuple[list[T], int]:
+def paginate(session: Session, query: Select[T], page: PageRequest) -> tuple[list[T], int]:
     """Run `query` for one page and count all its rows: two statements whatever the page size."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = list(session.scalars(query.offset(page.offset).limit(page.limit)))

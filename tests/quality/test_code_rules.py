@@ -1,4 +1,4 @@
-"""The rules of the house that tools can check: layers (import-linter) and lint (ruff)."""
+"""The rules of the house that tools can check: layers (import-linter), lint (ruff) and types (mypy)."""
 
 from __future__ import annotations
 
@@ -23,4 +23,10 @@ def test_import_contracts_hold() -> None:
 
 def test_ruff_is_clean() -> None:
     result = subprocess.run([_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_is_clean() -> None:
+    # What it checks and how strictly: [tool.mypy] in pyproject.toml.
+    result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -63,7 +63,7 @@ def list_entries(session: Session, flt: AuditFilter, page: PageRequest) -> tuple
     return paginate(session, _filtered(flt), page)
 
 
-def _filtered(flt: AuditFilter) -> Select[tuple[AuditEntry]]:
+def _filtered(flt: AuditFilter) -> Select[AuditEntry]:
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id)
     if flt.project_slug is not None:
         query = query.where(AuditEntry.project_slug == flt.project_slug)

@@ -90,14 +90,15 @@ def kpi_series(session: Session, project: Project, days: int) -> KpiSeries:
     start = today - timedelta(days=days - 1)
     configs = select(ScanConfig.id).where(ScanConfig.project_id == project.id)
     day = func.date(MetricPoint.bucket)  # a date on PostgreSQL, ISO text on SQLite
-    active = dict(session.execute(select(day, func.count(func.distinct(MetricPoint.scope_ref))).where(
-        MetricPoint.scan_config_id.in_(configs), MetricPoint.scope == Scope.event.value, MetricPoint.count > 0,
-        MetricPoint.bucket >= start).group_by(day)).all())
-    volume = dict(session.execute(select(day, func.sum(MetricPoint.count)).where(
+    active: dict[object, int] = dict(session.execute(
+        select(day, func.count(func.distinct(MetricPoint.scope_ref))).where(
+            MetricPoint.scan_config_id.in_(configs), MetricPoint.scope == Scope.event.value, MetricPoint.count > 0,
+            MetricPoint.bucket >= start).group_by(day)).all())
+    volume: dict[object, int] = dict(session.execute(select(day, func.sum(MetricPoint.count)).where(
         MetricPoint.scan_config_id.in_(configs), MetricPoint.scope == Scope.project_total.value,
         MetricPoint.bucket >= start).group_by(day)).all())
     signal_day = func.date(AnomalySignal.bucket)
-    raised = dict(session.execute(select(signal_day, func.count()).where(
+    raised: dict[object, int] = dict(session.execute(select(signal_day, func.count()).where(
         AnomalySignal.project_id == project.id, AnomalySignal.bucket >= start).group_by(signal_day)).all())
     calendar = [start + timedelta(days=i) for i in range(days)]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Hashable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
@@ -93,7 +94,7 @@ def detect_regressions(session: Session, config: ScanConfig, end: datetime) -> i
     if pair is None:
         return 0
     overlap_totals: dict[str, int] = defaultdict(int)
-    per_event: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    per_event: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for scope, ref, version, bucket, count in rows:
         if pair.start <= bucket < pair.end:
             if scope == Scope.project_total.value:

@@ -135,12 +135,12 @@ def coverage(session: Session, scope: PlanScope, days: int, scan_config_id: uuid
             active[type_id].add(event_id)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     seen: set[uuid.UUID] = set()
-    for type_name, event_id, count in volumes:
+    for type_name, matched_id, count in volumes:  # matched_id: None where the identity matched no event
         totals[type_name][0] += int(count or 0)
-        if event_id is not None and status.get(event_id) not in (None, EventStatus.archived.value):
+        if matched_id is not None and status.get(matched_id) not in (None, EventStatus.archived.value):
             totals[type_name][1] += int(count or 0)
             if count:
-                seen.add(event_id)
+                seen.add(matched_id)
     names = sorted(set(totals) | {name for name, t in types.items() if active[t.id]})
     items = [_row(types.get(name), name, totals[name], active[types[name].id] if name in types else set(), seen)
              for name in names]

@@ -41,10 +41,11 @@ def record_drifts(session: Session, project_id: uuid.UUID, scan_config_id: uuid.
     fields: dict[uuid.UUID, list[FieldDefinition]] = defaultdict(list)
     for f in session.scalars(select(FieldDefinition).where(FieldDefinition.event_type_id.in_(list(types)))):
         fields[f.event_type_id].append(f)
-    existing: dict[tuple[uuid.UUID, str, str], SchemaDrift] = {}
-    for drift in session.scalars(select(SchemaDrift).where(SchemaDrift.event_type_id.in_(list(types)))
-                                 .order_by(SchemaDrift.detected_at)):
-        existing[(drift.event_type_id, drift.field_name, drift.drift_type)] = drift
+    # The newest drift of each (type, field, kind) wins: read oldest first, later ones overwrite.
+    existing: dict[tuple[uuid.UUID, str, str], SchemaDrift] = {
+        (d.event_type_id, d.field_name, d.drift_type): d
+        for d in session.scalars(select(SchemaDrift).where(SchemaDrift.event_type_id.in_(list(types)))
+                                 .order_by(SchemaDrift.detected_at))}
     seen_on, samples = _where_seen(obs.plan.events)
     raised = reopened = 0
     outcomes: list[tuple[str, ContractOutcome]] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import cast
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from tripl_core.plan.event_schemas import EventFilters
 from tripl_core.plan.models import Event, EventFieldValue, EventMetaValue, EventStatus, EventTag, EventType
 
 
-def filtered(scope: PlanScope, filters: EventFilters) -> Select[tuple[Event]]:
+def filtered(scope: PlanScope, filters: EventFilters) -> Select[Event]:
     """Events of the branch matching every given filter, in plan order (type order, then event order).
     Archived events are hidden unless `status` asks for them."""
     conditions: list[ColumnElement[bool]] = [Event.branch_id == scope.branch_id]
@@ -41,9 +40,8 @@ def filtered(scope: PlanScope, filters: EventFilters) -> Select[tuple[Event]]:
     if filters.meta_value:
         conditions.append(exists().where(EventMetaValue.event_id == Event.id,
                                          EventMetaValue.value.icontains(filters.meta_value, autoescape=True)))
-    query = (select(Event).join(EventType, EventType.id == Event.event_type_id).where(and_(*conditions))
-             .order_by(EventType.order, EventType.name, Event.order, Event.name, Event.id))
-    return cast(Select[tuple[Event]], query)  # the shape `paginate` takes
+    return (select(Event).join(EventType, EventType.id == Event.event_type_id).where(and_(*conditions))
+            .order_by(EventType.order, EventType.name, Event.order, Event.name, Event.id))
 
 
 def list_events(session: Session, scope: PlanScope, filters: EventFilters,

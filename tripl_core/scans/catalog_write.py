@@ -179,7 +179,8 @@ class _EventIndex:
         return self.counts[type_id] > 0
 
     def add(self, event: Event) -> None:
-        self.by_source[(event.event_type_id, event.source_name)] = event
+        if event.source_name is not None:  # always set on events a scan creates; the index holds only those
+            self.by_source[(event.event_type_id, event.source_name)] = event
         self.by_name[(event.event_type_id, event.name)] = event
         self.counts[event.event_type_id] += 1
         self.created_in.add(event.event_type_id)
