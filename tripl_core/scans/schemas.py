@@ -17,6 +17,7 @@ from tripl_core.scans.models import (
     ScanInterval,
 )
 from tripl_core.schemas import RequestModel, ResponseModel
+from tripl_core.sources.schemas import JobOut
 
 MAX_GROUP_CONDITIONS = 20
 MAX_BASE_QUERY_LENGTH = 100_000
@@ -156,17 +157,9 @@ class ScanConfigOut(ResponseModel):
     updated_at: datetime
 
 
-class ScanJobOut(ResponseModel):
+class ScanJobOut(JobOut):
     """A scan, replay or apply-groups run. `status` ∈ pending/running/cancelling/succeeded/failed/
     cancelled; `scan_config_id` is null once its scan config was deleted."""
 
-    id: uuid.UUID
     kind: str
     scan_config_id: uuid.UUID | None
-    status: str
-    started_at: datetime | None
-    completed_at: datetime | None
-    result_summary: dict[str, Any]
-    error_message: str | None
-    created_at: datetime
-    updated_at: datetime
