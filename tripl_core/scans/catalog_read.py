@@ -16,6 +16,7 @@ from tripl_core.analysis.identity import FieldAggregate, FieldSource, GroupedRow
 from tripl_core.analysis.schema_drift import DeclaredField, Measure, ObservedField, contracts_of
 from tripl_core.db.base import utcnow
 from tripl_core.errors import DomainError
+from tripl_core.scans.runs import ScanCancelled
 from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, RowSample, TimeWindow, Warehouse
 from tripl_core.warehouse import catalog as queries
 
@@ -30,10 +31,6 @@ VOLUME_DAYS = 180  # the longest coverage window
 
 class ScanFailed(DomainError):
     """The scan cannot run as configured; the message says why (a limit, a vanished column)."""
-
-
-class ScanCancelled(Exception):
-    """The job was cancelled between two warehouse steps."""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ UNLAUNCHED_GRACE = timedelta(minutes=5)
 
 
 class ScanCancelled(Exception):
-    """Raised inside a run that noticed its job was cancelled; the run ends the job `cancelled`."""
+    """Raised inside a run that noticed its job was cancelled (a catalog scan checks between two warehouse
+    steps); the run ends the job `cancelled`."""
 
 
 @dataclass(frozen=True)
