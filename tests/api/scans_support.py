@@ -1,10 +1,10 @@
-"""Scan config bodies and job polling for the scans API tests (warehouses from sources_support)."""
+"""Scan config bodies and job polling for the scans API tests (warehouses and the job poll from sources_support)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from tests.api.sources_support import poll_job
 from tests.support.workspace import Actor
 
 SCANS = "/api/v1/projects/{slug}/scans"
@@ -26,12 +26,4 @@ def create_scan(actor: Actor, source: dict[str, Any], slug: str = "shop", **extr
 def wait_for_scan_job(actor: Actor, scan: dict[str, Any], job_id: str, slug: str = "shop",
                       seconds: float = 60.0) -> dict[str, Any]:
     """Poll Get Scan Job until the job has finished; fail (not hang) when it never does."""
-    deadline = time.monotonic() + seconds
-    while True:
-        response = actor.get(f"{SCANS.format(slug=slug)}/{scan['id']}/jobs/{job_id}")
-        assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return job
-        assert time.monotonic() < deadline, f"job still {job['status']} after {seconds} s"
-        time.sleep(0.05)
+    return poll_job(actor, f"{SCANS.format(slug=slug)}/{scan['id']}/jobs/{job_id}", seconds)

@@ -89,10 +89,16 @@ def create_source(actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def wait_for_job(actor: Actor, slug: str, job_id: str, seconds: float = 30.0) -> dict[str, Any]:
-    """Poll until the job has finished; fail the test (not hang) when it never does."""
+    """Poll Get Scan Preview Job until the job has finished; fail the test (not hang) when it never does."""
+    return poll_job(actor, f"/api/v1/projects/{slug}/scans/preview-jobs/{job_id}", seconds)
+
+
+def poll_job(actor: Actor, url: str, seconds: float) -> dict[str, Any]:
+    """GET `url` (any job: a preview, a scan run) until the job has finished; fail the test (not hang)
+    when it never does."""
     deadline = time.monotonic() + seconds
     while True:
-        response = actor.get(f"/api/v1/projects/{slug}/scans/preview-jobs/{job_id}")
+        response = actor.get(url)
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
         if job["status"] in ("succeeded", "failed", "cancelled"):
