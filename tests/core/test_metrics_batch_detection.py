@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tripl_core.analysis.anomaly import DetectorSettings
+from tripl_core.analysis.anomaly import DetectorSettings, detect_many
 from tripl_core.metrics.series import SeriesKey, next_buckets, score, score_with_forecast, zero_filled
 from tripl_core.warehouse import Interval
 
@@ -76,3 +76,23 @@ def test_batch_of_series_reads_counts_only_inside_the_range() -> None:
                                        START + 2 * interval.delta, interval, DetectorSettings())
     assert list(ahead.timestamps) == [pd.Timestamp(START + i * interval.delta) for i in range(3)]
     assert batch.value.tolist() == [[7.0, 0.0], [0.0, 0.0]]
+
+
+@pytest.mark.parametrize(("interval", "days", "kind"), [(Interval.MIN_15, 16, "count"), (Interval.HOUR_1, 30, "count"),
+                                                        (Interval.MIN_15, 16, "gauge")])
+def test_appending_buckets_never_changes_an_earlier_result(interval: Interval, days: int, kind: str) -> None:
+    """What the detection step relies on to score verdicts and forecasts in one batch over the grid grown
+    by the forecast bucket: every bucket's expectation, band and verdict read only earlier data (the
+    weekday effects smoothed over slots after a bucket are known ahead: each reads days-old data)."""
+    counts = _stored(interval, days)
+    per_day = int(timedelta(days=1) / interval.delta)
+    grid = pd.date_range(START, periods=days * per_day, freq=interval.delta, tz="UTC")
+    frame = pd.DataFrame({i: pd.Series({pd.Timestamp(k): v for k, v in c.items()}, dtype=float)
+                          .reindex(grid, fill_value=0.0) for i, c in enumerate(counts.values())})
+    settings = DetectorSettings(kind=kind)
+    whole = detect_many(frame, interval.value, settings)
+    for cut in (9 * per_day + 1, 12 * per_day - 3, len(grid) - 2):
+        prefix = detect_many(frame.iloc[:cut], interval.value, settings)
+        for column in ("expected", "lower", "upper", "z", "is_anomaly"):
+            assert np.array_equal(getattr(prefix, column), getattr(whole, column)[:, :cut], equal_nan=True), \
+                (cut, column)

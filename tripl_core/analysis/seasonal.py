@@ -142,17 +142,21 @@ def weekday_effect(
     n = values.shape[-1]
     if season.week is None or n <= season.week:
         return np.full(values.shape, np.nan)
+    # The effects of the `smooth` buckets after the last one are known already (each reads data from four
+    # days back and earlier): computing them too gives the newest buckets the same two-sided smoothing as
+    # every other bucket, so appending a bucket never changes an earlier result.
+    values = np.concatenate([values, np.full((*values.shape[:-1], season.smooth), np.nan)], axis=-1)
     neighbours = np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
     per_week = []
     for j in range(1, weeks + 1):
         back = j * season.week
-        if back >= n:
+        if back >= values.shape[-1]:
             break
         reference = lagged(values, np.array([back]))[..., 0]
         around = row_nanmedian(lagged(values, back - neighbours))
         per_week.append(_relative(reference, around, multiplicative))
     effect = row_nanmedian(np.stack(per_week, axis=-1))
-    return _centred_median(effect, season.smooth)
+    return _centred_median(effect, season.smooth)[..., :n]
 
 
 def _centred_median(effect: np.ndarray, half_width: int) -> np.ndarray:

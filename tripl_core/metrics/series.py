@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -72,12 +73,11 @@ def score(series: pd.Series, interval: Interval, settings: DetectorSettings) -> 
 def score_with_forecast(counts: dict[SeriesKey, dict[datetime, int]], keys: list[SeriesKey], start: datetime,
                         end: datetime, interval: Interval,
                         settings: DetectorSettings) -> tuple[BatchDetection, BatchDetection]:
-    """Every series of `keys`, zero-filled on [start, end), scored together by `detect_many`; and the
-    one-bucket forecast (the bucket `end`) of each, read from a second batch over the grid extended by that
-    bucket: the forecast is the expectation the detector uses once that bucket arrives, whatever its value.
-    Two batches, not one: the detector's weekday effect is smoothed over slots on both sides, so the
-    newest buckets' verdicts change when the grid grows. Identical to `score` + `next_buckets` of each series
-    (tests/core/test_metrics_batch_detection.py)."""
+    """Every series of `keys`, zero-filled on [start, end), and the one-bucket forecast (the bucket `end`)
+    of each, from one `detect_many` batch over the grid extended by that bucket: the forecast is the
+    expectation the detector uses once that bucket arrives, whatever its value, and appending a bucket
+    never changes an earlier verdict. Identical to `score` + `next_buckets` of each series
+    (tests/core/test_metrics_batch_detection.py). Returns (the verdicts on [start, end), the whole batch)."""
     grid = pd.date_range(start, end, freq=interval.delta, tz="UTC")
     values = np.zeros((len(grid), len(keys)))
     # bucket → grid row through one dict of the grid's datetimes: no Timestamp built per stored point
@@ -89,8 +89,14 @@ def score_with_forecast(counts: dict[SeriesKey, dict[datetime, int]], keys: list
             inside = rows >= 0
             values[rows[inside], column] = np.fromiter(stored.values(), dtype=float, count=len(stored))[inside]
     extended = pd.DataFrame(values, index=grid, columns=pd.RangeIndex(len(keys)))
-    scored = detect_many(extended.iloc[:-1], interval.value, settings)
-    return scored, detect_many(extended, interval.value, settings)
+    ahead = detect_many(extended, interval.value, settings)
+    return _without_last_bucket(ahead), ahead
+
+
+def _without_last_bucket(batch: BatchDetection) -> BatchDetection:
+    return replace(batch, timestamps=batch.timestamps[:-1],
+                   **{name: getattr(batch, name)[:, :-1] for name in ("value", "expected", "lower", "upper", "z",
+                                                                      "is_anomaly")})
 
 
 def next_buckets(series: pd.Series, interval: Interval, settings: DetectorSettings, horizon: int = 1) -> pd.DataFrame:
