@@ -37,24 +37,22 @@ class ClickHouseDialect(Dialect):
 
     def json_value_expression(self, column_sql: str, path: tuple[str, ...], bind: Binder) -> str:
         keys = ", ".join(bind(key, ParamKind.STRING) for key in path)
-        text = f"toString({column_sql})"
-        kind = f"JSONType({text}, {keys})"
-        # Strings come back unquoted, other scalars as their JSON text; missing and null are NULL.
-        return (
-            f"multiIf({kind} = 'String', JSONExtractString({text}, {keys}), "
-            f"{kind} = 'Null', NULL, JSONExtractRaw({text}, {keys}))"
-        )
+        # One parse: strings come back unquoted, other scalars and objects as their (minified) JSON text;
+        # missing, null, a path through a non-object and a document that is no JSON are NULL.
+        return f"JSONExtract(toString({column_sql}), {keys}, 'Nullable(String)')"
 
     def parsed_source(self, base_query: str, refs: Sequence[FieldRef],
                       bind: Binder) -> tuple[str, dict[FieldRef, str]]:
         # One JSONExtract per JSON column and row reads every top-level key the refs name into a tuple
         # of Nullable(String): strings unquoted, other scalars and objects as JSON text, missing and
-        # null as NULL, as json_value_expression answers. Deeper paths keep the per-path expression.
+        # null as NULL, as json_value_expression answers. A column with one key, and deeper paths, keep
+        # the per-path expression, which is one parse too and cheaper than a one-element tuple.
         top: dict[str, dict[str, int]] = {}
         for ref in refs:
             if isinstance(ref, JsonRef) and len(ref.path) == 1:
                 keys = top.setdefault(ref.column, {})
                 keys.setdefault(ref.path[0], len(keys) + 1)
+        top = {column: keys for column, keys in top.items() if len(keys) > 1}
         if not top:
             return self.wrap(base_query), {}
         extra: list[str] = []
