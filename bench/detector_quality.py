@@ -39,8 +39,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from tripl_core.analysis.anomaly import DetectorSettings, SeriesKind, detect  # noqa: E402
 from tripl_core.analysis.seasonal import INTERVALS  # noqa: E402
-from tripl_core.demo import DemoCases, generate_demo_warehouse  # noqa: E402
-from tripl_core.warehouse import ColumnRef, Interval, WarehouseConfig, create_warehouse  # noqa: E402
+from tripl_core.demo import generate_demo_warehouse  # noqa: E402
+from tripl_core.demo.volumes import volume_series  # noqa: E402
 
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "nab-dev"
 # Series whose values are numbers of things per sampling step, so buckets sum (NAB naming).
@@ -120,31 +120,11 @@ def f1_row(label: str, scores: list[FileScore]) -> str:
     )
 
 
-def demo_volume_series(folder: Path, cases: DemoCases) -> dict[tuple[str, str], pd.Series]:
-    """15-minute counts (zero-filled) per scope: ("event", name), ("event_type", type), ("total", "")."""
-    warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=str(folder), timeout_seconds=120))
-    try:
-        points = warehouse.bucket_counts(f"SELECT * FROM {cases.table}", cases.time_column, Interval.MIN_15,
-                                         cases.start, cases.end, [ColumnRef("event_name")])
-    finally:
-        warehouse.close()
-    frame = pd.DataFrame([(p.bucket, p.groups[0], p.count) for p in points], columns=["bucket", "event", "n"])
-    grid = pd.date_range(cases.start, cases.end, freq="15min", inclusive="left")
-    counts = frame.pivot_table(index="bucket", columns="event", values="n", aggfunc="sum")
-    counts = counts.reindex(grid, fill_value=0).fillna(0.0).astype(float)
-    type_of = {name: event_type for event_type, name in cases.events}
-    series = {("event", str(name)): counts[name] for name in counts.columns}
-    for event_type, columns in counts.T.groupby(lambda name: type_of[name]):
-        series[("event_type", event_type)] = columns.sum()
-    series[("total", "")] = counts.sum(axis=1)
-    return series
-
-
 def score_demo(end: datetime) -> tuple[int, int, list[str]]:
     """(planted anomalies, found, extra signals described) for the demo generated up to ``end``."""
     with tempfile.TemporaryDirectory() as folder:
         cases = generate_demo_warehouse(Path(folder), end=end)
-        series = demo_volume_series(Path(folder), cases)
+        series = volume_series(Path(folder), cases)
     anomalies = (cases.spike, cases.drop)
     planted = {(a.event_name, pd.Timestamp(a.start)): a.direction for a in anomalies}
     type_of = {name: event_type for event_type, name in cases.events}

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from tripl_core.demo import DEMO_PLAN, DemoCases, generate_demo_warehouse
-from tripl_core.warehouse import ColumnRef, Interval, Warehouse, WarehouseConfig, create_warehouse
+from tripl_core.demo.volumes import volume_series
+from tripl_core.warehouse import Warehouse, WarehouseConfig, create_warehouse
 from tripl_core.warehouse.base import SqlQuery
 
 # A Wednesday mid-morning: the range then starts mid-week and ends inside a day, like "now" would.
@@ -41,17 +42,9 @@ def cases(demo: tuple[Path, DemoCases]) -> DemoCases:
 
 
 @pytest.fixture(scope="module")
-def event_series(warehouse: Warehouse, cases: DemoCases) -> dict[str, pd.Series]:
+def event_series(demo: tuple[Path, DemoCases]) -> dict[str, pd.Series]:
     """15-minute counts per event name over the whole range, zero-filled."""
-    points = warehouse.bucket_counts(
-        "SELECT * FROM events", "ts", Interval.MIN_15, cases.start, cases.end, [ColumnRef("event_name")]
-    )
-    frame = pd.DataFrame([(p.bucket, p.groups[0], p.count) for p in points], columns=["bucket", "event", "n"])
-    grid = pd.date_range(cases.start, cases.end, freq="15min", inclusive="left")
-    return {
-        str(name): group.set_index("bucket")["n"].reindex(grid, fill_value=0).astype(float)
-        for name, group in frame.groupby("event")
-    }
+    return {ref: series for (scope, ref), series in volume_series(*demo).items() if scope == "event"}
 
 
 def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
@@ -307,21 +300,8 @@ def test_detector_finds_the_planted_onsets_and_nothing_else_on_every_volume_seri
     the total may co-fire inside the planted span; nothing else is flagged."""
     anomaly = pytest.importorskip("tripl_core.analysis.anomaly")
     cases = generate_demo_warehouse(tmp_path, end=end, seed=SEED)
-    warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=str(tmp_path), timeout_seconds=60))
-    try:
-        points = warehouse.bucket_counts(f"SELECT * FROM {cases.table}", cases.time_column, Interval.MIN_15,
-                                         cases.start, cases.end, [ColumnRef("event_name")])
-    finally:
-        warehouse.close()
-    frame = pd.DataFrame([(p.bucket, p.groups[0], p.count) for p in points], columns=["bucket", "event", "n"])
-    grid = pd.date_range(cases.start, cases.end, freq="15min", inclusive="left")
-    counts = frame.pivot_table(index="bucket", columns="event", values="n", aggfunc="sum")
-    counts = counts.reindex(grid, fill_value=0).fillna(0.0).astype(float)
+    series = volume_series(tmp_path, cases)
     type_of = {name: event_type for event_type, name in cases.events}
-    series = {("event", str(name)): counts[name] for name in counts.columns}
-    for event_type, columns in counts.T.groupby(lambda name: type_of[name]):
-        series[("event_type", event_type)] = columns.sum()
-    series[("total", "")] = counts.sum(axis=1)
 
     co_firing = {(scope, bucket) for a in cases.volume_anomalies for bucket in a.buckets
                  for scope in (("event_type", type_of[a.event_name]), ("total", ""))}
