@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 from tripl_core.analysis.versions import release_key
 
@@ -22,9 +22,12 @@ MIN_COUNT = 30
 Kind = Literal["missing", "volume_drop"]
 
 
+EventKey = TypeVar("EventKey", bound=Hashable)
+
+
 @dataclass(frozen=True)
-class Regression:
-    event: Hashable
+class Regression(Generic[EventKey]):
+    event: EventKey
     version: str
     previous_version: str
     kind: Kind
@@ -71,13 +74,13 @@ def release_pair(totals: Mapping[datetime, Mapping[str, int]], step: timedelta) 
     return ReleasePair(newest, previous, start, end)
 
 
-def regressions(pair: ReleasePair, totals: Mapping[str, int], per_event: Mapping[Hashable, Mapping[str, int]],
-                sigma: float) -> list[Regression]:
+def regressions(pair: ReleasePair, totals: Mapping[str, int], per_event: Mapping[EventKey, Mapping[str, int]],
+                sigma: float) -> list[Regression[EventKey]]:
     """`totals` and `per_event` are counts per version over the pair's overlap."""
     new_total, prev_total = totals.get(pair.version, 0), totals.get(pair.previous_version, 0)
     if prev_total <= 0:
         return []
-    found = []
+    found: list[Regression[EventKey]] = []
     for event, counts in per_event.items():
         previous = counts.get(pair.previous_version, 0)
         observed = counts.get(pair.version, 0)

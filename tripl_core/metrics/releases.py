@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Hashable
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
@@ -94,7 +93,7 @@ def detect_regressions(session: Session, config: ScanConfig, end: datetime) -> i
     if pair is None:
         return 0
     overlap_totals: dict[str, int] = defaultdict(int)
-    per_event: dict[Hashable, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    per_event: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for scope, ref, version, bucket, count in rows:
         if pair.start <= bucket < pair.end:
             if scope == Scope.project_total.value:
@@ -106,7 +105,7 @@ def detect_regressions(session: Session, config: ScanConfig, end: datetime) -> i
     if found:
         session.execute(insert(ReleaseRegression), [
             {"id": uuid.uuid4(), "project_id": config.project_id, "scan_config_id": config.id,
-             "event_id": uuid.UUID(str(r.event)), "version": r.version, "previous_version": r.previous_version,
+             "event_id": uuid.UUID(r.event), "version": r.version, "previous_version": r.previous_version,
              "kind": r.kind, "observed": r.observed, "expected": r.expected, "previous_count": r.previous_count}
             for r in found])
     session.flush()
