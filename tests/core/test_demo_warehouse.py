@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tripl_core.analysis.anomaly import DetectorSettings, detect
 from tripl_core.demo import DEMO_PLAN, DemoCases, generate_demo_warehouse
 from tripl_core.demo.volumes import volume_series
 from tripl_core.warehouse import Warehouse, WarehouseConfig, create_warehouse
@@ -253,10 +254,9 @@ def test_only_planted_buckets_stand_out_under_a_robust_check(
 @pytest.fixture(scope="module")
 def detector_flags(event_series: dict[str, pd.Series]) -> dict[str, list[tuple[datetime, str]]]:
     """The real detector (project defaults) over every event's 15-minute series: flagged buckets."""
-    anomaly = pytest.importorskip("tripl_core.analysis.anomaly")
     found: dict[str, list[tuple[datetime, str]]] = {}
     for name, series in event_series.items():
-        result = anomaly.detect(series, "15m", anomaly.DetectorSettings())
+        result = detect(series, "15m", DetectorSettings())
         flagged = result[result["is_anomaly"]]
         found[name] = [(row.timestamp.to_pydatetime(), row.direction) for row in flagged.itertuples()]
     return found
@@ -298,7 +298,6 @@ def test_detector_finds_the_planted_onsets_and_nothing_else_on_every_volume_seri
     """Each event's, event type's and the project total's 15-minute volume with the project defaults (as
     bench/detector_quality.py scores the demo): the planted events flag their onsets; their event type and
     the total may co-fire inside the planted span; nothing else is flagged."""
-    anomaly = pytest.importorskip("tripl_core.analysis.anomaly")
     cases = generate_demo_warehouse(tmp_path, end=end, seed=SEED)
     series = volume_series(tmp_path, cases)
     type_of = {name: event_type for event_type, name in cases.events}
@@ -307,7 +306,7 @@ def test_detector_finds_the_planted_onsets_and_nothing_else_on_every_volume_seri
                  for scope in (("event_type", type_of[a.event_name]), ("total", ""))}
     found, other = set(), []
     for scope, values in series.items():
-        result = anomaly.detect(values, "15m", anomaly.DetectorSettings())
+        result = detect(values, "15m", DetectorSettings())
         for row in result[result["is_anomaly"]].itertuples():
             moment = row.timestamp.to_pydatetime()
             if scope[0] == "event":

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from statistics import NormalDist
 from typing import Literal, TypeAlias
 
@@ -126,6 +126,12 @@ class BatchDetection:
 
     def direction(self) -> np.ndarray:
         return _directions(self.is_anomaly, self.z)
+
+    def first(self, buckets: int) -> BatchDetection:
+        """The same batch over its first ``buckets`` buckets (a bucket's result never depends on later ones)."""
+        arrays = {f.name: getattr(self, f.name)[:, :buckets] for f in fields(self)
+                  if isinstance(getattr(self, f.name), np.ndarray)}
+        return replace(self, timestamps=self.timestamps[:buckets], **arrays)
 
 
 def detect_many(frame: pd.DataFrame, interval: str, settings: DetectorSettings | None = None) -> BatchDetection:

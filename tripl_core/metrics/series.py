@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -90,13 +89,8 @@ def score_with_forecast(counts: dict[SeriesKey, dict[datetime, int]], keys: list
             values[rows[inside], column] = np.fromiter(stored.values(), dtype=float, count=len(stored))[inside]
     extended = pd.DataFrame(values, index=grid, columns=pd.RangeIndex(len(keys)))
     ahead = detect_many(extended, interval.value, settings)
-    return _without_last_bucket(ahead), ahead
+    return ahead.first(len(grid) - 1), ahead
 
-
-def _without_last_bucket(batch: BatchDetection) -> BatchDetection:
-    return replace(batch, timestamps=batch.timestamps[:-1],
-                   **{name: getattr(batch, name)[:, :-1] for name in ("value", "expected", "lower", "upper", "z",
-                                                                      "is_anomaly")})
 
 
 def next_buckets(series: pd.Series, interval: Interval, settings: DetectorSettings, horizon: int = 1) -> pd.DataFrame:
