@@ -1,4 +1,5 @@
-"""The HTTP contract: ../shared/spec/endpoints.json lists each operation's tag, name, method and path."""
+"""The HTTP contract: spec/endpoints.json (vendored from the reference) lists each operation's tag, name, method
+and path."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from tripl_api.main import create_app
 from tripl_core.settings import Settings
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "endpoints.json"
+SPEC = Path(__file__).resolve().parents[2] / "spec" / "endpoints.json"
 
 # Operations whose issue has landed. Each issue adds its (tag, operation) pairs here.
 NOT_YET: set[tuple[str, str]] = set()
@@ -27,7 +28,7 @@ def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def contract() -> list[dict[str, str]]:
-    assert SPEC.exists(), f"the contract is expected beside the repository at {SPEC}"
+    assert SPEC.exists(), f"the contract is expected at {SPEC}"
     operations: list[dict[str, str]] = json.loads(SPEC.read_text())
     return operations
 
