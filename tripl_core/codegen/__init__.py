@@ -1,0 +1,1 @@
+"""Typed tracking code and JSON Schema generated from a branch of the plan (SEMANTICS §15)."""

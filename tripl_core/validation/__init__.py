@@ -1,0 +1,1 @@
+"""Tracking payloads checked against the plan with the rules scans apply to warehouse data."""

@@ -1,0 +1,105 @@
+"""A batch of tracking payloads (`{"event": name, "properties": {…}}`) checked against a plan snapshot.
+
+The plan is compiled once into per-event checkers (SEMANTICS §15): unknown event, unknown or missing
+field, wrong type, enum, regex and range, each violation naming its field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tripl_core.codegen.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
+from tripl_core.validation.rules import (
+    MISSING_FIELD,
+    UNKNOWN_EVENT,
+    UNKNOWN_FIELD,
+    WRONG_TYPE,
+    ValueCheck,
+    Violation,
+    value_check,
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    index: int
+    event: str | None
+    violations: tuple[Violation, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.violations
+
+
+class _ObjectCheck:
+    __slots__ = ("path", "leaves", "objects", "required", "open")
+
+    def __init__(self, spec: ObjectSpec) -> None:
+        self.path = spec.path
+        self.leaves: dict[str, ValueCheck] = {}
+        self.objects: dict[str, _ObjectCheck] = {}
+        self.required: list[tuple[str, str]] = []  # (key, field name shown)
+        self.open = spec.open
+        for key, child in spec.children.items():
+            if isinstance(child, FieldSpec):
+                self.leaves[key] = value_check(child)
+                name = child.name
+            else:
+                self.objects[key] = _ObjectCheck(child)
+                name = child.path
+            if child.required:
+                self.required.append((key, name))
+
+    def check(self, value: Mapping[str, Any], out: list[Violation]) -> None:
+        for key, item in value.items():
+            leaf = self.leaves.get(key)
+            if leaf is not None:
+                if item is not None:
+                    found = leaf(item)
+                    if found is not None:
+                        out.append(found)
+                continue
+            nested = self.objects.get(key)
+            if nested is not None:
+                if isinstance(item, dict):
+                    nested.check(item, out)
+                elif item is not None:
+                    out.append(Violation(nested.path, WRONG_TYPE, f"{nested.path}: expected an object, got "
+                                         f"{type(item).__name__}"))
+            elif not self.open:
+                name = f"{self.path}.{key}" if self.path else key
+                out.append(Violation(name, UNKNOWN_FIELD, f"{name}: not a field of this event in the plan"))
+        for key, name in self.required:
+            if value.get(key) is None:
+                out.append(Violation(name, MISSING_FIELD, f"{name}: required and missing"))
+
+
+class PayloadValidator:
+    """Built once per plan snapshot; `check` is pure and safe to call from many threads."""
+
+    def __init__(self, plan: PlanSnapshot) -> None:
+        by_type = {t.name: _ObjectCheck(t.properties) for t in plan.event_types}
+        self._events = {event.key: by_type[event.event_type] for event in plan.events}
+
+    def check(self, index: int, payload: Any) -> Verdict:
+        if not isinstance(payload, dict):
+            return Verdict(index, None, (Violation(None, WRONG_TYPE, "a payload is an object with `event` and "
+                                                   "`properties`"),))
+        event = payload.get("event")
+        properties = payload.get("properties", {})
+        if not isinstance(event, str):
+            return Verdict(index, None, (Violation("event", WRONG_TYPE, "`event` must be the event's name"),))
+        checker = self._events.get(event)
+        if checker is None:
+            return Verdict(index, event, (Violation(None, UNKNOWN_EVENT, f"'{event}' is not an event of the plan"),))
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict):
+            return Verdict(index, event, (Violation("properties", WRONG_TYPE, "`properties` must be an object"),))
+        out: list[Violation] = []
+        checker.check(properties, out)
+        return Verdict(index, event, tuple(out))
+
+    def check_all(self, payloads: Iterable[Any]) -> list[Verdict]:
+        return [self.check(index, payload) for index, payload in enumerate(payloads)]
