@@ -18,10 +18,12 @@ from tripl_api.routes import (
     api_keys,
     audit,
     auth,
+    codegen,
     data_sources,
     drifts,
     event_types,
     events,
+    export,
     fields,
     meta_fields,
     metrics,
@@ -50,6 +52,7 @@ ROUTERS += [data_sources.router, scan_previews.router, scans.router]
 ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
 ROUTERS += [drifts.router, reconciliation.router]
 ROUTERS += [alert_destinations.router, alert_deliveries.router, monitors.router]
+ROUTERS += [codegen.router, export.router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},

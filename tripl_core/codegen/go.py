@@ -69,10 +69,10 @@ class _Writer:
         self.out += [f"{T}{go_name} {go_type} // {comment_text(key, 120)}"
                      for go_name, go_type, key, _, _ in members]
         self.out += ["}", ""]
-        self.out += [f"// MarshalJSON writes the properties under their plan names, leaving out unset ones.",
+        self.out += ["// MarshalJSON writes the properties under their plan names, leaving out unset ones.",
                      f"func (p {struct}) MarshalJSON() ([]byte, error) {{",
                      f"{T}m := make(map[string]any, {len(members)})"]
-        for go_name, go_type, key, required, _ in members:
+        for go_name, _, key, required, _ in members:
             if required:
                 self.out.append(f"{T}m[{_str(key)}] = p.{go_name}")
             else:
@@ -140,7 +140,7 @@ def generate(plan: PlanSnapshot, package: str = DEFAULT_PACKAGE) -> str:
                        f"// {constructor} takes the event's required properties; options set the others.",
                        f"func {constructor}({signature + ', ' if signature else ''}opts ...{option}) {name} {{",
                        f"{T}return {name}{{Properties: {builder}({args + ', ' if args else ''}opts)}}", "}", "",
-                       f"// EventName is the event's name in the plan.",
+                       "// EventName is the event's name in the plan.",
                        f"func ({name}) EventName() string {{ return {_str(event.key)} }}", "",
                        "// Payload is what is sent as the event's properties.",
                        f"func (e {name}) Payload() any {{ return e.Properties }}", ""]

@@ -34,4 +34,4 @@ def header(plan: PlanSnapshot, prefix: str, language: str, names: Namespace) -> 
 
 def _plain(original: str, ident: str) -> bool:
     """A name a reader finds in its identifier as it stands (`add_to_cart` in `AddToCartEvent`)."""
-    return _PLAIN.fullmatch(original) is not None and pascal(original) in ident and not ident[-1:] in "_0123456789"
+    return _PLAIN.fullmatch(original) is not None and pascal(original) in ident and ident[-1:] not in "_0123456789"

@@ -12,26 +12,30 @@ from dataclasses import dataclass, field
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
-TYPESCRIPT_RESERVED = frozenset("""
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+TYPESCRIPT_RESERVED = _word_set("""
 break case catch class const continue debugger default delete do else enum export extends false finally for
 function if import in instanceof new null return super switch this throw true try typeof var void while with
 as implements interface let package private protected public static yield any boolean number string symbol
 unknown never object undefined type declare module namespace require constructor Object String Number Boolean
 Symbol Array Record Promise Error Date Function
-""".split())
+""")
 
-PYTHON_RESERVED = frozenset("""
+PYTHON_RESERVED = _word_set("""
 False None True and as assert async await break class continue def del elif else except finally for from global
 if import in is lambda nonlocal not or pass raise return try while with yield match case type _ Any Literal
 Mapping Callable TypedDict Required NotRequired overload object str int float bool dict list
-""".split())
+""")
 
-GO_RESERVED = frozenset("""
+GO_RESERVED = _word_set("""
 break case chan const continue default defer else fallthrough for func go goto if import interface map package
 range return select struct switch type var any bool byte comparable complex64 complex128 error float32 float64
 int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil append cap
 close complex copy delete imag len make new panic print println real recover json fmt
-""".split())
+""")
 
 
 def words(name: str) -> list[str]:

@@ -33,7 +33,7 @@ class Verdict:
 
 
 class _ObjectCheck:
-    __slots__ = ("path", "leaves", "objects", "required", "open")
+    __slots__ = ("leaves", "objects", "open", "path", "required")
 
     def __init__(self, spec: ObjectSpec) -> None:
         self.path = spec.path
