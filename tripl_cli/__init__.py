@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tripl_cli import anomalies, db, scans, serve, up
+from tripl_cli import anomalies, db, plan_exports, scans, serve, up
 
 app = typer.Typer(help="tripl: keep your analytics tracking plan honest.", no_args_is_help=True,
                   add_completion=False)
@@ -13,6 +13,9 @@ app.add_typer(anomalies.app, name="anomalies")
 app.add_typer(scans.app, name="scans")
 app.command("api")(serve.api)
 app.command("up")(up.up)
+app.command("codegen")(plan_exports.codegen)
+app.command("export")(plan_exports.export)
+app.command("validate")(plan_exports.validate)
 
 
 def main() -> None:

@@ -181,4 +181,8 @@ def _tree(node: ObjectSpec) -> list[Any]:
 
 def _leaf(spec: FieldSpec) -> list[Any]:
     return [spec.name, spec.field_type, spec.required, spec.description, list(spec.enum_options), spec.regex,
-            spec.minimum, spec.maximum]
+            _number(spec.minimum), _number(spec.maximum)]
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None else float(value)  # 0 and 0.0 are one bound
