@@ -74,7 +74,8 @@ GO = {
 			tracking.WithX3dModelPayloadKind(tracking.X3dModelPropsPayloadKindA)),
 		tracking.NewU41fU41eU41aU423U41fU41aU410Event(2, tracking.X3dModelPropsInterfaceImport,
 			tracking.WithX3dModelU43aU43bU44eU447("v"), tracking.WithX3dModelDef([]any{1, 2})),
-		tracking.NewClassClassEvent(true, tracking.WithClassArgerU8cfcU5165(tracking.ClassPropsArgerU8cfcU5165U8cfcU5165)),
+		tracking.NewClassClassEvent(true,
+			tracking.WithClassArgerU8cfcU5165(tracking.ClassPropsArgerU8cfcU5165U8cfcU5165)),
 	}
 ''',
         '''	_ = tracking.NewClassClassEvent("yes")''',

@@ -36,7 +36,8 @@ def test_typescript_compiles_strict(plan_name: str, tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stdout + ok.stderr
     refused = toolchains.run([str(tsc), *flags, "bad.ts", "tracking.ts"], tmp_path)
     assert refused.returncode != 0
-    assert "bad.ts(" in refused.stdout and "tracking.ts(" not in refused.stdout, refused.stdout
+    assert "bad.ts(" in refused.stdout, refused.stdout
+    assert "tracking.ts(" not in refused.stdout, refused.stdout
 
 
 @pytest.mark.parametrize("plan_name", sorted(PLANS))
@@ -44,7 +45,8 @@ def test_python_passes_mypy_strict_and_refuses_a_wrong_call(plan_name: str, tmp_
     plan = _plan(plan_name)
     (tmp_path / "tracking.py").write_text(generate(plan, Language.python))
     good, bad = samples.PYTHON[plan_name]
-    head = ("from collections.abc import Mapping\n\nfrom tracking import track\n\nsent: list[dict[str, object]] = []\n\n\n"
+    head = ("from collections.abc import Mapping\n\nfrom tracking import track\n\n"
+            "sent: list[dict[str, object]] = []\n\n\n"
             "def send(event: str, properties: Mapping[str, object]) -> None:\n"
             "    sent.append({'event': event, 'properties': dict(properties)})\n\n\n")
     (tmp_path / "good.py").write_text(head + good)
@@ -54,7 +56,8 @@ def test_python_passes_mypy_strict_and_refuses_a_wrong_call(plan_name: str, tmp_
     assert ok.returncode == 0, ok.stdout + ok.stderr
     refused = toolchains.run([*mypy, "bad.py", "tracking.py"], tmp_path)
     assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "bad.py:" in refused.stdout and "tracking.py:" not in refused.stdout, refused.stdout
+    assert "bad.py:" in refused.stdout, refused.stdout
+    assert "tracking.py:" not in refused.stdout, refused.stdout
     ran = toolchains.run([sys.executable, "-c", "import json, good; print(json.dumps(good.sent))"], tmp_path)
     assert ran.returncode == 0, ran.stderr
     verdicts = PayloadValidator(plan).check_all(json.loads(ran.stdout))
@@ -92,7 +95,8 @@ def test_go_builds_and_vets_without_network(plan_name: str, tmp_path: Path) -> N
                                             + bad + "\n}\n")
     refused = toolchains.run([str(go), "build", "./..."], module, env)
     assert refused.returncode != 0
-    assert "cmd/main.go" in refused.stderr and "tracking.go" not in refused.stderr, refused.stderr
+    assert "cmd/main.go" in refused.stderr, refused.stderr
+    assert "tracking.go" not in refused.stderr, refused.stderr
 
 
 @pytest.mark.parametrize("language", list(Language))
@@ -103,4 +107,6 @@ def test_output_is_deterministic_and_headed(language: Language, plan_name: str) 
     assert text == generate(_plan(plan_name), language)
     head = "\n".join(text.splitlines()[:3]).lower()
     assert "generated, do not edit" in head
-    assert f"project: {plan.project_slug}" in head and "branch: main" in head and plan.plan_hash in head
+    assert f"project: {plan.project_slug}" in head
+    assert "branch: main" in head
+    assert plan.plan_hash in head
