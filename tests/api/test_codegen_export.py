@@ -107,7 +107,9 @@ def test_validate_events_is_bounded_and_changes_nothing(awkward: Workspace) -> N
     refused = awkward.viewer.post(f"{BASE}/validate-events", json=too_many)
     assert refused.status_code == 422
     assert str(MAX_PAYLOADS) in refused.text
-    assert awkward.viewer.post(f"{BASE}/validate-events", json={"events": [{"properties": {}}]}).status_code == 422
+    assert awkward.viewer.post(f"{BASE}/validate-events", json={"events": {"event": "delete"}}).status_code == 422
+    malformed = awkward.viewer.post(f"{BASE}/validate-events", json={"events": [{"properties": {}}, 3]}).json()
+    assert [item["violations"][0]["kind"] for item in malformed["items"]] == ["wrong_type", "wrong_type"]
     ok = awkward.viewer.post(f"{BASE}/validate-events", json={"events": []})
     assert ok.json() == {"items": [], "valid_count": 0, "invalid_count": 0}
     assert awkward.owner.get("/api/v1/audit").json()["total"] == audit_before  # a query, not a change

@@ -6,6 +6,7 @@ from typing import Any
 
 from tripl_api.deps import DbSession
 from tripl_api.plan_deps import PlanReader
+from tripl_api.responses import PlainJSONResponse
 from tripl_api.routing import api_router
 from tripl_core.codegen import service
 from tripl_core.codegen.schemas import ValidateEventsRequest, ValidationReport
@@ -20,7 +21,7 @@ def export_json_schema(scope: PlanReader, session: DbSession) -> dict[str, Any]:
 
 
 @router.post("/validate-events", response_model=ValidationReport, openapi_extra={"x-read-only": True})
-def validate_events(body: ValidateEventsRequest, scope: PlanReader, session: DbSession) -> ValidationReport:
+def validate_events(body: ValidateEventsRequest, scope: PlanReader, session: DbSession) -> PlainJSONResponse:
     """Each payload checked with the scans' rules: unknown event, unknown or missing field, type, enum,
     regex, range."""
-    return service.validate(session, scope, body.events)
+    return PlainJSONResponse(service.validate(session, scope, body.events))

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from tripl_core.codegen import json_schema
 from tripl_core.codegen.generate import FILE_NAMES, MEDIA_TYPES, Language, generate
 from tripl_core.codegen.plan_reader import read_plan
-from tripl_core.codegen.schemas import PayloadIn, PayloadVerdict, ValidationReport, ViolationOut
 from tripl_core.plan.branch_scope import PlanScope
-from tripl_core.validation.payloads import PayloadValidator, Verdict
+from tripl_core.validation.payloads import PayloadValidator, Verdict, without_cycle_collection
 
 
 @dataclass(frozen=True)
@@ -33,15 +32,16 @@ def schema(session: Session, scope: PlanScope) -> dict[str, Any]:
     return json_schema.export(read_plan(session, scope))
 
 
-def validate(session: Session, scope: PlanScope, payloads: Sequence[PayloadIn]) -> ValidationReport:
+def validate(session: Session, scope: PlanScope, payloads: Sequence[Any]) -> dict[str, Any]:
+    """A `ValidationReport` as plain data: ten thousand items are serialised once, not built as models."""
     validator = PayloadValidator(read_plan(session, scope))
-    return report([validator.check(i, {"event": p.event, "properties": p.properties})
-                   for i, p in enumerate(payloads)])
+    with without_cycle_collection():
+        return report(validator.check_all(payloads))
 
 
-def report(verdicts: Sequence[Verdict]) -> ValidationReport:
-    items = [PayloadVerdict(index=v.index, event=v.event, valid=v.valid,
-                            violations=[ViolationOut(field=x.field, kind=x.kind, message=x.message)
-                                        for x in v.violations]) for v in verdicts]
-    valid = sum(1 for item in items if item.valid)
-    return ValidationReport(items=items, valid_count=valid, invalid_count=len(items) - valid)
+def report(verdicts: Sequence[Verdict]) -> dict[str, Any]:
+    items = [{"index": v.index, "event": v.event, "valid": not v.violations,
+              "violations": [{"field": x.field, "kind": x.kind, "message": x.message} for x in v.violations]}
+             for v in verdicts]
+    invalid = sum(1 for v in verdicts if v.violations)
+    return {"items": items, "valid_count": len(items) - invalid, "invalid_count": invalid}

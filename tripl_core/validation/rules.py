@@ -29,15 +29,23 @@ class Violation:
 ValueCheck = Callable[[Any], Violation | None]
 
 
+@dataclass(frozen=True)
+class LeafRule:
+    """`plain`: the value types that need no further look (a contract-free field's own types, floats
+    aside: they may be NaN); anything else goes through `check`."""
+
+    plain: frozenset[type]
+    check: ValueCheck
+
+
+_FAMILY_OF_TYPE: dict[type, str] = {bool: field_types.BOOLEAN, int: field_types.NUMBER, float: field_types.NUMBER,
+                                    str: field_types.STRING, dict: field_types.JSON, list: field_types.JSON}
+FAMILIES = (field_types.STRING, field_types.NUMBER, field_types.BOOLEAN, field_types.JSON)
+
+
 def json_family(value: Any) -> str:
-    """The observed type of a JSON value, in the words of `field_types`."""
-    if isinstance(value, bool):
-        return field_types.BOOLEAN
-    if isinstance(value, int | float):
-        return field_types.NUMBER
-    if isinstance(value, str):
-        return field_types.STRING
-    return field_types.JSON
+    """The observed type of a JSON value (as `json.loads` builds it), in the words of `field_types`."""
+    return _FAMILY_OF_TYPE.get(type(value), field_types.JSON)
 
 
 def declared(spec: FieldSpec) -> DeclaredField:
@@ -45,12 +53,22 @@ def declared(spec: FieldSpec) -> DeclaredField:
                          spec.minimum, spec.maximum)
 
 
+def leaf_rule(spec: FieldSpec) -> LeafRule:
+    check = value_check(spec)
+    contracts = contracts_of(declared(spec))
+    accepted = _accepted_types(spec.field_type)
+    return LeafRule(frozenset() if contracts else accepted - {float}, check)
+
+
+def _accepted_types(field_type: str) -> frozenset[type]:
+    families = {f for f in FAMILIES if field_types.compatible(field_type, f, from_json_text=False)}
+    return frozenset(t for t, family in _FAMILY_OF_TYPE.items() if family in families)
+
+
 def value_check(spec: FieldSpec) -> ValueCheck:
     """A function judging one non-null value of the field: its type, then each contract it carries."""
     decl = declared(spec)
-    accepted = frozenset(family for family in (field_types.STRING, field_types.NUMBER, field_types.BOOLEAN,
-                                               field_types.JSON)
-                         if field_types.compatible(decl.field_type, family, from_json_text=False))
+    accepted_types = _accepted_types(decl.field_type)
     contracts = contracts_of(decl)
     pattern = re.compile(decl.regex) if REGEX in contracts and decl.regex else None
     options = frozenset(decl.enum_options) if ENUM in contracts else None
@@ -58,9 +76,9 @@ def value_check(spec: FieldSpec) -> ValueCheck:
     name = spec.name
 
     def check(value: Any) -> Violation | None:
-        family = json_family(value)
-        if family not in accepted or (family == field_types.NUMBER and not math.isfinite(value)):
-            return Violation(name, WRONG_TYPE, f"{name}: expected {decl.field_type}, got {family} {_show(value)}")
+        if type(value) not in accepted_types or (type(value) is float and not math.isfinite(value)):
+            return Violation(name, WRONG_TYPE, f"{name}: expected {decl.field_type}, got {json_family(value)} "
+                             f"{_show(value)}")
         if pattern is not None and pattern.search(value) is None:
             return Violation(name, VIOLATION_OF_CONTRACT[REGEX], f"{name}: {_show(value)} does not match "
                              f"/{decl.regex}/")
