@@ -25,6 +25,7 @@ from tripl_api.routes import (
     events,
     export,
     fields,
+    jobs,
     meta_fields,
     metrics,
     metrics_replay,
@@ -52,7 +53,7 @@ ROUTERS += [data_sources.router, scan_previews.router, scans.router]
 ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
 ROUTERS += [drifts.router, reconciliation.router]
 ROUTERS += [alert_destinations.router, alert_deliveries.router, monitors.router]
-ROUTERS += [codegen.router, export.router]
+ROUTERS += [codegen.router, export.router, jobs.router, jobs.workspace_router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
@@ -75,6 +76,11 @@ TAGS = [
     {"name": "chart-annotations", "description": "Annotations overlaid on metric charts."},
     {"name": "anomaly-settings", "description": "Per-project anomaly detection settings."},
     {"name": "alerting", "description": "Alert rules and delivery destinations."},
+    {"name": "codegen", "description": "Typed tracking code generated from the plan (beyond the reference)."},
+    {"name": "export", "description": "The plan as JSON Schema, and tracking payloads checked against it "
+                                      "(beyond the reference)."},
+    {"name": "jobs", "description": "Runs of every kind: failed ones listed, retried and dismissed "
+                                    "(beyond the reference)."},
 ]
 
 

@@ -66,7 +66,8 @@ class AuditEntry(IdMixin, Base):
     """One mutating request: who, what, on which target, from where. Written in the request's transaction."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_created_at", "created_at"),)
+    __table_args__ = (Index("ix_audit_log_created_at", "created_at"),
+                      Index("ix_audit_log_target", "target_type", "target_id"))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

@@ -10,10 +10,11 @@ from typing import Protocol
 from tripl_core.sources.models import Job, JobKind, JobStatus
 
 # Dagster job per job kind; the partition key is the scan config id.
-DAGSTER_JOBS: dict[str, str] = {JobKind.scan.value: "catalog_scan", JobKind.apply_groups.value: "apply_event_groups",
-                                 JobKind.replay.value: "replay_scan_metrics"}
-# Scheduled metrics collections are requested by a sensor (no job row); their window rides on two tags.
 METRICS_JOB = "scan_metrics"
+DAGSTER_JOBS: dict[str, str] = {JobKind.scan.value: "catalog_scan", JobKind.apply_groups.value: "apply_event_groups",
+                                 JobKind.replay.value: "replay_scan_metrics", JobKind.metrics.value: METRICS_JOB}
+# Scheduled metrics collections are requested by a sensor; their window rides on two tags, and their job
+# row is made by the run itself (a retry launched from the API brings its own, named by JOB_ID_TAG).
 TIME_FROM_TAG = "tripl/time_from"
 TIME_TO_TAG = "tripl/time_to"
 PARTITIONS = "scan_configs"
@@ -42,7 +43,10 @@ class RunLauncher(Protocol):
 
 
 def run_tags(job: Job) -> dict[str, str]:
-    return {JOB_ID_TAG: str(job.id), KIND_TAG: job.kind, PROJECT_TAG: str(job.project_id)}
+    tags = {JOB_ID_TAG: str(job.id), KIND_TAG: job.kind, PROJECT_TAG: str(job.project_id)}
+    if job.time_from is not None and job.time_to is not None:
+        tags.update({TIME_FROM_TAG: job.time_from.isoformat(), TIME_TO_TAG: job.time_to.isoformat()})
+    return tags
 
 
 def dagster_job_name(job: Job) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
-from tripl_core.sources.models import Job, JobStatus
+from tripl_core.sources.models import Job, JobResolution, JobStatus
 
 
 def finish(db: Database, job_id: uuid.UUID, status: JobStatus, *, error_message: str | None = None,
@@ -22,6 +24,8 @@ def finish(db: Database, job_id: uuid.UUID, status: JobStatus, *, error_message:
         else:
             job.status, job.completed_at = status.value, utcnow()
             job.result_summary = result_summary or {}
+        if status is JobStatus.succeeded:
+            resolve_retried(session, job)
 
 
 def fail(job: Job, message: str) -> None:
@@ -41,3 +45,18 @@ def record_progress(db: Database, job_id: uuid.UUID, summary: dict[str, Any]) ->
         job = session.get(Job, job_id)
         if job is not None and not JobStatus(job.status).finished:
             job.result_summary = summary
+
+
+def resolve_retried(session: Session, job: Job) -> None:
+    """`job` succeeded: every failed job it retried (directly or through earlier retries) no longer needs
+    attention."""
+    seen: set[uuid.UUID] = set()
+    current = job
+    while current.retry_of_id is not None and current.retry_of_id not in seen:
+        seen.add(current.retry_of_id)
+        original = session.get(Job, current.retry_of_id)
+        if original is None:
+            return
+        if original.status == JobStatus.failed.value and original.resolution is None:
+            original.resolution, original.resolved_at = JobResolution.retried.value, utcnow()
+        current = original

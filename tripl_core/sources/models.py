@@ -44,6 +44,14 @@ class JobKind(StrEnum):
     scan = "scan"
     replay = "replay"
     apply_groups = "apply_groups"
+    metrics = "metrics"  # a scheduled metrics collection (or its retry)
+
+
+class JobResolution(StrEnum):
+    """Why a failed job no longer needs attention."""
+
+    retried = "retried"  # a retry over the same window succeeded
+    dismissed = "dismissed"  # someone decided it needs no retry
 
 
 class JobStatus(StrEnum):
@@ -62,10 +70,13 @@ class JobStatus(StrEnum):
 class Job(IdMixin, TimestampMixin, Base):
     """Every run of SEMANTICS §2 "Jobs". `params` is what the run was asked to do (a preview's query and
     limit, a replay's time range); `result_summary` is what it found. A deleted scan config leaves its
-    jobs with `scan_config_id` null. `external_run_id` is the Dagster run id for runs launched through Dagster."""
+    jobs with `scan_config_id` null. `external_run_id` is the Dagster run id for runs launched through Dagster.
+    `time_from`/`time_to`: the window a metrics collection or replay covered. A retry points at the job it
+    retries (`retry_of_id`); a failed job stays open until `resolution` says it was retried or dismissed."""
 
     __tablename__ = "jobs"
-    __table_args__ = (Index("ix_jobs_project_id_kind_created_at", "project_id", "kind", "created_at"),)
+    __table_args__ = (Index("ix_jobs_project_id_kind_created_at", "project_id", "kind", "created_at"),
+                      Index("ix_jobs_created_at", "created_at"))
 
     kind: Mapped[str] = mapped_column(String(16))
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -81,3 +92,11 @@ class Job(IdMixin, TimestampMixin, Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     external_run_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    time_from: Mapped[datetime | None] = mapped_column(default=None)
+    time_to: Mapped[datetime | None] = mapped_column(default=None)
+    retry_of_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True,
+                                                          default=None)
+    resolution: Mapped[str | None] = mapped_column(String(16), default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                             default=None)

@@ -2,6 +2,7 @@
 every scope, breakdowns, app versions) → anomaly signals and forecasts, distribution drifts, release
 regressions. Thin wrappers over `tripl_core.metrics`; each service writes its bucket range atomically
 and re-running a window replaces it.
+Each run has a job row (`tripl_core.jobs.metrics_runs`): the window, the Dagster run id, the outcome.
 The window: the run's `tripl/time_from` / `tripl/time_to` tags (set by the metrics sensor), else the
 last complete interval (`scheduled_window`, e.g. a materialisation started in the Dagster UI). Event
 metrics passes the window it collected downstream; a catalog-only config (no interval) collects
@@ -10,17 +11,19 @@ nothing, and the downstream assets are then skipped."""
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dagster import AssetExecutionContext, AssetIn, Output, asset
 
+from tripl_core.jobs import metrics_runs
 from tripl_core.metrics import drifts
 from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
 from tripl_core.metrics.run import scheduled_window
-from tripl_core.scans.launching import TIME_FROM_TAG, TIME_TO_TAG
+from tripl_core.scans.launching import TIME_FROM_TAG, TIME_TO_TAG, job_id_from_tags
 from tripl_core.scans.models import ScanConfig
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
@@ -54,8 +57,16 @@ def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
         context.log.info("Catalog-only scan config (no interval): no metrics to collect")
         return
     time_from, time_to = _window(context, app_db, config_id)
-    summary = collect_chunks(db, config_id, time_from, time_to, secrets=app_secrets.box, with_drifts=False,
-                             min_chunk=CATCH_UP_CHUNK)
+    job_id = metrics_runs.begin(db, config_id, context.run.run_id, job_id_from_tags(context.run.tags), time_from, time_to)
+    try:
+        summary = collect_chunks(db, config_id, time_from, time_to, secrets=app_secrets.box, with_drifts=False,
+                                 min_chunk=CATCH_UP_CHUNK)
+    except Exception as error:
+        if job_id is not None:
+            metrics_runs.fail(db, job_id, _message(error))
+        raise
+    if job_id is not None:
+        metrics_runs.succeed(db, job_id, dict(summary))
     window = CollectedWindow(str(config_id), time_from, time_to)
     yield Output(window, metadata={**window.metadata(), "chunks": summary["chunks"],
                                    "rows_read": summary["rows_read"],
@@ -69,7 +80,7 @@ def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
                 "replaced, forecasts of the next bucket rewritten.",
 )
 def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase, window: CollectedWindow) -> Output[None]:
-    with app_db.unit_of_work() as session:
+    with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
         found = detect_window(session, uuid.UUID(window.scan_config_id), window.time_from, window.time_to)
     return Output(None, metadata={**window.metadata(), "series_scored": found.series_scored,
                                   "signals_found": found.signals_found,
@@ -85,8 +96,9 @@ def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase, window:
 )
 def distribution_drifts(context: AssetExecutionContext, app_db: AppDatabase, app_secrets: AppSecrets,
                         window: CollectedWindow) -> Output[None]:
-    written, significant = drifts.collect_drifts(app_db.database, uuid.UUID(window.scan_config_id), window.time_from,
-                                                 window.time_to, secrets=app_secrets.box)
+    with _failing_the_job(context, app_db):
+        written, significant = drifts.collect_drifts(app_db.database, uuid.UUID(window.scan_config_id),
+                                                     window.time_from, window.time_to, secrets=app_secrets.box)
     return Output(None, metadata={**window.metadata(), "drifts": written, "significant_drifts": significant})
 
 
@@ -97,7 +109,7 @@ def distribution_drifts(context: AssetExecutionContext, app_db: AppDatabase, app
                 "(SEMANTICS §4), as of the window's end.",
 )
 def release_regressions(context: AssetExecutionContext, app_db: AppDatabase, window: CollectedWindow) -> Output[None]:
-    with app_db.unit_of_work() as session:
+    with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
         config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))
         found = detect_regressions(session, config, window.time_to) if config is not None else 0
     return Output(None, metadata={**window.metadata(), "regressions": found})
@@ -117,6 +129,19 @@ def _window(context: AssetExecutionContext, app_db: AppDatabase, config_id: uuid
     if TIME_FROM_TAG in tags and TIME_TO_TAG in tags:
         return datetime.fromisoformat(tags[TIME_FROM_TAG]), datetime.fromisoformat(tags[TIME_TO_TAG])
     return scheduled_window(app_db.database, config_id)
+
+
+@contextmanager
+def _failing_the_job(context: AssetExecutionContext, app_db: AppDatabase) -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        metrics_runs.fail_run(app_db.database, context.run.run_id, context.asset_key.to_user_string(), _message(error))
+        raise
+
+
+def _message(error: Exception) -> str:
+    return getattr(error, "message", None) or f"{type(error).__name__}: {error}"
 
 
 def _iso(moment: datetime) -> str:
