@@ -16,13 +16,16 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.api import metrics_support as ms
-from tests.support.launching import client, launcher  # noqa: F401 — the in-process Dagster launcher
+from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import MetricPoint, Scope
 from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
 from tripl_pipelines.launcher import InProcessLauncher
 
 JOBS = "/api/v1/projects/shop/jobs"
+
+client = launching.client  # the app with the in-process Dagster launcher
+launcher = launching.launcher
 
 
 @pytest.fixture
@@ -46,7 +49,8 @@ def _points(ws: Workspace, config_id: str, time_from: datetime, time_to: datetim
         window = (MetricPoint.scan_config_id == uuid.UUID(config_id), MetricPoint.bucket >= time_from,
                   MetricPoint.bucket < time_to)
         points = session.scalar(select(func.count()).where(*window)) or 0
-        total = session.scalar(select(func.sum(MetricPoint.count)).where(*window, MetricPoint.scope == Scope.project_total.value))
+        total = session.scalar(select(func.sum(MetricPoint.count))
+                               .where(*window, MetricPoint.scope == Scope.project_total.value))
     return int(points), int(total or 0)
 
 
@@ -74,7 +78,8 @@ def test_a_failed_window_is_listed_retried_and_complete(ws: Workspace, lake: Pat
     [collected] = ws.viewer.get(JOBS, params={"kind": "metrics"}).json()["items"]
     assert (collected["status"], collected["scan_config_id"]) == ("succeeded", config_id)
     assert (collected["time_from"], collected["time_to"]) == ("2024-03-04T00:00:00Z", "2024-03-06T00:00:00Z")
-    assert collected["external_run_id"] and collected["result_summary"]["metric_points_written"] == 2 * 24 * 5
+    assert collected["external_run_id"]
+    assert collected["result_summary"]["metric_points_written"] == 2 * 24 * 5
 
     # The warehouse disappears mid-schedule: the next window's run fails and its job says why.
     hidden = lake.parent / "hidden.parquet"
@@ -82,7 +87,7 @@ def test_a_failed_window_is_listed_retried_and_complete(ws: Workspace, lake: Pat
     assert not _scheduled_run(launcher, config_id, *failing)
     failed_page = ws.viewer.get(JOBS, params={"status": "failed"}).json()
     [failed] = failed_page["items"]
-    assert failed["kind"] == "metrics" and failed["needs_attention"] is True
+    assert (failed["kind"], failed["needs_attention"]) == ("metrics", True)
     assert (failed["time_from"], failed["time_to"]) == ("2024-03-06T00:00:00Z", "2024-03-08T00:00:00Z")
     assert "app_events" in failed["error_message"]
     assert _points(ws, config_id, *failing) == (0, 0)

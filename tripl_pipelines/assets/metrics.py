@@ -57,7 +57,8 @@ def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
         context.log.info("Catalog-only scan config (no interval): no metrics to collect")
         return
     time_from, time_to = _window(context, app_db, config_id)
-    job_id = metrics_runs.begin(db, config_id, context.run.run_id, job_id_from_tags(context.run.tags), time_from, time_to)
+    job_id = metrics_runs.begin(db, config_id, context.run.run_id, job_id_from_tags(context.run.tags),
+                                time_from, time_to)
     try:
         summary = collect_chunks(db, config_id, time_from, time_to, secrets=app_secrets.box, with_drifts=False,
                                  min_chunk=CATCH_UP_CHUNK)
