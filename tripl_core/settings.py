@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    audit_retention_days: int | None = Field(default=None, ge=1, le=36_500, description="Audit entries older "
+                                             "than this are deleted by the daily `prune_audit_log` Dagster job; "
+                                             "unset keeps the log forever.")
 
     @field_validator("state_dir")
     @classmethod

@@ -12,6 +12,7 @@ from tripl_core.sources.models import JobKind
 from tripl_pipelines.alerting import AlertOutbound, alert_delivery_retries, alert_fanout
 from tripl_pipelines.assets.catalog import catalog
 from tripl_pipelines.assets.metrics import METRICS_ASSETS
+from tripl_pipelines.audit_retention import audit_retention_schedule, prune_audit_log
 from tripl_pipelines.event_groups import apply_event_groups_job
 from tripl_pipelines.metrics_sensor import scan_metrics_schedule
 from tripl_pipelines.replay import replay_metrics_job
@@ -30,7 +31,8 @@ def build_definitions(app_db: AppDatabase | None = None, app_secrets: AppSecrets
                       alert_outbound: AlertOutbound | None = None) -> Definitions:
     return Definitions(
         assets=[catalog, *METRICS_ASSETS, alert_fanout],
-        jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job],
+        jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job, prune_audit_log],
+        schedules=[audit_retention_schedule],
         sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule, alert_delivery_retries],
         resources={"app_db": app_db or AppDatabase(), "app_secrets": app_secrets or AppSecrets(),
                    "alert_outbound": alert_outbound or AlertOutbound()},

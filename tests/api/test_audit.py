@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -7,6 +10,9 @@ from sqlalchemy import func, select
 from tests.support.workspace import Workspace
 from tripl_core.access.models import AuditEntry
 from tripl_core.db.base import utcnow
+from tripl_core.settings import Settings
+from tripl_pipelines.definitions import build_definitions
+from tripl_pipelines.resources import AppDatabase
 
 
 def audit_count(ws: Workspace) -> int:
@@ -93,3 +99,63 @@ def test_a_bound_key_sees_only_its_projects_audit(ws: Workspace) -> None:
     ws.project("other")
     bound = ws.key(ws.owner, "read", project_slug="other")
     assert {e["project_slug"] for e in bound.get("/api/v1/audit").json()["items"]} == {"other"}
+
+
+def test_target_filters_cursor_paging_and_export(ws: Workspace) -> None:
+    shop = ws.project("shop")
+    for n in range(4):
+        ws.editor.patch("/api/v1/projects/shop", json={"description": f"v{n}"})
+    ws.project("other")
+
+    by_target = ws.owner.get("/api/v1/audit", params={"target_type": "project", "target_id": shop["id"]}).json()
+    assert by_target["total"] == 5
+    assert {e["target_id"] for e in by_target["items"]} == {shop["id"]}
+    assert ws.owner.get("/api/v1/audit", params={"target_type": "event"}).json()["total"] == 0
+
+    seen: list[str] = []
+    params: dict[str, object] = {"limit": 2}
+    while True:
+        page = ws.owner.get("/api/v1/audit", params=params).json()
+        assert page["total"] == 6 + len(seen) // 2  # every match, the newer ones included
+        seen += [e["id"] for e in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params = {"limit": 2, "cursor": page["next_cursor"]}
+        ws.editor.patch("/api/v1/projects/other", json={"description": f"later {len(seen)}"})  # new head entries
+    whole = ws.owner.get("/api/v1/audit", params={"limit": 200}).json()["items"]
+    assert seen == [e["id"] for e in whole][-6:]  # the cursor held its place while entries arrived
+    assert ws.owner.get("/api/v1/audit", params={"limit": 1, "offset": 1}).json()["next_cursor"] is not None
+    assert ws.owner.get("/api/v1/audit", params={"cursor": "not-a-cursor"}).status_code == 422
+    assert ws.owner.get("/api/v1/audit", params={"cursor": page["items"][0]["id"], "offset": 2}).status_code == 422
+
+    jsonl = ws.owner.get("/api/v1/audit/export", params={"format": "jsonl", "project_slug": "shop"})
+    assert jsonl.status_code == 200
+    assert jsonl.headers["content-type"].startswith("application/x-ndjson")
+    lines = [json.loads(line) for line in jsonl.text.splitlines()]
+    listed = ws.owner.get("/api/v1/audit", params={"project_slug": "shop", "limit": 200}).json()["items"]
+    assert lines == listed
+    exported = ws.owner.get("/api/v1/audit/export", params={"format": "csv", "target_id": shop["id"]})
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["id"] for r in rows] == [e["id"] for e in by_target["items"]]
+    assert json.loads(rows[-1]["details"])["request"] == {"name": "Shop", "slug": "shop"}
+    assert ws.owner.get("/api/v1/audit/export", params={"format": "xml"}).status_code == 422
+    assert ws.editor.get("/api/v1/audit/export").status_code == 403
+    bound = ws.key(ws.owner, "read", project_slug="other")
+    assert {json.loads(line)["project_slug"] for line in bound.get("/api/v1/audit/export").text.splitlines()} == \
+        {"other"}
+
+
+def test_retention_prunes_old_entries_from_a_dagster_run(ws: Workspace, settings: Settings) -> None:
+    ws.project("shop")
+    with ws.db.unit_of_work() as session:
+        entries = list(session.scalars(select(AuditEntry)))
+        entries[0].created_at = utcnow() - timedelta(days=40)
+    kept = audit_count(ws) - 1
+    definitions = build_definitions(AppDatabase(database_url=settings.resolved_database_url))
+    result = definitions.resolve_job_def("prune_audit_log").execute_in_process(
+        run_config={"ops": {"prune_audit_entries": {"config": {"retention_days": 30}}}})
+    assert result.success
+    assert result.output_for_node("prune_audit_entries") == 1
+    assert audit_count(ws) == kept
+    assert [s.name for s in definitions.schedules] == ["prune_audit_log_schedule"]

@@ -87,6 +87,14 @@ class AuditEntryOut(ResponseModel):
     details: dict[str, Any]
 
 
+class AuditPage(ResponseModel):
+    """`next_cursor`: pass it as `cursor` for the next page (null on the last); `total` counts every match."""
+
+    items: list[AuditEntryOut]
+    total: int
+    next_cursor: str | None = None
+
+
 class ActivityOut(ResponseModel):
     id: uuid.UUID
     created_at: datetime

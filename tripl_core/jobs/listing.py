@@ -46,7 +46,8 @@ def describe(session: Session, rows: list[Job]) -> list[JobListItem]:
         for retry_of, retry_id in session.execute(
                 select(Job.retry_of_id, Job.id).where(Job.retry_of_id.in_([j.id for j in rows]))
                 .order_by(Job.created_at)):
-            retries[retry_of] = retry_id
+            if retry_of is not None:
+                retries[retry_of] = retry_id
     return [JobListItem.model_validate(job).model_copy(update={
         "retried_by_id": retries.get(job.id), "needs_attention": needs_attention(job), **_window(job)})
         for job in rows]
