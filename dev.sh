@@ -39,6 +39,24 @@ ensure_postgres_binaries() {
     || [ -n "${TRIPL_TEST_POSTGRES_URL:-}" ] || apt_install postgresql
 }
 
+# The codegen compile tests (tests/codegen) check generated code with Go (Debian's golang-go) and a pinned
+# TypeScript (npm, into a cache directory); keep TS_VERSION equal to tests/codegen/toolchains.py. Without
+# them those tests skip, naming what is missing.
+TS_VERSION=5.6.3
+ensure_codegen_toolchains() {
+  command -v go >/dev/null || apt_install golang-go >/dev/null \
+    || echo "golang-go could not be installed: the Go compile tests will skip" >&2
+  local prefix="${XDG_CACHE_HOME:-$HOME/.cache}/tripl-tests/typescript-$TS_VERSION"
+  if [ ! -x "$prefix/node_modules/.bin/tsc" ]; then
+    command -v npm >/dev/null || apt_install nodejs npm >/dev/null || true
+    if command -v npm >/dev/null; then
+      npm install --prefix "$prefix" --no-audit --no-fund --silent "typescript@$TS_VERSION" >/dev/null 2>&1 \
+        || echo "typescript@$TS_VERSION could not be installed: the TypeScript compile tests will skip" >&2
+    fi
+  fi
+  if [ -x "$prefix/node_modules/.bin/tsc" ]; then export TRIPL_TSC="$prefix/node_modules/.bin/tsc"; fi
+}
+
 case "${1:-}" in
   up)
     shift
@@ -50,6 +68,7 @@ case "${1:-}" in
     shift
     setup
     ensure_postgres_binaries
+    ensure_codegen_toolchains
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)
