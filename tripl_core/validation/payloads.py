@@ -83,6 +83,10 @@ class PayloadValidator:
     def __init__(self, plan: PlanSnapshot) -> None:
         by_type = {t.name: _ObjectCheck(t.properties) for t in plan.event_types}
         self._events = {event.key: by_type[event.event_type] for event in plan.events}
+        self._qualified: dict[str, list[str]] = {}
+        for event in plan.events:
+            if event.key != event.name:
+                self._qualified.setdefault(event.name, []).append(event.key)
 
     def check(self, index: int, payload: Any) -> Verdict:
         if not isinstance(payload, dict):
@@ -97,7 +101,10 @@ class PayloadValidator:
             return Verdict(index, None, (Violation("event", WRONG_TYPE, "`event` must be the event's name"),))
         checker = self._events.get(event)
         if checker is None:
-            return Verdict(index, event, (Violation(None, UNKNOWN_EVENT, f"'{event}' is not an event of the plan"),))
+            qualified = self._qualified.get(event)
+            hint = f"; several event types hold it: name one of {qualified}" if qualified else ""
+            return Verdict(index, event, (Violation(None, UNKNOWN_EVENT,
+                                                    f"'{event}' is not an event of the plan{hint}"),))
         if properties is None:
             properties = {}
         if not isinstance(properties, dict):
