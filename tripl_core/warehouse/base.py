@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from tripl_core.warehouse.intervals import Interval
-from tripl_core.warehouse.sql_guard import GuardDialect
+from tripl_core.warehouse.sql_guard import GuardDialect, SourceTables
 
 OTHER = "Other"
 
@@ -181,6 +181,14 @@ class Dialect(ABC):
     @abstractmethod
     def schema(self, database: str | None) -> SqlQuery:
         """Rows of (table, column, type) for the tables a base query can read."""
+
+    @abstractmethod
+    def own_tables(self, database: str | None) -> SqlQuery:
+        """Rows naming the tables a base query may read (read back by `source_tables`)."""
+
+    @abstractmethod
+    def source_tables(self, rows: Sequence[tuple[Any, ...]], database: str, project: str | None) -> SourceTables:
+        """The guard's view of the data source's own tables from the rows of `own_tables`."""
 
     def wrap(self, base_query: str) -> str:
         """The base query as a subquery, with a trailing semicolon (which the guard allows) removed."""

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
+from tripl_core.warehouse.sql_guard import SourceTables
 from tripl_core.warehouse.intervals import Interval
 
 
@@ -77,3 +81,14 @@ class BigQueryDialect(Dialect):
             "SELECT table_name, column_name, data_type "
             f"FROM {dataset}.INFORMATION_SCHEMA.COLUMNS ORDER BY table_name, ordinal_position"
         )
+
+    def own_tables(self, database: str | None) -> SqlQuery:
+        if not database:
+            raise ValueError("a BigQuery data source needs a dataset in `database`")
+        dataset = ".".join(self.quote_identifier(part) for part in database.split("."))
+        return SqlQuery(f"SELECT DISTINCT table_name FROM {dataset}.INFORMATION_SCHEMA.COLUMNS")
+
+    def source_tables(self, rows: Sequence[tuple[Any, ...]], database: str, project: str | None) -> SourceTables:
+        home = tuple(database.split(".")) if "." in database or not project else (project, database)
+        # Sharded tables (events_20240101, …) are read through a wildcard: `events_*`.
+        return SourceTables(frozenset((str(row[0]),) for row in rows), home=home, wildcards=True)
