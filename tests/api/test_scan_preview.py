@@ -86,8 +86,8 @@ def test_preview_on_postgres_with_a_lookback_window(ws: Workspace, warehouse_pg:
 
 
 def test_rows_never_exceed_the_limit(ws: Workspace, lake_source: dict[str, Any]) -> None:
-    done = wait_for_job(ws.owner, "shop", _preview(ws, lake_source, "SELECT number FROM numbers(1000)",
-                                                   limit=50)["id"])
+    pairs = "SELECT a.id FROM events AS a CROSS JOIN events AS b"  # 24 × 24 rows
+    done = wait_for_job(ws.owner, "shop", _preview(ws, lake_source, pairs, limit=50)["id"])
     assert done["result_summary"]["row_count"] == 50
     too_many = ws.owner.post(PREVIEW, json={"data_source_id": lake_source["id"], "base_query": "SELECT 1",
                                             "limit": 51})
@@ -116,7 +116,11 @@ def test_a_slow_query_ends_failed_by_the_timeout(ws: Workspace, lake: Path) -> N
     ws.project("shop")
     source = create_source(ws.owner, chdb_body(lake, timeout_seconds=1))
     started = time.monotonic()
-    job = _preview(ws, source, "SELECT sleep(2.5) AS s FROM numbers(3)")
+    # Real work over the source's own rows: the guard refuses sleep() and table functions.
+    job = _preview(ws, source, "SELECT count() AS n FROM events AS a CROSS JOIN events AS b "
+                               "CROSS JOIN events AS c CROSS JOIN events AS d CROSS JOIN events AS e "
+                               "CROSS JOIN events AS f CROSS JOIN events AS g "
+                               "WHERE cityHash64(a.id, b.id, c.id, d.id, e.id, f.id, g.id) % 7 = 0")
     assert time.monotonic() - started < 1, "the request waited for the warehouse"
     done = wait_for_job(ws.owner, "shop", job["id"], seconds=20)
     assert done["status"] == "failed"

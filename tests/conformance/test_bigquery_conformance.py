@@ -165,7 +165,8 @@ def test_default_dataset_is_project_qualified() -> None:
 def test_bare_table_names_need_the_default_dataset(bigquery_emulator: BigQueryEmulator) -> None:
     warehouse = create_warehouse(bigquery_config(bigquery_emulator, database=""))
     try:
-        with pytest.raises(WarehouseError, match="events"):
+        # Without a default dataset a bare name is no table of the data source: the guard refuses it.
+        with pytest.raises(UnsafeQuery, match="table `events` is not a table of this data source"):
             warehouse.sample("SELECT * FROM events", 1)
         qualified = f"SELECT * FROM `{bigquery_emulator.dataset}.events`"
         assert len(warehouse.sample(qualified, 2).rows) == 2
@@ -173,8 +174,8 @@ def test_bare_table_names_need_the_default_dataset(bigquery_emulator: BigQueryEm
         warehouse.close()
 
 
-def test_unknown_table_is_a_warehouse_error_with_the_reason(bigquery_warehouse: Warehouse) -> None:
-    with pytest.raises(WarehouseError, match="no_such_table"):
+def test_unknown_table_is_refused_naming_it(bigquery_warehouse: Warehouse) -> None:
+    with pytest.raises(UnsafeQuery, match="table `no_such_table` is not a table of this data source"):
         bigquery_warehouse.sample("SELECT * FROM no_such_table", 1)
 
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tripl_core.warehouse.intervals import Interval
 from tripl_core.warehouse.sql_guard import GuardDialect, SourceTables
@@ -313,6 +313,14 @@ class Dialect(ABC):
     def order_text(self, expression_sql: str) -> str:
         """How a string sorts for tie-breaks; byte order everywhere so every warehouse agrees."""
         return expression_sql
+
+
+@runtime_checkable
+class TableLister(Protocol):
+    """A transport that lists the data source's tables through its API rather than SQL: rows of
+    (dataset, table) as `Dialect.source_tables` reads them."""
+
+    def table_rows(self) -> list[tuple[str, str]]: ...
 
 
 class Transport(Protocol):

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # -- the shape of a query ---------------------------------------------------------------------------
 # Clauses, operators and leaves that only compute over rows already read.
 STRUCTURE: frozenset[type[exp.Expr]] = frozenset({
@@ -19,6 +24,7 @@ STRUCTURE: frozenset[type[exp.Expr]] = frozenset({
     exp.Group, exp.Having, exp.Qualify, exp.Order, exp.Ordered, exp.Limit, exp.Offset, exp.Fetch,
     exp.Distinct, exp.With, exp.CTE, exp.TableAlias, exp.Alias, exp.Aliases, exp.Column, exp.Identifier,
     exp.Star, exp.Literal, exp.RawString, exp.HexString, exp.BitString, exp.ByteString,
+    exp.National, exp.RawString, exp.HexString, exp.BitString, exp.ByteString,
     exp.National, exp.Boolean, exp.Null, exp.Paren, exp.Tuple, exp.Bracket, exp.Dot,
     exp.Interval, exp.Var, exp.DataType, exp.DataTypeParam, exp.ColumnDef, exp.Window, exp.WindowSpec,
     exp.Lambda, exp.Table, exp.Final, exp.TableSample, exp.Filter, exp.IgnoreNulls, exp.RespectNulls,
@@ -103,7 +109,7 @@ PURE_FUNCTIONS: frozenset[type[exp.Expr]] = frozenset({
 
 # Functions sqlglot leaves untyped (`Anonymous`), per dialect. ClickHouse aggregates also take the
 # combinator suffixes below (sumIf, uniqExactIf, groupArrayDistinct, …).
-CLICKHOUSE_FUNCTIONS: frozenset[str] = frozenset("""
+CLICKHOUSE_FUNCTIONS: frozenset[str] = _words("""
 toStartOfMinute toStartOfFiveMinute toStartOfFiveMinutes toStartOfTenMinutes toStartOfFifteenMinutes
 toStartOfHour toStartOfDay toStartOfWeek toStartOfMonth toStartOfQuarter toStartOfYear toStartOfISOYear
 toStartOfInterval toStartOfSecond toStartOfMillisecond toMonday toLastDayOfMonth toLastDayOfWeek
@@ -170,18 +176,18 @@ stddevSamp varPop varSamp covarPop covarSamp corr topK topKWeighted sumWithOverf
 countDistinct entropy simpleLinearRegression skewPop skewSamp kurtPop kurtSamp any_value anyValue
 first_value last_value nth_value row_number rank dense_rank percent_rank cume_dist ntile lagInFrame
 leadInFrame lag lead retention windowFunnel sequenceMatch sequenceCount
-""".split())
+""")
 
-CLICKHOUSE_AGGREGATES: frozenset[str] = frozenset("""
+CLICKHOUSE_AGGREGATES: frozenset[str] = _words("""
 count sum avg min max any anyLast anyHeavy argMin argMax uniq uniqExact uniqCombined uniqCombined64
 uniqHLL12 uniqTheta groupArray groupUniqArray groupBitOr groupBitAnd groupBitXor quantile quantiles
 quantileExact quantilesExact quantileTDigest quantilesTDigest quantileTiming median medianExact
 stddevPop stddevSamp varPop varSamp covarPop covarSamp corr topK sumWithOverflow avgWeighted
-""".split())
+""")
 CLICKHOUSE_COMBINATORS: tuple[str, ...] = ("If", "Array", "Distinct", "OrNull", "OrDefault", "Merge",
                                            "State", "ForEach", "Map")
 
-POSTGRES_FUNCTIONS: frozenset[str] = frozenset("""
+POSTGRES_FUNCTIONS: frozenset[str] = _words("""
 date_trunc date_part extract age now current_date current_timestamp localtimestamp clock_timestamp
 statement_timestamp transaction_timestamp to_char to_date to_timestamp to_number make_date make_time
 make_timestamp make_timestamptz make_interval date_bin justify_days justify_hours justify_interval
@@ -207,9 +213,9 @@ regr_intercept regr_r2 regr_count regr_avgx regr_avgy bit_and bit_or bit_xor
 row_number rank dense_rank percent_rank cume_dist ntile lag lead first_value last_value nth_value
 array_length cardinality unnest array_position array_positions array_remove array_replace array_cat
 array_append array_prepend array_upper array_lower array_ndims
-""".split())
+""")
 
-BIGQUERY_FUNCTIONS: frozenset[str] = frozenset("""
+BIGQUERY_FUNCTIONS: frozenset[str] = _words("""
 timestamp_seconds timestamp_millis timestamp_micros unix_seconds unix_millis unix_micros unix_date
 format_timestamp format_date format_datetime format_time parse_timestamp parse_date parse_datetime
 parse_time date_trunc timestamp_trunc datetime_trunc time_trunc date_diff timestamp_diff datetime_diff
@@ -234,17 +240,17 @@ from_hex farm_fingerprint md5 sha1 sha256 sha512 soundex translate
 abs ceil ceiling floor round trunc sqrt cbrt pow power exp ln log log10 mod sign greatest least rand
 div ieee_divide safe_divide safe_multiply safe_add safe_subtract safe_negate is_nan is_inf range_bucket
 if ifnull nullif coalesce iif
-""".split())
+""")
 
 # Scalar types a value may be cast to. User-defined and catalog types (`::regclass`, `::oid`) are not
 # listed: casting to them looks names up in the system catalog.
-DATA_TYPES: frozenset[exp.DataType.Type] = frozenset({
-    getattr(exp.DataType.Type, name) for name in """
+DATA_TYPES: frozenset[exp.DType] = frozenset({
+    getattr(exp.DType, name) for name in _words("""
     BIGINT BIGDECIMAL BIT BOOLEAN CHAR DATE DATE32 DATETIME DATETIME64 DECIMAL DECIMAL32 DECIMAL64
     DECIMAL128 DECIMAL256 DOUBLE FLOAT INT INT128 INT256 MEDIUMINT SMALLINT TINYINT UBIGINT UINT
     UINT128 UINT256 USMALLINT UTINYINT UMEDIUMINT NUMERIC BIGNUMERIC MONEY NCHAR NVARCHAR TEXT
-    VARCHAR NAME STRING? JSON JSONB UUID TIME TIMETZ TIMESTAMP TIMESTAMPTZ TIMESTAMPLTZ TIMESTAMP_S
+    VARCHAR NAME JSON JSONB UUID TIME TIMETZ TIMESTAMP TIMESTAMPTZ TIMESTAMPLTZ TIMESTAMP_S
     TIMESTAMP_MS TIMESTAMP_NS INTERVAL ARRAY MAP STRUCT NULLABLE LOWCARDINALITY TUPLE FIXEDSTRING
     ENUM ENUM8 ENUM16 NESTED NOTHING NULL VARBINARY BINARY BLOB DECFLOAT UNKNOWN
-    """.split() if not name.endswith("?") and hasattr(exp.DataType.Type, name)
+    """) if hasattr(exp.DType, name)
 })

@@ -13,6 +13,7 @@ leaves unchanged.
 from __future__ import annotations
 
 import enum
+import itertools
 import unicodedata
 from dataclasses import dataclass
 from typing import Literal
@@ -63,7 +64,7 @@ def check_characters(sql: str, dialect: GuardDialect) -> list[Segment]:
 def tokens_of(sql: str, dialect: GuardDialect) -> list[Token]:
     """sqlglot's tokens of `sql`; clauses sqlglot cannot parse (INTO OUTFILE) are refused here by name."""
     tokens = _tokenize(sql, dialect)
-    for previous, token in zip(tokens, tokens[1:], strict=False):
+    for previous, token in itertools.pairwise(tokens):
         word = token.text.upper()
         if previous.token_type == TokenType.INTO and word in {"OUTFILE", "DUMPFILE"}:
             raise UnsafeQuery(f"base_query writes its result to a file (INTO {word}); only SELECT is allowed")
@@ -189,7 +190,9 @@ def _escaped(sql: str, floor: int, index: int) -> bool:
 
 
 def _is_e_string(sql: str, quote: int) -> bool:
-    return quote > 0 and sql[quote - 1] in "eE" and (quote < 2 or not (sql[quote - 2].isalnum() or sql[quote - 2] == "_"))
+    if quote == 0 or sql[quote - 1] not in "eE":
+        return False
+    return quote < 2 or not (sql[quote - 2].isalnum() or sql[quote - 2] == "_")
 
 
 def _check_characters(sql: str, segments: list[Segment]) -> None:

@@ -22,6 +22,7 @@ from tripl_core.warehouse.base import (
     QueryResult,
     RowSample,
     SqlQuery,
+    TableLister,
     TimeWindow,
     Transport,
 )
@@ -108,10 +109,23 @@ class Warehouse:
     def own_tables(self, refresh: bool = False) -> SourceTables:
         """The tables a base query may read, listed by the warehouse (once, unless `refresh`)."""
         if self._tables is None or refresh:
-            rows = self.run(self.dialect.own_tables(self.config.database or None)).rows
+            rows: list[tuple[Any, ...]]
+            if isinstance(self.transport, TableLister):
+                rows = list(self._listed_tables(self.transport))
+            else:
+                rows = self.run(self.dialect.own_tables(self.config.database or None)).rows
             project = str(self.config.params.get("project") or self.config.host or "") or None
             self._tables = self.dialect.source_tables(rows, self.config.database, project)
         return self._tables
+
+    def _listed_tables(self, lister: TableLister) -> list[tuple[str, str]]:
+        try:
+            return lister.table_rows()
+        except WarehouseError as error:
+            scrubbed = _scrub(error.message, self.config.secrets())
+            if scrubbed == error.message:
+                raise
+            raise type(error)(scrubbed) from None
 
     def table_query(self, table: str) -> str:
         """`SELECT * FROM <table>` with each dotted part quoted, for stats over a listed table."""

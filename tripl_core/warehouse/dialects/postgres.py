@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
-from tripl_core.warehouse.sql_guard import SourceTables
 from tripl_core.warehouse.intervals import Interval
+from tripl_core.warehouse.sql_guard import SourceTables
 
 
 class PostgresDialect(Dialect):
