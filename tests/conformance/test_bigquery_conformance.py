@@ -279,13 +279,14 @@ def test_emulator_array_agg_distinct_ignore_nulls_limit(bigquery_warehouse: Ware
     assert len(_scalar(bigquery_warehouse, sql)) == 2  # type: ignore[arg-type]
 
 
-def test_query_past_the_timeout_fails_with_warehouse_timeout() -> None:
+def test_query_past_the_timeout_fails_with_warehouse_timeout(events: list[Event]) -> None:
     # The emulator answers jobs.insert only once the query is done and serves nothing else meanwhile, so
     # this runs on an emulator of its own, stopped (with its query) afterwards.
-    slow = (
-        "SELECT a * b AS n FROM UNNEST(GENERATE_ARRAY(1, 30000)) AS a CROSS JOIN UNNEST(GENERATE_ARRAY(1, 30000)) AS b"
-    )
     with running_bigquery_emulator() as emulator:
+        load_events(emulator, events)
+        # Real work over the fixture's own table: the guard refuses generated rows (GENERATE_ARRAY).
+        events = f"`{emulator.dataset}.events`"
+        slow = f"SELECT a.id * b.id + c.id AS n FROM {events} AS a CROSS JOIN {events} AS b CROSS JOIN {events} AS c"
         warehouse = create_warehouse(bigquery_config(emulator, database="", timeout_seconds=1.0))
         started = time.monotonic()
         with pytest.raises(WarehouseTimeout, match="longer than 1 s"):

@@ -278,6 +278,23 @@ HOSTILE: list[tuple[GuardDialect, str, str]] = [
     (BQ, "SELECT NET.IPV4_FROM_INT64(1), @@project_id", "not allowed"),
     (BQ, "SELECT @param AS p", "not allowed"),
     (BQ, "SELECT * FROM ds.events WITH OFFSET", "not"),
+    (BQ, "SELECT * FROM `proj.region-us.INFORMATION_SCHEMA.JOBS`", "INFORMATION_SCHEMA"),
+    (BQ, "SELECT * FROM ds.__TABLES__", "__TABLES__"),
+    (BQ, "SELECT * FROM `proj.ds.__TABLES_SUMMARY__`", "__TABLES_SUMMARY__"),
+    (BQ, "DECLARE x INT64 DEFAULT 1", "not a SELECT"),
+    (BQ, "EXECUTE IMMEDIATE 'DROP TABLE ds.events'", "not a SELECT"),
+    (BQ, "CREATE TEMP FUNCTION f() AS (1); SELECT f()", "2 statements"),
+    (BQ, "SELECT * FROM ML.EVALUATE(MODEL ds.m)", "could not be parsed"),
+    (BQ, "SELECT * FROM VECTOR_SEARCH(TABLE ds.events, 'v', TABLE ds.q, 'v')", "VECTOR_SEARCH"),
+    (BQ, "SELECT KEYS.KEYSET_CHAIN('gcp-kms://k', b'x')", "KEYS.KEYSET_CHAIN"),
+    (BQ, "SELECT * FROM ds.events AS e, EXTERNAL_QUERY('c', 'SELECT 1') AS x", "EXTERNAL_QUERY"),
+    (BQ, "SELECT * FROM `ｐroj.ds.events`", "normalisation"),
+    (BQ, "SELECT * FROM `proj.ds.events\u200b`", "invisible"),
+    (BQ, "SELECT x FROM ds.events WHERE x IN (SELECT user_email FROM `region-eu`.INFORMATION_SCHEMA.JOBS)",
+     "INFORMATION_SCHEMA"),
+    (BQ, "SELECT 1 /* /* */ , ERROR('x') */", "nests"),
+    (BQ, "SELECT 1 # hidden\n, ERROR('x')", "`ERROR`"),
+    (BQ, "SELECT 'it''s'", "not"),
 ]
 
 # Queries over the tables events, sessions, users (and BigQuery's sharded `events_2024…`).

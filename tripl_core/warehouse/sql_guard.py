@@ -279,6 +279,7 @@ def _check_table(table: exp.Table, dialect: GuardDialect, tables: SourceTables |
     lowered = [name.lower() for name, _ in parts]
     if any(part in _SYSTEM_SCHEMAS for part in lowered[:-1]) or \
             (dialect == "bigquery" and any(part.startswith("region-") for part in lowered)) or \
+            (dialect == "bigquery" and lowered[-1].startswith("__") and lowered[-1].endswith("__")) or \
             (dialect == "postgres" and len(parts) == 1 and lowered[0].startswith("pg_")):
         raise UnsafeQuery(f"table `{shown}` is not a table of this data source (system catalogs are not "
                           "readable)")
