@@ -33,7 +33,8 @@ def test_a_file_is_not_a_folder(tmp_path: Path) -> None:
     file = tmp_path / "events.parquet"
     file.write_bytes(b"")
     problem = folder_problem(str(file))
-    assert problem is not None and "not an existing folder" in problem
+    assert problem is not None
+    assert "not an existing folder" in problem
 
 
 def test_an_empty_path_asks_for_one() -> None:

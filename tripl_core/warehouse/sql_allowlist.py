@@ -37,6 +37,7 @@ STRUCTURE: frozenset[type[exp.Expr]] = frozenset({
     exp.RegexpLike, exp.RegexpILike, exp.Unnest, exp.Pivot, exp.Exists, exp.JSONBContains, exp.Overlaps,
     exp.ArrayContainsAll, exp.ArrayContainedBy, exp.ArrayOverlaps, exp.Semicolon, exp.Cube, exp.Rollup,
     exp.GroupingSets, exp.StarMap, exp.Struct, exp.Array, exp.Distance, exp.WithinGroup,
+    exp.PreWhere, exp.WithFill,
 })
 
 # Function nodes sqlglot types: every one of these computes a value from its arguments alone.
@@ -58,7 +59,8 @@ PURE_FUNCTIONS: frozenset[type[exp.Expr]] = frozenset({
     exp.Case, exp.If, exp.Coalesce, exp.Nullif, exp.Nvl2, exp.Greatest, exp.Least, exp.IsNan,
     exp.IsInf, exp.And, exp.Or, exp.Xor, exp.EqualNull,
     # casts (the target type is checked separately)
-    exp.Cast, exp.TryCast, exp.SafeFunc, exp.ToChar, exp.ToNumber, exp.ToDouble, exp.ToBoolean,
+    exp.Cast, exp.TryCast, exp.CastToStrType, exp.SafeFunc, exp.ToChar, exp.ToNumber, exp.ToDouble,
+    exp.ToBoolean,
     # math
     exp.Abs, exp.Ceil, exp.Floor, exp.Round, exp.Trunc, exp.Sqrt, exp.Cbrt, exp.Exp, exp.Ln, exp.Log,
     exp.Pow, exp.Sign, exp.Pi, exp.Rand, exp.Degrees, exp.Radians, exp.Sin, exp.Cos, exp.Tan, exp.Asin,
