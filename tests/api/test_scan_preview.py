@@ -132,6 +132,14 @@ def test_a_slow_query_ends_failed_by_the_timeout(ws: Workspace, lake: Path) -> N
     ("DROP TABLE events", "Drop"),
     ("SELECT 1; SELECT 2", "statement"),
     ("SELECT * FROM url('http://example.com/x.csv', CSV)", "url"),
+    # Issue 12: each of these reached files, URLs or other data sources through the old guard.
+    ("SELECT * FROM file\u200b('secret_key', 'RawBLOB')", "U+200B"),
+    ("SELECT * FROM url\u200b('http://127.0.0.1/', 'RawBLOB')", "U+200B"),
+    ("SELECT * FROM executable\u200b('id', 'RawBLOB', 'x String')", "U+200B"),
+    ("SELECT * FROM Python('import os')", "Python"),
+    ("SELECT * FROM merge(REGEXP('.*'))", "merge"),
+    ("SELECT * FROM system.processes", "system.processes"),
+    ("SELECT 1 FROM events UNION ALL SELECT 2 FROM events SETTINGS readonly = 0", "SETTINGS"),
     ("INSERT INTO events SELECT * FROM events", "Insert"),
 ])
 def test_an_unsafe_query_is_refused_and_nothing_is_created(ws: Workspace, lake_source: dict[str, Any],
@@ -142,6 +150,32 @@ def test_an_unsafe_query_is_refused_and_nothing_is_created(ws: Workspace, lake_s
     assert "base_query refused" in response.json()["detail"]
     assert found.lower() in response.json()["detail"].lower()
     assert _job_count(ws) == before
+
+
+def test_a_table_outside_the_data_source_fails_the_job_naming_it(ws: Workspace,
+                                                                 lake_source: dict[str, Any]) -> None:
+    elsewhere = "tripl_0123456789abcdef.events"  # another folder's database in the shared chDB engine
+    done = wait_for_job(ws.owner, "shop", _preview(ws, lake_source, f"SELECT * FROM {elsewhere}")["id"])
+    assert done["status"] == "failed"
+    assert f"table `{elsewhere}` is not a table of this data source" in done["error_message"]
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT U&\"pg_read_file\"('/etc/passwd')",
+    "SELECT U&\"lo_import\"('/etc/passwd')",
+    "SELECT U&\"set_config\"('search_path', 'x', false)",
+    "SELECT pg_advisory_lock(1)",
+    "SELECT pg_notify('c', 'x')",
+    "SELECT pg_replication_origin_create('o')",
+    "SELECT pg_stat_reset()",
+])
+def test_postgres_side_effects_and_escapes_are_refused(ws: Workspace, warehouse_pg: PostgresServer,
+                                                       query: str) -> None:
+    ws.project("shop")
+    source = create_source(ws.owner, postgres_body(warehouse_pg))
+    response = ws.owner.post(PREVIEW, json={"data_source_id": source["id"], "base_query": query})
+    assert response.status_code == 422, response.text
+    assert "base_query refused" in response.json()["detail"]
 
 
 def test_postgres_guard_uses_the_postgres_dialect(ws: Workspace, warehouse_pg: PostgresServer) -> None:
