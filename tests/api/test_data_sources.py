@@ -129,6 +129,11 @@ def test_chdb_needs_an_existing_folder(ws: Workspace, tmp_path: Path) -> None:
     a_file = tmp_path / "file.parquet"
     a_file.write_bytes(b"")
     assert ws.owner.post(DS_URL, json=chdb_body(a_file)).status_code == 422
+    # A path component longer than the file system allows used to raise from Path.is_dir (a 500).
+    too_long = ws.owner.post(DS_URL, json={"name": "lake", "db_type": "chdb", "path": "/tmp/" + "a" * 600})
+    assert too_long.status_code == 422, too_long.text
+    assert "component of 600 bytes" in too_long.json()["detail"]
+    assert ws.owner.get(DS_URL).json() == []
 
 
 def test_update_is_validated_on_the_merged_source(ws: Workspace, warehouse_pg: PostgresServer) -> None:

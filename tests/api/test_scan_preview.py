@@ -86,8 +86,8 @@ def test_preview_on_postgres_with_a_lookback_window(ws: Workspace, warehouse_pg:
 
 
 def test_rows_never_exceed_the_limit(ws: Workspace, lake_source: dict[str, Any]) -> None:
-    done = wait_for_job(ws.owner, "shop", _preview(ws, lake_source, "SELECT number FROM numbers(1000)",
-                                                   limit=50)["id"])
+    pairs = "SELECT a.id FROM events AS a CROSS JOIN events AS b"  # 24 × 24 rows
+    done = wait_for_job(ws.owner, "shop", _preview(ws, lake_source, pairs, limit=50)["id"])
     assert done["result_summary"]["row_count"] == 50
     too_many = ws.owner.post(PREVIEW, json={"data_source_id": lake_source["id"], "base_query": "SELECT 1",
                                             "limit": 51})
@@ -116,7 +116,11 @@ def test_a_slow_query_ends_failed_by_the_timeout(ws: Workspace, lake: Path) -> N
     ws.project("shop")
     source = create_source(ws.owner, chdb_body(lake, timeout_seconds=1))
     started = time.monotonic()
-    job = _preview(ws, source, "SELECT sleep(2.5) AS s FROM numbers(3)")
+    # Real work over the source's own rows: the guard refuses sleep() and table functions.
+    job = _preview(ws, source, "SELECT count() AS n FROM events AS a CROSS JOIN events AS b "
+                               "CROSS JOIN events AS c CROSS JOIN events AS d CROSS JOIN events AS e "
+                               "CROSS JOIN events AS f CROSS JOIN events AS g "
+                               "WHERE cityHash64(a.id, b.id, c.id, d.id, e.id, f.id, g.id) % 7 = 0")
     assert time.monotonic() - started < 1, "the request waited for the warehouse"
     done = wait_for_job(ws.owner, "shop", job["id"], seconds=20)
     assert done["status"] == "failed"
@@ -128,6 +132,14 @@ def test_a_slow_query_ends_failed_by_the_timeout(ws: Workspace, lake: Path) -> N
     ("DROP TABLE events", "Drop"),
     ("SELECT 1; SELECT 2", "statement"),
     ("SELECT * FROM url('http://example.com/x.csv', CSV)", "url"),
+    # Issue 12: each of these reached files, URLs or other data sources through the old guard.
+    ("SELECT * FROM file\u200b('secret_key', 'RawBLOB')", "U+200B"),
+    ("SELECT * FROM url\u200b('http://127.0.0.1/', 'RawBLOB')", "U+200B"),
+    ("SELECT * FROM executable\u200b('id', 'RawBLOB', 'x String')", "U+200B"),
+    ("SELECT * FROM Python('import os')", "Python"),
+    ("SELECT * FROM merge(REGEXP('.*'))", "merge"),
+    ("SELECT * FROM system.processes", "system.processes"),
+    ("SELECT 1 FROM events UNION ALL SELECT 2 FROM events SETTINGS readonly = 0", "SETTINGS"),
     ("INSERT INTO events SELECT * FROM events", "Insert"),
 ])
 def test_an_unsafe_query_is_refused_and_nothing_is_created(ws: Workspace, lake_source: dict[str, Any],
@@ -138,6 +150,32 @@ def test_an_unsafe_query_is_refused_and_nothing_is_created(ws: Workspace, lake_s
     assert "base_query refused" in response.json()["detail"]
     assert found.lower() in response.json()["detail"].lower()
     assert _job_count(ws) == before
+
+
+def test_a_table_outside_the_data_source_fails_the_job_naming_it(ws: Workspace,
+                                                                 lake_source: dict[str, Any]) -> None:
+    elsewhere = "tripl_0123456789abcdef.events"  # another folder's database in the shared chDB engine
+    done = wait_for_job(ws.owner, "shop", _preview(ws, lake_source, f"SELECT * FROM {elsewhere}")["id"])
+    assert done["status"] == "failed"
+    assert f"table `{elsewhere}` is not a table of this data source" in done["error_message"]
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT U&\"pg_read_file\"('/etc/passwd')",
+    "SELECT U&\"lo_import\"('/etc/passwd')",
+    "SELECT U&\"set_config\"('search_path', 'x', false)",
+    "SELECT pg_advisory_lock(1)",
+    "SELECT pg_notify('c', 'x')",
+    "SELECT pg_replication_origin_create('o')",
+    "SELECT pg_stat_reset()",
+])
+def test_postgres_side_effects_and_escapes_are_refused(ws: Workspace, warehouse_pg: PostgresServer,
+                                                       query: str) -> None:
+    ws.project("shop")
+    source = create_source(ws.owner, postgres_body(warehouse_pg))
+    response = ws.owner.post(PREVIEW, json={"data_source_id": source["id"], "base_query": query})
+    assert response.status_code == 422, response.text
+    assert "base_query refused" in response.json()["detail"]
 
 
 def test_postgres_guard_uses_the_postgres_dialect(ws: Workspace, warehouse_pg: PostgresServer) -> None:

@@ -11,6 +11,7 @@ Parquet folder, exactly as the chdb transport runs them.
 from __future__ import annotations
 
 import base64
+import re
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -116,16 +117,11 @@ def _handler_class(
             self._reply(200, payload, {"X-ClickHouse-Timezone": "UTC", "X-ClickHouse-Summary": "{}"})
 
         def _run(self, sql: str, params: dict[str, str], settings: dict[str, str], fmt: str) -> bytes:
+            # Settings apply to this query alone, as on a real server: a query-level SETTINGS clause
+            # (placed before a trailing FORMAT), never a SET on the shared session.
             with engine.lock:
                 engine.session.query(f"USE `{database}`")
-                previous = {name: _current(engine, name) for name in settings}
-                try:
-                    for name, value in settings.items():
-                        engine.session.query(f"SET {name} = {_literal(value)}")
-                    return bytes(engine.session.query(sql, fmt, params=params or None).bytes())
-                finally:
-                    for name, value in previous.items():
-                        engine.session.query(f"SET {name} = {_literal(value)}")
+                return bytes(engine.session.query(_with_settings(sql, settings), fmt, params=params or None).bytes())
 
         def _error(self, status: int, message: str) -> None:
             code = message.split(".")[0].removeprefix("Code: ") if message.startswith("Code: ") else "1"
@@ -142,10 +138,20 @@ def _handler_class(
     return Handler
 
 
-def _current(engine: _Engine, name: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"unexpected setting name {name!r}")
-    return engine.session.query(f"SELECT getSetting('{name}')", "TabSeparatedRaw").bytes().decode().strip()
+_TRAILING_FORMAT = re.compile(r"\s+FORMAT\s+\w+\s*;?\s*$", re.IGNORECASE)
+
+
+def _with_settings(sql: str, settings: dict[str, str]) -> str:
+    if not settings:
+        return sql
+    for name in settings:
+        if not name.replace("_", "").isalnum():
+            raise ValueError(f"unexpected setting name {name!r}")
+    clause = " SETTINGS " + ", ".join(f"{name} = {_literal(value)}" for name, value in settings.items())
+    match = _TRAILING_FORMAT.search(sql)
+    if match is None:
+        return sql.rstrip().rstrip(";") + clause
+    return sql[: match.start()] + clause + sql[match.start():]
 
 
 def _literal(value: str) -> str:

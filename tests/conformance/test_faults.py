@@ -19,6 +19,13 @@ from tripl_core.warehouse import (
     create_warehouse,
 )
 
+# A legitimate query over the fixture's own table (1,500 rows) that runs far past a one-second timeout:
+# the guard refuses sleep() and table functions, so slowness has to come from real work.
+SLOW_CLICKHOUSE = (
+    "SELECT count() AS n FROM events AS a CROSS JOIN events AS b CROSS JOIN events AS c CROSS JOIN events AS d "
+    "WHERE cityHash64(a.id, b.id, c.id, d.id) % 7 = 0"
+)
+
 
 def _closed_port() -> int:
     with socket.socket() as sock:
@@ -30,7 +37,7 @@ def test_chdb_query_past_the_timeout_fails_with_warehouse_timeout(parquet_folder
     warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=str(parquet_folder), timeout_seconds=1))
     started = time.monotonic()
     with pytest.raises(WarehouseTimeout, match="TIMEOUT_EXCEEDED"):
-        warehouse.sample("SELECT sleep(2.5) AS s FROM numbers(3)", 10)
+        warehouse.sample(SLOW_CLICKHOUSE, 10)
     assert time.monotonic() - started < 4
 
 
@@ -40,7 +47,10 @@ def test_postgres_query_past_the_timeout_fails_with_warehouse_timeout(
     warehouse = create_warehouse(postgres_config(warehouse_postgres, timeout_seconds=1.0))
     started = time.monotonic()
     with pytest.raises(WarehouseTimeout, match="statement timeout"):
-        warehouse.distinct_counts("SELECT g AS n FROM generate_series(1, 1000000000) AS g", [ColumnRef("n")])
+        warehouse.distinct_counts(
+            "SELECT a.id + b.id * c.id AS n FROM events AS a, events AS b, events AS c, events AS d",
+            [ColumnRef("n")],
+        )
     assert time.monotonic() - started < 4
 
 
@@ -58,7 +68,7 @@ def test_clickhouse_query_past_the_timeout_fails_with_warehouse_timeout(
         )
     )
     with pytest.raises(WarehouseTimeout, match="TIMEOUT_EXCEEDED"):
-        warehouse.sample("SELECT sleep(2.5) AS s FROM numbers(3)", 10)
+        warehouse.sample(SLOW_CLICKHOUSE, 10)
 
 
 def test_postgres_that_is_down_gives_the_driver_message(warehouse_postgres: PostgresServer) -> None:

@@ -27,7 +27,7 @@ from tripl_core.plan.models import (
 from tripl_core.scans import runs
 from tripl_core.scans.catalog import ScanFailed, run_catalog_scan
 from tripl_core.sources.schemas import DataSourceCreate
-from tripl_core.warehouse import WarehouseError
+from tripl_core.warehouse import UnsafeQuery
 
 
 def _values(db: Database, event_name: str) -> dict[str, tuple[str, bool]]:
@@ -209,7 +209,7 @@ def test_a_failing_warehouse_keeps_the_previous_plan(db: Database, warehouse_sou
     with db.unit_of_work() as session:
         before = sorted(session.scalars(select(Event.name)))
     bad = make_scan(db, setup, name="broken", base_query="SELECT * FROM no_such_table")
-    with pytest.raises(WarehouseError, match="no_such_table"):
+    with pytest.raises(UnsafeQuery, match="table `no_such_table` is not a table of this data source"):
         run_catalog_scan(db, bad, None, secrets=BOX)
     with db.unit_of_work() as session:
         assert sorted(session.scalars(select(Event.name))) == before

@@ -20,7 +20,7 @@ from tripl_core.scans.validation import Problems, check_columns, check_rules, pr
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
 from tripl_core.sources.models import DataSource, Job, JobStatus
-from tripl_core.warehouse import WarehouseError
+from tripl_core.warehouse import UnsafeQuery, WarehouseError
 
 # A change to any of these is re-checked on the warehouse; a rename alone is not.
 WAREHOUSE_FIELDS = frozenset(ScanSettings.model_fields) - {"name", "event_type_id", "cardinality_threshold",
@@ -111,6 +111,8 @@ def _validate(session: Session, box: SecretBox, project: Project, source: DataSo
             check_columns(settings, result_columns(warehouse, settings.base_query), problems)
         except WarehouseError as error:
             probe_failure(error, problems)
+        except UnsafeQuery as refused:  # the tables are known only once the warehouse is asked
+            problems.add("base_query", f"refused: {refused.message}")
         problems.raise_any()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from tripl_core.security import SecretBox
 from tripl_core.sources import inspection
 from tripl_core.sources.models import DEFAULT_TIMEOUT_SECONDS, DataSource
 from tripl_core.sources.schemas import SECRET_PARAMS, DataSourceCreate, DataSourceOut, DataSourceUpdate
-from tripl_core.warehouse import ConnectionTest, WarehouseConfig
+from tripl_core.warehouse import ConnectionTest, WarehouseConfig, folder_problem
 
 TEST_SUCCESS, TEST_FAILED = "success", "failed"
 
@@ -113,10 +112,9 @@ def _ensure_name_free(session: Session, name: str) -> None:
 def _validate(source: DataSource) -> None:
     """Rules that depend on db_type, checked on the merged row so an update cannot break them."""
     if source.db_type == "chdb":
-        if not source.path:
-            raise InvalidInput("A chdb data source needs `path`: a folder of Parquet files on the server")
-        if not Path(source.path).expanduser().is_dir():
-            raise InvalidInput(f"path: '{source.path}' is not an existing folder on the server")
+        problem = folder_problem(source.path or "")
+        if problem is not None:
+            raise InvalidInput(f"path: {problem}")
         return
     missing = [name for name in ("host", "database_name") if not getattr(source, name)]
     if missing:

@@ -4,6 +4,7 @@ from tripl_core.warehouse.base import ColumnRef, FieldRef, JsonRef, RowSample, T
 from tripl_core.warehouse.config import DB_TYPES, DbType, WarehouseConfig
 from tripl_core.warehouse.errors import UnsafeQuery, WarehouseError, WarehouseTimeout
 from tripl_core.warehouse.factory import create_warehouse, dialect_for
+from tripl_core.warehouse.folders import folder_problem
 from tripl_core.warehouse.intervals import Interval, bucket_start
 from tripl_core.warehouse.sql_guard import check_read_only
 from tripl_core.warehouse.warehouse import (
@@ -40,4 +41,5 @@ __all__ = [
     "check_read_only",
     "create_warehouse",
     "dialect_for",
+    "folder_problem",
 ]

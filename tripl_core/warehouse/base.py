@@ -13,10 +13,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from tripl_core.warehouse.intervals import Interval
-from tripl_core.warehouse.sql_guard import GuardDialect
+from tripl_core.warehouse.sql_guard import GuardDialect, SourceTables
 
 OTHER = "Other"
 
@@ -182,6 +182,14 @@ class Dialect(ABC):
     def schema(self, database: str | None) -> SqlQuery:
         """Rows of (table, column, type) for the tables a base query can read."""
 
+    @abstractmethod
+    def own_tables(self, database: str | None) -> SqlQuery:
+        """Rows naming the tables a base query may read (read back by `source_tables`)."""
+
+    @abstractmethod
+    def source_tables(self, rows: Sequence[tuple[Any, ...]], database: str, project: str | None) -> SourceTables:
+        """The guard's view of the data source's own tables from the rows of `own_tables`."""
+
     def wrap(self, base_query: str) -> str:
         """The base query as a subquery, with a trailing semicolon (which the guard allows) removed."""
         return f"({base_query.strip().rstrip(';').strip()}\n) AS tripl_src"
@@ -305,6 +313,14 @@ class Dialect(ABC):
     def order_text(self, expression_sql: str) -> str:
         """How a string sorts for tie-breaks; byte order everywhere so every warehouse agrees."""
         return expression_sql
+
+
+@runtime_checkable
+class TableLister(Protocol):
+    """A transport that lists the data source's tables through its API rather than SQL: rows of
+    (dataset, table) as `Dialect.source_tables` reads them."""
+
+    def table_rows(self) -> list[tuple[str, str]]: ...
 
 
 class Transport(Protocol):

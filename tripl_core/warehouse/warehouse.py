@@ -1,7 +1,8 @@
 """`Warehouse`: a dialect and a transport bound to one data source, answering in plain values.
 
-Every method that takes a `base_query` passes it through the read-only guard first, runs under the
-data source's timeout, and scrubs the data source's secrets from any error it raises.
+Every method that takes a `base_query` passes it through the read-only guard first — against the data
+source's own tables, listed once per `Warehouse` — runs under the data source's timeout, and scrubs
+the data source's secrets from any error it raises.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from tripl_core.warehouse.base import (
     QueryResult,
     RowSample,
     SqlQuery,
+    TableLister,
     TimeWindow,
     Transport,
 )
 from tripl_core.warehouse.config import WarehouseConfig
-from tripl_core.warehouse.errors import WarehouseError
+from tripl_core.warehouse.errors import UnsafeQuery, WarehouseError
 from tripl_core.warehouse.intervals import Interval, bucket_start
-from tripl_core.warehouse.sql_guard import check_read_only
+from tripl_core.warehouse.sql_guard import SourceTables, check_read_only
 
 MAX_PREVIEW_ROWS = 50
 
@@ -76,6 +78,8 @@ class Warehouse:
         self.config = config
         self.dialect = dialect
         self.transport = transport
+        self._tables: SourceTables | None = None
+        self._approved: set[str] = set()
 
     # -- plumbing ---------------------------------------------------------------------------------
     def run(self, query: SqlQuery) -> QueryResult:
@@ -89,8 +93,39 @@ class Warehouse:
             raise type(error)(scrubbed) from None
 
     def check(self, base_query: str) -> None:
-        """Raise UnsafeQuery unless `base_query` is one read-only SELECT in this warehouse's dialect."""
-        check_read_only(base_query, self.dialect.guard_dialect)
+        """Raise UnsafeQuery unless `base_query` is one read-only SELECT in this warehouse's dialect over
+        the data source's own tables. The structure is judged before the warehouse is asked anything."""
+        if base_query in self._approved:
+            return
+        dialect = self.dialect.guard_dialect
+        check_read_only(base_query, dialect)
+        try:
+            check_read_only(base_query, dialect, self.own_tables())
+        except UnsafeQuery:
+            # A table created since the listing was read: list again once before refusing.
+            check_read_only(base_query, dialect, self.own_tables(refresh=True))
+        self._approved.add(base_query)
+
+    def own_tables(self, refresh: bool = False) -> SourceTables:
+        """The tables a base query may read, listed by the warehouse (once, unless `refresh`)."""
+        if self._tables is None or refresh:
+            rows: list[tuple[Any, ...]]
+            if isinstance(self.transport, TableLister):
+                rows = list(self._listed_tables(self.transport))
+            else:
+                rows = self.run(self.dialect.own_tables(self.config.database or None)).rows
+            project = str(self.config.params.get("project") or self.config.host or "") or None
+            self._tables = self.dialect.source_tables(rows, self.config.database, project)
+        return self._tables
+
+    def _listed_tables(self, lister: TableLister) -> list[tuple[str, str]]:
+        try:
+            return lister.table_rows()
+        except WarehouseError as error:
+            scrubbed = _scrub(error.message, self.config.secrets())
+            if scrubbed == error.message:
+                raise
+            raise type(error)(scrubbed) from None
 
     def table_query(self, table: str) -> str:
         """`SELECT * FROM <table>` with each dotted part quoted, for stats over a listed table."""

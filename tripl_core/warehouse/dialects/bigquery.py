@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
 from tripl_core.warehouse.intervals import Interval
+from tripl_core.warehouse.sql_guard import SourceTables
 
 
 class BigQueryDialect(Dialect):
@@ -77,3 +81,26 @@ class BigQueryDialect(Dialect):
             "SELECT table_name, column_name, data_type "
             f"FROM {dataset}.INFORMATION_SCHEMA.COLUMNS ORDER BY table_name, ordinal_position"
         )
+
+    def own_tables(self, database: str | None) -> SqlQuery:
+        # Not used: BigQueryTransport lists tables through the API (`table_rows`), which needs no
+        # INFORMATION_SCHEMA permission and also covers a data source without a default dataset.
+        return self.schema(database)
+
+    def source_tables(self, rows: Sequence[tuple[Any, ...]], database: str, project: str | None) -> SourceTables:
+        """Rows of (dataset, table). Without a default dataset every dataset of the project is the data
+        source's (a query names `dataset.table`); with one, bare names are that dataset's tables."""
+        dataset = database.split(".")[-1] if database else ""
+        names: set[tuple[str, ...]] = set()
+        for row_dataset, table in rows:
+            names.add((str(row_dataset), str(table)))
+            if str(row_dataset) == dataset:
+                names.add((str(table),))
+        if "." in database:
+            home: tuple[str, ...] = tuple(database.split("."))
+        elif database:
+            home = (project, database) if project else (database,)
+        else:
+            home = (project,) if project else ()
+        # Sharded tables (events_20240101, …) are read through a wildcard: `events_*`.
+        return SourceTables(frozenset(names), home=home, wildcards=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from tripl_core.warehouse.base import Binder, Dialect, FieldRef, JsonRef, ParamKind, RowSample, SqlQuery, TimeWindow
 from tripl_core.warehouse.intervals import Interval
+from tripl_core.warehouse.sql_guard import SourceTables
 
 _PARAM_TYPES = {
     ParamKind.STRING: "String",
@@ -153,3 +155,12 @@ class ClickHouseDialect(Dialect):
         return bind.query(
             f"SELECT table, name, type FROM system.columns WHERE database = {target} ORDER BY table, position"
         )
+
+    def own_tables(self, database: str | None) -> SqlQuery:
+        bind = Binder(self)
+        target = bind(database, ParamKind.STRING) if database else "currentDatabase()"
+        return bind.query(f"SELECT {target}, name FROM system.tables WHERE database = {target}")
+
+    def source_tables(self, rows: Sequence[tuple[Any, ...]], database: str, project: str | None) -> SourceTables:
+        home = str(rows[0][0]) if rows else database
+        return SourceTables(frozenset((str(table),) for _, table in rows), home=(home,) if home else ())

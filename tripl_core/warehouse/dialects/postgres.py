@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from tripl_core.warehouse.base import Binder, Dialect, ParamKind, RowSample, SqlQuery, TimeWindow
 from tripl_core.warehouse.intervals import Interval
+from tripl_core.warehouse.sql_guard import SourceTables
 
 
 class PostgresDialect(Dialect):
@@ -97,3 +101,21 @@ class PostgresDialect(Dialect):
             "AND table_schema NOT LIKE 'pg\\_toast%%' "
             "ORDER BY table_schema, table_name, ordinal_position"
         )
+
+    def own_tables(self, database: str | None) -> SqlQuery:
+        # Tables, views, materialized views, partitioned and foreign tables outside the system schemas,
+        # and whether their schema is on the search path (then a bare name reaches them too).
+        return SqlQuery(
+            "SELECT n.nspname, c.relname, n.nspname = ANY (current_schemas(false)) "
+            "FROM pg_catalog.pg_class AS c JOIN pg_catalog.pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') "
+            "AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%%'"
+        )
+
+    def source_tables(self, rows: Sequence[tuple[Any, ...]], database: str, project: str | None) -> SourceTables:
+        names: set[tuple[str, ...]] = set()
+        for schema, table, on_path in rows:
+            names.add((str(schema), str(table)))
+            if on_path:
+                names.add((str(table),))
+        return SourceTables(frozenset(names), folds_unquoted=True)

@@ -18,9 +18,12 @@ from chdb import session as chdb_session
 
 from tripl_core.warehouse.base import Column, QueryResult, SqlQuery
 from tripl_core.warehouse.errors import WarehouseError, WarehouseTimeout
+from tripl_core.warehouse.folders import folder_problem
 from tripl_core.warehouse.transports.clickhouse_values import chdb_param_value, from_json_cell
 
 _TIMEOUT_MARKERS = ("TIMEOUT_EXCEEDED", "Code: 159.")
+# Bounds on one query in the embedded engine, which shares the API's memory.
+MAX_QUERY_MEMORY_BYTES = 2 * 1024**3
 # Session settings: times print in UTC and numbers stay JSON numbers, so cells convert without guessing.
 _SESSION_SETTINGS = (
     "session_timezone = 'UTC', output_format_json_quote_64bit_integers = 0, "
@@ -86,22 +89,36 @@ class _Engine:
         return database
 
 
+def query_settings(timeout_seconds: float) -> str:
+    """The SETTINGS clause tripl appends to every query it runs on chDB: read-only, DDL off, bounded in
+    time and memory. A base query cannot carry its own SETTINGS (the guard refuses them
+    anywhere in the tree), so these are the settings the whole query runs under."""
+    return (
+        f" SETTINGS readonly = 2, allow_ddl = 0, allow_introspection_functions = 0, "
+        f"max_execution_time = {float(timeout_seconds)}, timeout_overflow_mode = 'throw', "
+        f"max_memory_usage = {MAX_QUERY_MEMORY_BYTES}"
+    )
+
+
 class ChdbTransport:
     def __init__(self, folder: str) -> None:
-        if not folder:
-            raise WarehouseError("a chdb data source needs `path`: a folder of Parquet files")
-        self._folder = Path(folder).expanduser().resolve()
+        problem = folder_problem(folder)
+        if problem is not None and not folder:
+            raise WarehouseError(problem)
+        self._path = folder
 
     def execute(self, query: SqlQuery, timeout_seconds: float) -> QueryResult:
-        if not self._folder.is_dir():
-            raise WarehouseError(f"the Parquet folder {self._folder} does not exist")
+        problem = folder_problem(self._path)
+        if problem is not None:
+            raise WarehouseError(problem)
+        folder = Path(self._path).expanduser().resolve()
         engine = _Engine.get()
         params = {name: chdb_param_value(param) for name, param in query.params.items()}
         try:
             with engine.lock:
-                engine.session.query(f"USE `{engine.database_for(self._folder)}`")
-                engine.session.query(f"SET max_execution_time = {float(timeout_seconds)}")
-                raw = engine.session.query(query.sql, "JSONCompact", params=params or None)
+                engine.session.query(f"USE `{engine.database_for(folder)}`")
+                sql = query.sql.rstrip().rstrip(";") + query_settings(timeout_seconds)
+                raw = engine.session.query(sql, "JSONCompact", params=params or None)
         except Exception as error:  # chDB raises RuntimeError subclasses carrying the server message
             raise _translate(error) from error
         return _parse(raw.bytes())

@@ -18,6 +18,7 @@ _TIMEOUT_MARKERS = ("TIMEOUT_EXCEEDED", "Code: 159.", "timed out", "Read timed o
 _HTTP_GRACE_SECONDS = 5.0
 
 
+
 class ClickHouseHttpTransport:
     def __init__(self, config: WarehouseConfig) -> None:
         self._config = config
@@ -41,11 +42,8 @@ class ClickHouseHttpTransport:
     def execute(self, query: SqlQuery, timeout_seconds: float) -> QueryResult:
         params: dict[str, Any] = {name: param_value(param) for name, param in query.params.items()}
         try:
-            result = self._get_client(timeout_seconds).query(
-                query.sql,
-                parameters=params or None,
-                settings={"max_execution_time": max(1, round(timeout_seconds)), "session_timezone": "UTC"},
-            )
+            client = self._get_client(timeout_seconds)
+            result = client.query(query.sql, parameters=params or None, settings=_settings(client, timeout_seconds))
         except (ClickHouseError, OSError) as error:
             message = _message(error)
             if any(marker in message for marker in _TIMEOUT_MARKERS):
@@ -61,6 +59,24 @@ class ClickHouseHttpTransport:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def _settings(client: Client, timeout_seconds: float) -> dict[str, Any]:
+    """Per-query settings, set by tripl on the server: read-only, DDL off, bounded in time (a row cap
+    would also apply to the base query's subquery, so row and memory limits belong to the account).
+    A base query cannot override them (the guard refuses SETTINGS anywhere in the tree).
+    `readonly = 2` is sent only to an account that is not read-only already: a read-only account
+    (the documented setup) may not change `readonly` at all, and already forbids writes."""
+    settings: dict[str, Any] = {
+        "max_execution_time": max(1, round(timeout_seconds)),
+        "timeout_overflow_mode": "throw",
+        "session_timezone": "UTC",
+    }
+    current = client.server_settings.get("readonly")
+    if current is None or str(current.value) == "0":
+        settings["readonly"] = 2
+        settings["allow_ddl"] = 0
+    return settings
 
 
 def _message(error: Exception) -> str:

@@ -1,4 +1,5 @@
-"""PostgreSQL through psycopg: one short connection per query, read-only, under statement_timeout."""
+"""PostgreSQL through psycopg: one short connection per query, in a READ ONLY transaction that is rolled
+back, under statement, lock and idle timeouts."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from tripl_core.warehouse.base import Column, QueryResult, SqlQuery
 from tripl_core.warehouse.config import WarehouseConfig
 from tripl_core.warehouse.errors import WarehouseError, WarehouseTimeout
 
+_IDLE_GRACE_MS = 5000
+
 
 class PostgresTransport:
     def __init__(self, config: WarehouseConfig) -> None:
@@ -21,8 +24,13 @@ class PostgresTransport:
         config = self._config
         timeout_ms = max(1, int(timeout_seconds * 1000))
         # Read-only transactions are a second fence behind the guard; UTC makes timestamptz agree
-        # with the other warehouses.
-        options = f"-c statement_timeout={timeout_ms} -c TimeZone=UTC -c default_transaction_read_only=on"
+        # with the other warehouses; standard_conforming_strings is how the guard reads backslashes
+        # in '…' literals, so the server must read them the same way.
+        options = (
+            f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms} "
+            f"-c idle_in_transaction_session_timeout={timeout_ms + _IDLE_GRACE_MS} -c TimeZone=UTC "
+            "-c default_transaction_read_only=on -c standard_conforming_strings=on"
+        )
         extra = {key: value for key, value in config.params.items() if key != "options"}
         return psycopg.connect(
             host=config.host or "127.0.0.1",
@@ -39,11 +47,13 @@ class PostgresTransport:
     def execute(self, query: SqlQuery, timeout_seconds: float) -> QueryResult:
         params = {name: param.value for name, param in query.params.items()}
         try:
-            with self._connect(timeout_seconds) as connection, connection.cursor() as cursor:
-                cursor.execute(query.sql, params)
-                description = cursor.description or []
-                columns = [Column(item.name, _type_name(connection, item.type_code)) for item in description]
-                rows = [tuple(row) for row in cursor.fetchall()] if description else []
+            with self._connect(timeout_seconds) as connection:
+                connection.read_only = True  # BEGIN READ ONLY, whatever the role's defaults
+                with connection.transaction(force_rollback=True), connection.cursor() as cursor:
+                    cursor.execute(query.sql, params)
+                    description = cursor.description or []
+                    columns = [Column(item.name, _type_name(connection, item.type_code)) for item in description]
+                    rows = [tuple(row) for row in cursor.fetchall()] if description else []
         except pg_errors.QueryCanceled as error:
             raise WarehouseTimeout(_message(error)) from error
         except psycopg.Error as error:
