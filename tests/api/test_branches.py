@@ -46,7 +46,9 @@ def approve(ws: Workspace, branch_id: str) -> None:
 def test_a_branch_copies_main_and_diffs_and_merges_its_changes(ws: Workspace) -> None:
     p = plan(ws)
     branch = open_branch(ws.editor)
-    assert branch["kind"] == "working" and branch["status"] == "draft" and branch["base_revision_id"]
+    assert branch["kind"] == "working"
+    assert branch["status"] == "draft"
+    assert branch["base_revision_id"]
     copies = branch_events(ws.viewer, branch["id"])
     assert set(copies) == {"pay", "refund"}
     assert copies["pay"]["id"] != p["pay"]["id"]
@@ -69,14 +71,17 @@ def test_a_branch_copies_main_and_diffs_and_merges_its_changes(ws: Workspace) ->
     assert {c["field"]: (c["before"], c["after"]) for c in renamed["field_changes"]} == {
         "name": ("pay", "payment"), "description": ("Paid", "Paid by card")}
     assert renamed["parent"] == "checkout"
-    assert diff["summary"]["added"] == 1 and diff["summary"]["removed"] == 1 and diff["summary"]["changed"] == 1
+    assert diff["summary"]["added"] == 1
+    assert diff["summary"]["removed"] == 1
+    assert diff["summary"]["changed"] == 1
 
     conflicts = ok(ws.viewer.get(branch_url(branch["id"], "/conflicts")))
     assert conflicts == {"entities": [], "unresolved_count": 0, "behind_base": False}
 
     approve(ws, branch["id"])
     merged = ok(ws.editor.post(branch_url(branch["id"], "/merge")))
-    assert merged["status"] == "merged" and merged["merged_by"] == str(ws.editor.user.id)  # type: ignore[union-attr]
+    assert merged["status"] == "merged"
+    assert merged["merged_by"] == str(ws.editor.user.id)
     after = main_events(ws.viewer)
     assert set(after) == {"payment", "cancel"}
     assert after["payment"]["id"] == p["pay"]["id"]  # a rename is a change of one entity, not delete + add

@@ -7,8 +7,10 @@ and the dynamic `values.<field key>` / `meta.<meta field key>` of events) hold k
 
 Per attribute: a one-sided change applies; both sides changing it differently conflict. Deleting an entity
 the other side changed conflicts (attribute `*`). Two entities taking the same natural key (type name, field
-or event name within a type, variable or meta field name) conflict on the branch's entity (`name`). An entity
-left without its parent is dropped; when it carried branch work, that is a conflict too (`*`).
+or event name within a type, variable or meta field name) conflict on the branch's entity (`name`).
+Work under an entity counts as a change of it: deleting a type whose events the other side edited (or a field
+whose values it edited) conflicts on the type (field), and the choice settles the whole subtree. An entity
+left without its parent is dropped.
 Pure: no database, so it is property-tested directly."""
 
 from __future__ import annotations
@@ -46,7 +48,6 @@ class ConflictKind:
     delete_edit = "delete_edit"  # main deleted what the branch changed
     edit_delete = "edit_delete"  # the branch deleted what main changed
     name_taken = "name_taken"  # the branch's entity takes a natural key another entity holds
-    parent_removed = "parent_removed"  # branch work whose parent main deleted
 
 
 @dataclass(frozen=True)
@@ -159,18 +160,58 @@ def three_way(base: Snapshot, ours: Snapshot, theirs: Snapshot,
     """Merge `theirs` (the branch) into `ours` (main) from their common `base`.
 
     An unresolved conflict keeps ours in `merged` (a merge with unresolved conflicts is refused anyway)."""
-    resolutions = resolutions or {}
+    sides = _Sides(base, ours, theirs, resolutions or {})
     result = MergeResult(merged={t: {} for t in ENTITY_TYPES})
     for entity_type in ENTITY_TYPES:
         b, o, t = base.get(entity_type, {}), ours.get(entity_type, {}), theirs.get(entity_type, {})
         for key in sorted(b.keys() | o.keys() | t.keys()):
-            record = _merge_entity(entity_type, key, b.get(key), o.get(key), t.get(key), resolutions,
-                                   result.conflicts)
+            record = _merge_entity(sides, entity_type, key, b.get(key), o.get(key), t.get(key), result.conflicts)
             if record is not None:
                 result.merged[entity_type][key] = record
-    _settle_names(base, ours, theirs, resolutions, result)
-    _settle_orphans(base, theirs, resolutions, result)
+    _settle_names(base, ours, theirs, sides.resolutions, result)
+    drop_orphans(result.merged)
     return result
+
+
+class _Sides:
+    """The three snapshots, and what each side touched: an entity is touched when it changed or anything
+    under it did (a field whose values changed, a type whose events or fields changed), so deleting it
+    against such work is a conflict of the entity itself, settled once for its whole subtree."""
+
+    def __init__(self, base: Snapshot, ours: Snapshot, theirs: Snapshot,
+                 resolutions: Mapping[ResolutionKey, Resolution]) -> None:
+        self.base, self.ours, self.theirs, self.resolutions = base, ours, theirs, resolutions
+        self.touched_ours = _touched(base, ours)
+        self.touched_theirs = _touched(base, theirs)
+
+    def gone(self, side: Snapshot, entity_type: str, key: str) -> bool:
+        """Present at the cut, missing on `side`."""
+        return key in self.base.get(entity_type, {}) and key not in side.get(entity_type, {})
+
+    def cascaded(self, side: Snapshot, entity_type: str, record: Record) -> bool:
+        """`record` (from base) is missing on `side` only because its parent went: not a choice of its own."""
+        return any(self.gone(side, target, record.get(attr))
+                   for attr, target in REFERENCES.get(entity_type, {}).items())
+
+
+def _touched(base: Snapshot, side: Snapshot) -> set[tuple[str, str]]:
+    touched: set[tuple[str, str]] = set()
+    for entity_type in reversed(ENTITY_TYPES):  # children first, so parents collect their subtree's work
+        old, new = base.get(entity_type, {}), side.get(entity_type, {})
+        for key, record in new.items():
+            before = old.get(key)
+            if before != record:
+                touched.add((entity_type, key))
+            if (entity_type, key) not in touched:
+                continue
+            changed = record if before is None else {a: v for a, v in record.items() if before.get(a) != v}
+            for attr, target in REFERENCES.get(entity_type, {}).items():
+                touched.add((target, record.get(attr)))
+            for attribute in (set(changed) | (set(before) - set(record) if before else set())):
+                prefix, _, target_key = attribute.partition(".")
+                if target_key and prefix + "." in DYNAMIC_PREFIXES:
+                    touched.add((DYNAMIC_PREFIXES[prefix + "."], target_key))
+    return touched
 
 
 def _resolve(conflict: Conflict, resolutions: Mapping[ResolutionKey, Resolution],
@@ -189,46 +230,60 @@ def _with(conflict: Conflict, **changes: Any) -> Conflict:
     return Conflict(**{**conflict.__dict__, **changes})
 
 
-def _merge_entity(entity_type: str, key: str, base: Record | None, ours: Record | None, theirs: Record | None,
-                  resolutions: Mapping[ResolutionKey, Resolution], found: list[Conflict]) -> dict[str, Any] | None:
+def _merge_entity(sides: _Sides, entity_type: str, key: str, base: Record | None, ours: Record | None,
+                  theirs: Record | None, found: list[Conflict]) -> dict[str, Any] | None:
     if base is None:  # added on one side (keys of new entities never meet: each side mints its own)
         if ours is not None and theirs is not None:
-            return _merge_attributes(entity_type, key, {}, ours, theirs, resolutions, found)
+            return _merge_attributes(sides, entity_type, key, {}, ours, theirs, found)
         added = ours if ours is not None else theirs
         return None if added is None else dict(added)
+    # a side that lost the entity only with its parent did not choose to delete it
+    ours = base if ours is None and sides.cascaded(sides.ours, entity_type, base) else ours
+    theirs = base if theirs is None and sides.cascaded(sides.theirs, entity_type, base) else theirs
     if ours is None and theirs is None:
         return None
     if ours is None or theirs is None:
         survivor = theirs if ours is None else ours
         assert survivor is not None
-        if survivor == base:  # the other side deleted an entity this side left alone
+        touched = sides.touched_theirs if ours is None else sides.touched_ours
+        if (entity_type, key) not in touched:  # deleted on one side, left alone (with its subtree) on the other
             return None
         kind = ConflictKind.delete_edit if ours is None else ConflictKind.edit_delete
         chosen = _resolve(Conflict(entity_type, key, WHOLE_ENTITY, kind, base=dict(base),
                                    ours=None if ours is None else dict(ours),
-                                   theirs=None if theirs is None else dict(theirs)), resolutions, found)
+                                   theirs=None if theirs is None else dict(theirs)), sides.resolutions, found)
         pick = ours if chosen is None or chosen.choice == "ours" else theirs
         return None if pick is None else dict(pick)
-    return _merge_attributes(entity_type, key, base, ours, theirs, resolutions, found)
+    return _merge_attributes(sides, entity_type, key, base, ours, theirs, found)
 
 
-def _merge_attributes(entity_type: str, key: str, base: Record, ours: Record, theirs: Record,
-                      resolutions: Mapping[ResolutionKey, Resolution], found: list[Conflict]) -> dict[str, Any]:
+def _merge_attributes(sides: _Sides, entity_type: str, key: str, base: Record, ours: Record, theirs: Record,
+                      found: list[Conflict]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for attribute in sorted(base.keys() | ours.keys() | theirs.keys()):
         b, o, t = base.get(attribute), ours.get(attribute), theirs.get(attribute)
+        target = _dynamic_target(attribute)
+        if target is not None:  # a value lost with its field on one side is no edit of that side
+            o = b if sides.gone(sides.ours, *target) else o
+            t = b if sides.gone(sides.theirs, *target) else t
         if o == t or t == b:
             value = o
         elif o == b:
             value = t
         else:
             chosen = _resolve(Conflict(entity_type, key, attribute, ConflictKind.edit, base=b, ours=o, theirs=t),
-                              resolutions, found)
+                              sides.resolutions, found)
             value = o if chosen is None or chosen.choice == "ours" else \
                 t if chosen.choice == "theirs" else chosen.value
-        if value is not None or not _is_dynamic(attribute):
+        if value is not None or target is None:
             merged[attribute] = value
     return merged
+
+
+def _dynamic_target(attribute: str) -> tuple[str, str] | None:
+    prefix, _, target_key = attribute.partition(".")
+    target = DYNAMIC_PREFIXES.get(prefix + ".") if target_key else None
+    return None if target is None else (target, target_key)
 
 
 def _is_dynamic(attribute: str) -> bool:
@@ -282,24 +337,6 @@ def _came_from_branch(entity_type: str, key: str, ours: Snapshot, merged: Mappin
     """Whether the entity's natural key differs from main's version of it (new, renamed or moved there)."""
     ours_record = ours.get(entity_type, {}).get(key)
     return ours_record is None or natural_key(entity_type, ours_record) != natural_key(entity_type, merged[key])
-
-
-def _settle_orphans(base: Snapshot, theirs: Snapshot, resolutions: Mapping[ResolutionKey, Resolution],
-                    result: MergeResult) -> None:
-    """Entities whose parent is gone are dropped; when the branch added or changed one, that loss is a
-    `parent_removed` conflict that only `ours` (accept the loss) settles."""
-    for entity_type, key in drop_orphans(result.merged):
-        branch_record = theirs.get(entity_type, {}).get(key)
-        if branch_record is None or branch_record == base.get(entity_type, {}).get(key):
-            continue
-        conflict = Conflict(entity_type, key, WHOLE_ENTITY, ConflictKind.parent_removed,
-                            base=base.get(entity_type, {}).get(key), ours=None, theirs=dict(branch_record))
-        if any(c.entity_type == entity_type and c.key == key and c.attribute == WHOLE_ENTITY
-               for c in result.conflicts):
-            continue  # already a delete/edit conflict of its own
-        chosen = _resolve(conflict, resolutions, result.conflicts)
-        if chosen is not None and chosen.choice != "ours":
-            result.conflicts[-1] = _with(result.conflicts[-1], resolution=None)
 
 
 def drop_orphans(snapshot: MutableSnapshot) -> list[tuple[str, str]]:

@@ -70,9 +70,6 @@ def save(session: Session, principal: Principal, project: Project, branch: Branc
     namer = diffs.Namer(loaded.theirs, loaded.ours, loaded.base)
     conflict = _find(result.conflicts, namer, data)
     value = _validated(conflict, data) if data.choice == ResolutionChoice.custom else None
-    if data.choice == ResolutionChoice.theirs and conflict.kind == merge.ConflictKind.parent_removed:
-        raise InvalidInput(f"{conflict.entity_type} '{data.entity_name}' lost its parent on main: only 'ours' "
-                           "settles it (restore the parent on main, or resolve its own conflict with theirs)")
     if data.choice == ResolutionChoice.custom and conflict.attribute == merge.WHOLE_ENTITY:
         raise InvalidInput("A deleted-against-changed conflict is settled with ours or theirs, not a custom value")
     existing = session.scalar(select(MergeResolution).where(
