@@ -190,7 +190,7 @@ class _Sides:
 
     def cascaded(self, side: Snapshot, entity_type: str, record: Record) -> bool:
         """`record` (from base) is missing on `side` only because its parent went: not a choice of its own."""
-        return any(self.gone(side, target, record.get(attr))
+        return any(self.gone(side, target, str(record.get(attr)))
                    for attr, target in REFERENCES.get(entity_type, {}).items())
 
 
@@ -206,7 +206,7 @@ def _touched(base: Snapshot, side: Snapshot) -> set[tuple[str, str]]:
                 continue
             changed = record if before is None else {a: v for a, v in record.items() if before.get(a) != v}
             for attr, target in REFERENCES.get(entity_type, {}).items():
-                touched.add((target, record.get(attr)))
+                touched.add((target, str(record.get(attr))))
             for attribute in (set(changed) | (set(before) - set(record) if before else set())):
                 prefix, _, target_key = attribute.partition(".")
                 if target_key and prefix + "." in DYNAMIC_PREFIXES:

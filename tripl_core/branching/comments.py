@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,8 +51,7 @@ def delete(session: Session, principal: Principal, project: Project, branch: Bra
         raise NotFound(f"Comment {comment_id} not found on branch '{branch.name}'")
     if comment.user_id != principal.user.id and principal.role != UserRole.owner:
         raise PermissionDenied("Only the comment's author or an owner deletes it")
-    for reply in session.scalars(select(BranchComment).where(BranchComment.parent_id == comment.id)):
-        session.delete(reply)
+    session.execute(sql_delete(BranchComment).where(BranchComment.parent_id == comment.id))
     session.delete(comment)
     session.flush()
     activity.record(session, project, actor=principal, kind="branch.comment_deleted", entity_type="branch",
