@@ -35,6 +35,18 @@ def get(session: Session, project: Project, branch_id: uuid.UUID, *, lock: bool 
     return branch
 
 
+def find(session: Session, project: Project, ref: str) -> Branch:
+    """A branch by id or by name (for the command line)."""
+    try:
+        return get(session, project, uuid.UUID(ref))
+    except ValueError:
+        pass
+    branch = session.scalar(select(Branch).where(Branch.project_id == project.id, Branch.name == ref))
+    if branch is None:
+        raise NotFound(f"Branch '{ref}' not found in project '{project.slug}'")
+    return branch
+
+
 def create(session: Session, principal: Principal, project: Project, data: BranchCreate) -> Branch:
     """Copy main's plan onto a new branch in a few set-based statements and record the base revision."""
     if data.name.lower() == MAIN_BRANCH:
