@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Uuid, func, select
+from sqlalchemy import ColumnElement, String, cast, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from tripl_core.analysis.merge import ENTITY_TYPES, MutableSnapshot
@@ -43,18 +45,32 @@ DATETIME_ATTRS = frozenset({"sunset_at"})
 USER_ATTRS = frozenset({"owner_id"})
 
 
-def key_of(model: Any) -> ColumnElement[uuid.UUID]:
-    return func.coalesce(model.origin_id, model.id, type_=Uuid())
+def key_of(model: Any) -> ColumnElement[str]:
+    """The identity as text: reading 100,000 keys through the Uuid type (a uuid.UUID each) was most of the
+    cost of a snapshot."""
+    return cast(func.coalesce(model.origin_id, model.id), String)
+
+
+@lru_cache(maxsize=65_536)
+def _key(raw: Any) -> str:
+    """SQLite stores uuids as 32 hex digits; keys are the canonical dashed form on both databases (cached:
+    event and field keys repeat once per value)."""
+    text = str(raw)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
 
 
 def read(session: Session, branch_id: uuid.UUID) -> MutableSnapshot:
     snapshot: MutableSnapshot = {t: {} for t in ENTITY_TYPES}
-    _read_event_types(session, branch_id, snapshot["event_type"])
-    _read_simple(session, branch_id, FieldDefinition, FIELD_ATTRS, snapshot["field"], parent=True)
-    _read_simple(session, branch_id, MetaField, META_FIELD_ATTRS, snapshot["meta_field"])
-    _read_simple(session, branch_id, Variable, VARIABLE_ATTRS, snapshot["variable"])
-    _read_events(session, branch_id, snapshot["event"])
-    _read_relations(session, branch_id, snapshot["relation"])
+    session.flush()
+    conn = session.connection()  # Core rows: the ORM's result machinery is not needed for plain tuples
+    _read_event_types(conn, branch_id, snapshot["event_type"])
+    _read_simple(conn, branch_id, FieldDefinition, FIELD_ATTRS, snapshot["field"], parent=True)
+    _read_simple(conn, branch_id, MetaField, META_FIELD_ATTRS, snapshot["meta_field"])
+    _read_simple(conn, branch_id, Variable, VARIABLE_ATTRS, snapshot["variable"])
+    _read_events(conn, branch_id, snapshot["event"])
+    _read_relations(conn, branch_id, snapshot["relation"])
     return snapshot
 
 
@@ -64,25 +80,25 @@ def _text(attribute: str, value: Any) -> Any:
     if attribute in DATETIME_ATTRS and isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if attribute in USER_ATTRS:
-        return str(value)
+        return _key(value)
     return list(value) if isinstance(value, list) else value
 
 
-def _read_event_types(session: Session, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
+def _read_event_types(session: Connection, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
     columns = [getattr(EventType, a) for a in EVENT_TYPE_ATTRS]
     for row in session.execute(select(key_of(EventType), *columns).where(EventType.branch_id == branch_id)):
-        out[str(row[0])] = {**dict(zip(EVENT_TYPE_ATTRS, row[1:], strict=True)), "owners": []}
+        out[_key(row[0])] = {**dict(zip(EVENT_TYPE_ATTRS, row[1:], strict=True)), "owners": []}
     owner_type = aliased(EventType)
-    rows = session.execute(select(key_of(owner_type), EventTypeOwner.user_id)
+    rows = session.execute(select(key_of(owner_type), cast(EventTypeOwner.user_id, String))
                            .join(owner_type, owner_type.id == EventTypeOwner.event_type_id)
                            .where(EventTypeOwner.branch_id == branch_id))
     for type_key, user_id in rows:
-        out[str(type_key)]["owners"].append(str(user_id))
+        out[_key(type_key)]["owners"].append(_key(user_id))
     for record in out.values():
         record["owners"].sort()
 
 
-def _read_simple(session: Session, branch_id: uuid.UUID, model: Any, attrs: tuple[str, ...],
+def _read_simple(session: Connection, branch_id: uuid.UUID, model: Any, attrs: tuple[str, ...],
                  out: dict[str, dict[str, Any]], *, parent: bool = False) -> None:
     columns = [getattr(model, a) for a in attrs]
     query = select(key_of(model), *columns).where(model.branch_id == branch_id)
@@ -92,35 +108,35 @@ def _read_simple(session: Session, branch_id: uuid.UUID, model: Any, attrs: tupl
     for row in session.execute(query):
         record = {a: _text(a, v) for a, v in zip(attrs, row[1:len(attrs) + 1], strict=True)}
         if parent:
-            record["event_type"] = str(row[-1])
-        out[str(row[0])] = record
+            record["event_type"] = _key(row[-1])
+        out[_key(row[0])] = record
 
 
-def _read_events(session: Session, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
+def _read_events(session: Connection, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
     _read_simple(session, branch_id, Event, EVENT_ATTRS, out, parent=True)
     tags: dict[str, list[str]] = defaultdict(list)
     event = aliased(Event)
     for event_key, tag in session.execute(select(key_of(event), EventTag.tag)
                                           .join(event, event.id == EventTag.event_id)
                                           .where(EventTag.branch_id == branch_id)):
-        tags[str(event_key)].append(tag)
+        tags[_key(event_key)].append(tag)
     for key, record in out.items():
         record["tags"] = sorted(tags.get(key, []))
     field = aliased(FieldDefinition)
     values = select(key_of(event), key_of(field), EventFieldValue.value) \
         .join(event, event.id == EventFieldValue.event_id).join(field, field.id == EventFieldValue.field_id) \
         .where(EventFieldValue.branch_id == branch_id)
-    for event_key, field_key, value in session.execute(values):
-        out[str(event_key)][f"values.{field_key}"] = value
+    for event_key, field_key, value in session.execute(values).all():
+        out[_key(event_key)][f"values.{_key(field_key)}"] = value
     meta = aliased(MetaField)
     meta_values = select(key_of(event), key_of(meta), EventMetaValue.value) \
         .join(event, event.id == EventMetaValue.event_id).join(meta, meta.id == EventMetaValue.meta_field_id) \
         .where(EventMetaValue.branch_id == branch_id)
-    for event_key, meta_key, value in session.execute(meta_values):
-        out[str(event_key)][f"meta.{meta_key}"] = value
+    for event_key, meta_key, value in session.execute(meta_values).all():
+        out[_key(event_key)][f"meta.{_key(meta_key)}"] = value
 
 
-def _read_relations(session: Session, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
+def _read_relations(session: Connection, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
     source_type, target_type = aliased(EventType), aliased(EventType)
     source_field, target_field = aliased(FieldDefinition), aliased(FieldDefinition)
     query = select(key_of(Relation), key_of(source_type), key_of(target_type), key_of(source_field),
@@ -131,8 +147,8 @@ def _read_relations(session: Session, branch_id: uuid.UUID, out: dict[str, dict[
         .join(target_field, target_field.id == Relation.target_field_id) \
         .where(Relation.branch_id == branch_id)
     for key, s_type, t_type, s_field, t_field, relation_type, description in session.execute(query):
-        out[str(key)] = {"source_event_type": str(s_type), "target_event_type": str(t_type),
-                         "source_field": str(s_field), "target_field": str(t_field),
+        out[_key(key)] = {"source_event_type": _key(s_type), "target_event_type": _key(t_type),
+                          "source_field": _key(s_field), "target_field": _key(t_field),
                          "relation_type": relation_type, "description": description}
 
 
