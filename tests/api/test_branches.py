@@ -162,7 +162,8 @@ def test_the_same_new_name_on_both_sides_is_a_conflict(ws: Workspace) -> None:
 
 def test_review_statuses_reviewers_and_stale_approvals(ws: Workspace) -> None:
     plan(ws)
-    assert ws.editor.user is not None and ws.viewer.user is not None
+    assert ws.editor.user is not None
+    assert ws.viewer.user is not None
     branch = open_branch(ws.owner)
     bid = branch["id"]
     transition = branch_url(bid, "/transition")
