@@ -18,6 +18,7 @@ from tripl_api.routes import (
     api_keys,
     audit,
     auth,
+    branches,
     codegen,
     data_sources,
     drifts,
@@ -33,6 +34,7 @@ from tripl_api.routes import (
     projects,
     reconciliation,
     relations,
+    revisions,
     scan_previews,
     scans,
     users,
@@ -49,6 +51,7 @@ from tripl_core.sources.jobs import fail_unstarted
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
             variables.router, relations.router]
+ROUTERS += [branches.router, revisions.router]
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
 ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
 ROUTERS += [drifts.router, reconciliation.router]
@@ -69,6 +72,8 @@ TAGS = [
     {"name": "meta-fields", "description": "Project-wide meta/context fields."},
     {"name": "variables", "description": "Reusable variables referenced by the plan."},
     {"name": "relations", "description": "Relationships between plan entities."},
+    {"name": "plan-branches", "description": "Working branches of a tracking plan."},
+    {"name": "plan-revisions", "description": "Committed plan revisions and history."},
     {"name": "scans", "description": "Scan configs and warehouse scan/preview jobs."},
     {"name": "reconciliation", "description": "Plan-vs-warehouse reconciliation runs."},
     {"name": "data-sources", "description": "Warehouse/data-source connections and secrets."},

@@ -36,7 +36,9 @@ def resolve(session: Session, project: Project, branch_id: uuid.UUID | None, *, 
     query = select(Branch).where(Branch.project_id == project.id)
     query = query.where(Branch.kind == BranchKind.main.value) if branch_id is None else \
         query.where(Branch.id == branch_id)
-    branch = session.scalar(query)
+    # A write holds the branch row until commit (PostgreSQL; SQLite writers are serial anyway), so a merge
+    # of the branch, or into main, never interleaves with it: one waits for the other.
+    branch = session.scalar(query.with_for_update() if write else query)
     if branch is None:
         if branch_id is None:  # every project is created with main; its absence is a broken database
             raise RuntimeError(f"project {project.id} has no main branch")

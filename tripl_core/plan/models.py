@@ -49,6 +49,8 @@ class Branch(IdMixin, TimestampMixin, Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     base_revision_id: Mapped[uuid.UUID | None]
     merged_at: Mapped[datetime | None]
+    merged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                           default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -119,7 +121,8 @@ class RelationType(StrEnum):
 
 class EventType(IdMixin, TimestampMixin, BranchRowMixin, Base):
     __tablename__ = "event_types"
-    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+    __table_args__ = (UniqueConstraint("branch_id", "name"),
+                      Index("ix_event_types_branch_origin", "branch_id", "origin_id"))
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -142,7 +145,8 @@ class EventTypeOwner(IdMixin, BranchRowMixin, Base):
 
 class FieldDefinition(IdMixin, TimestampMixin, BranchRowMixin, Base):
     __tablename__ = "field_definitions"
-    __table_args__ = (UniqueConstraint("event_type_id", "name"),)
+    __table_args__ = (UniqueConstraint("event_type_id", "name"),
+                      Index("ix_field_definitions_branch_origin", "branch_id", "origin_id"))
 
     event_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event_types.id", ondelete="CASCADE"),
                                                      index=True)
@@ -163,7 +167,8 @@ class FieldDefinition(IdMixin, TimestampMixin, BranchRowMixin, Base):
 
 class MetaField(IdMixin, TimestampMixin, BranchRowMixin, Base):
     __tablename__ = "meta_fields"
-    __table_args__ = (UniqueConstraint("branch_id", "name"),)
+    __table_args__ = (UniqueConstraint("branch_id", "name"),
+                      Index("ix_meta_fields_branch_origin", "branch_id", "origin_id"))
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -180,7 +185,9 @@ class MetaField(IdMixin, TimestampMixin, BranchRowMixin, Base):
 class Event(IdMixin, TimestampMixin, BranchRowMixin, Base):
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("event_type_id", "name"),
-                      Index("ix_events_branch_type_order", "branch_id", "event_type_id", "order"))
+                      Index("ix_events_branch_type_order", "branch_id", "event_type_id", "order"),
+                      # branch copies re-point foreign keys at the copy of a row by (branch, origin)
+                      Index("ix_events_branch_origin", "branch_id", "origin_id"))
 
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     event_type_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("event_types.id", ondelete="CASCADE"),

@@ -1,0 +1,1 @@
+"""Plan branches: review, conflicts, merge, and revisions (snapshots of the whole plan)."""
