@@ -27,6 +27,7 @@ from tripl_api.routes import (
     metrics,
     metrics_replay,
     monitors,
+    photos,
     projects,
     reconciliation,
     relations,
@@ -45,7 +46,7 @@ from tripl_core.sources.jobs import fail_unstarted
 
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
-            variables.router, relations.router]
+            variables.router, relations.router, photos.router]
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
 ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
 ROUTERS += [drifts.router, reconciliation.router]
@@ -65,6 +66,7 @@ TAGS = [
     {"name": "meta-fields", "description": "Project-wide meta/context fields."},
     {"name": "variables", "description": "Reusable variables referenced by the plan."},
     {"name": "relations", "description": "Relationships between plan entities."},
+    {"name": "event-photos", "description": "Photo attachments for events."},
     {"name": "scans", "description": "Scan configs and warehouse scan/preview jobs."},
     {"name": "reconciliation", "description": "Plan-vs-warehouse reconciliation runs."},
     {"name": "data-sources", "description": "Warehouse/data-source connections and secrets."},
