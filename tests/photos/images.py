@@ -60,7 +60,7 @@ def webp_with_gps() -> bytes:
 
 def gif(frames: int = 3) -> bytes:
     out = io.BytesIO()
-    images = [Image.new("P", (20, 20), i * 40) for i in range(frames)]
+    images = [Image.new("RGB", (20, 20), (i * 80 % 256, 0, 255 - i * 80 % 256)) for i in range(frames)]
     images[0].save(out, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0, comment=SECRET)
     return out.getvalue()
 
