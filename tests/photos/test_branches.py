@@ -38,7 +38,9 @@ def _branch_copy(db: Database, place: Shop, photo_id: str, name: str = "feature/
         main_type = session.get(EventType, uuid.UUID(place.event_type_id))
         main_event = session.get(Event, uuid.UUID(place.event_id))
         main_photo = session.get(EventPhoto, uuid.UUID(photo_id))
-        assert main_type is not None and main_event is not None and main_photo is not None
+        assert main_type is not None
+        assert main_event is not None
+        assert main_photo is not None
         project = session.get(Project, main_type.project_id)
         assert project is not None
         branch = Branch(project_id=project.id, name=name)

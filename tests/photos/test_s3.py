@@ -53,7 +53,8 @@ def test_uploads_go_to_the_bucket_without_metadata(ws: Workspace, settings: Sett
     photo = uploaded(ws.editor, place, images.jpeg_with_gps(), "gps.jpg")
     assert photo["storage_backend"] == "s3"
     [(key, content)] = _objects(settings).items()
-    assert key.startswith(PREFIX + photo["project_id"] + "/") and key.endswith(".jpg")
+    assert key.startswith(PREFIX + photo["project_id"] + "/")
+    assert key.endswith(".jpg")
     assert stored_files(settings.state_dir) == []  # nothing local
     assert len(content) == photo["size_bytes"]
     assert images.CAMERA.encode() not in content
