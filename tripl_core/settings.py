@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"
@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_state_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("TRIPL_STORAGE_BACKEND=s3 needs TRIPL_S3_BUCKET")
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:

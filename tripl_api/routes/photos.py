@@ -71,6 +71,7 @@ async def upload_event_photo(event_id: uuid.UUID, request: Request, scope: PlanW
                              session: DbSession, config: PhotoConfig) -> EventPhotoOut:
     """Multipart `file`: PNG, JPEG, WebP or GIF (sniffed from the bytes), at most the configured size (413)
     and pixel count; stored re-encoded without metadata. Other types answer 415."""
+    await run_in_threadpool(photos.require_event, session, scope, event_id)  # 404 before reading the body
     with spool_file() as spool:
         received = await _receive(request, config.max_bytes, spool)
         photo = await run_in_threadpool(photos.upload, session, principal, scope, event_id, received, config)

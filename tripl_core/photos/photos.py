@@ -25,6 +25,10 @@ from tripl_core.plan.models import Event
 FIGMA_URL = re.compile(r"^https://(www\.)?figma\.com/(file|design|proto|board)/[^\s/?#][^\s]*$")
 
 
+def require_event(session: Session, scope: PlanScope, event_id: uuid.UUID) -> None:
+    events.get(session, scope, event_id)
+
+
 def list_photos(session: Session, scope: PlanScope, event_id: uuid.UUID) -> list[EventPhoto]:
     event = events.get(session, scope, event_id)
     return _of_event(session, event)
