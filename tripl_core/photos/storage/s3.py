@@ -38,9 +38,11 @@ class S3Storage:
 
     def put(self, key: str, source: Path, content_type: str) -> None:
         try:
-            # upload_file streams from disk (multipart above its threshold); the file is never in memory.
-            self.client.upload_file(str(source), self.config.bucket, self._object(key),
-                                    ExtraArgs={"ContentType": content_type})
+            # One PUT streamed from the open file (photos are at most ~100 MB): unlike upload_file, whose
+            # multipart transfer buffers 8 MB parts per thread, nothing here holds the file in memory.
+            with source.open("rb") as body:
+                self.client.put_object(Bucket=self.config.bucket, Key=self._object(key), Body=body,
+                                       ContentType=content_type, ContentLength=source.stat().st_size)
         except ClientError as exc:
             raise UpstreamError(f"S3 refused the upload: {_reason(exc)}") from exc
 
