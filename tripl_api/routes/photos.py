@@ -72,6 +72,10 @@ async def upload_event_photo(event_id: uuid.UUID, request: Request, scope: PlanW
     """Multipart `file`: PNG, JPEG, WebP or GIF (sniffed from the bytes), at most the configured size (413)
     and pixel count; stored re-encoded without metadata. Other types answer 415."""
     await run_in_threadpool(photos.require_event, session, scope, event_id)  # 404 before reading the body
+    # End the request's transaction (nothing written yet but dependency bookkeeping) so no database lock
+    # (SQLite's single writer) or pooled connection is held while a client streams and the image decodes;
+    # the row goes in with a short transaction of its own after the file is stored.
+    await run_in_threadpool(session.commit)
     with spool_file() as spool:
         received = await _receive(request, config.max_bytes, spool)
         photo = await run_in_threadpool(photos.upload, session, principal, scope, event_id, received, config)

@@ -53,20 +53,24 @@ def _next_order(session: Session, event: Event) -> int:
 
 def upload(session: Session, principal: Principal, scope: PlanScope, event_id: uuid.UUID,
            received: ReceivedFile, config: StorageConfig) -> EventPhoto:
-    """Checks, cleans and stores the received image, then adds it last among the event's photos."""
-    event = events.get(session, scope, event_id)
+    """Checks, cleans and stores the received image, then adds it last among the event's photos.
+
+    The slow part (decode, re-encode, store) touches no database, so the caller need not hold a
+    transaction through it; should the event vanish meanwhile, the stored file is an orphan for the sweep."""
     cleaned = images.clean(received.path, config.max_pixels, work_dir=received.path.parent)
     try:
         target = storage.for_uploads(config)
         key = f"{scope.project_id}/{uuid.uuid4().hex}.{cleaned.type.extension}"
         target.put(key, cleaned.path, cleaned.type.content_type)
-        photo = EventPhoto(
-            project_id=scope.project_id, branch_id=scope.branch_id, event_id=event.id, kind=PhotoKind.photo.value,
-            original_filename=received.filename or f"photo.{cleaned.type.extension}",
-            content_type=cleaned.type.content_type, size_bytes=cleaned.size_bytes, storage_backend=target.name,
-            storage_key=key, sort_order=_next_order(session, event), uploaded_by_user_id=principal.user.id)
+        size_bytes = cleaned.size_bytes
     finally:
         Path(cleaned.path).unlink(missing_ok=True)
+    event = events.get(session, scope, event_id)
+    photo = EventPhoto(
+        project_id=scope.project_id, branch_id=scope.branch_id, event_id=event.id, kind=PhotoKind.photo.value,
+        original_filename=received.filename or f"photo.{cleaned.type.extension}",
+        content_type=cleaned.type.content_type, size_bytes=size_bytes, storage_backend=target.name,
+        storage_key=key, sort_order=_next_order(session, event), uploaded_by_user_id=principal.user.id)
     session.add(photo)
     session.flush()
     activity.record(session, scope.project, actor=principal, kind="photo.uploaded", entity_type="event",
