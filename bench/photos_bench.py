@@ -4,7 +4,7 @@ Starts the real API (`uvicorn`, one worker) on a loopback port with a fresh stat
 the `local` backend and once with `s3` against an S3-compatible server (`moto_server`, its own process, on
 127.0.0.1). For 1 MB and 10 MB PNGs (incompressible pixels: the worst case for the decode and re-encode),
 it uploads and downloads each size several times and prints MB/s. Before that, it reads the server's peak
-resident memory (VmHWM) when idle, after one 10 MB upload, and after --concurrent 10 MB uploads at once:
+resident memory (VmHWM, reset before each phase) over one 10 MB upload and over --concurrent 10 MB uploads at once:
 the upload streams to a temporary file and at most two images are decoded at a time, so the rise for
 many at once should stay near the rise for one (the decode), not grow with `concurrent × file size`.
 
@@ -82,6 +82,12 @@ def peak_rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def reset_peak(pid: int) -> None:
+    """Start VmHWM afresh at the current RSS (Linux: `5` to clear_refs), so a phase's peak is its own and not
+    the import-time peak of starting the API."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def setup_event(client: httpx.Client) -> str:
     client.post("/api/v1/auth/register", json={"email": "bench@example.com", "password": "bench-password"})
     client.post("/api/v1/auth/login", json={"email": "bench@example.com", "password": "bench-password"})
@@ -113,9 +119,11 @@ def measure(backend: str, extra_env: dict[str, str], files: dict[str, list[bytes
                 photos = setup_event(client)
                 upload(client, photos, files["1 MB"][0])  # warm up imports and the storage client
                 big = files["10 MB"][0]
-                _, idle_peak = peak_rss_mb(server.pid)
+                reset_peak(server.pid)
+                idle_peak, _ = peak_rss_mb(server.pid)
                 upload(client, photos, big)
                 _, single_peak = peak_rss_mb(server.pid)
+                reset_peak(server.pid)
                 cookies = dict(client.cookies)
 
                 def one(_: int) -> None:
@@ -183,7 +191,7 @@ def main() -> None:
         if " × " not in row:
             print(row)
     print()
-    print("| backend | concurrent uploads | wall time | idle peak RSS | rise: one upload | rise: all at once | "
+    print("| backend | concurrent uploads | wall time | idle RSS | peak rise: one upload | peak rise: all at once | "
           "the files themselves |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for row in rows:

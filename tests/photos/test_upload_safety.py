@@ -192,3 +192,15 @@ def test_a_body_without_the_file_field_is_refused(ws: Workspace) -> None:
     response = ws.editor.post(place.photos(), json={"file": "x"})
     assert response.status_code == 422
     assert "multipart/form-data" in response.json()["detail"]
+
+
+def test_jpeg_orientation_is_applied_before_the_tag_is_dropped(ws: Workspace, settings: Settings) -> None:
+    exif = images.exif_with_gps()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    out = io.BytesIO()
+    Image.new("RGB", (80, 60), (5, 5, 5)).save(out, "JPEG", exif=exif)
+    place = shop(ws)
+    uploaded(ws.editor, place, out.getvalue(), "portrait.jpg")
+    with Image.open(io.BytesIO(_stored_bytes(settings))) as image:
+        assert image.size == (60, 80)
+        assert dict(image.getexif()) == {}

@@ -105,15 +105,17 @@ def _open(source: Path, kind: ImageType) -> Image.Image:
 
 
 def _reencode(image: Image.Image, kind: ImageType, target: Path) -> None:
+    kept = _kept(image.info)
     try:
         if kind is GIF and getattr(image, "n_frames", 1) > 1:
-            frames = [_stripped(frame) for frame in _frames(image)]
-            frames[0].save(target, format="GIF", save_all=True, append_images=frames[1:],
-                           **_kept(image.info))
+            frames = [_strip(frame) for frame in _frames(image)]
+            frames[0].save(target, format="GIF", save_all=True, append_images=frames[1:], **kept)
             return
         image.load()
-        pixels = _stripped(ImageOps.exif_transpose(image) if kind is JPEG else image)
-        pixels.save(target, format=kind.pillow_format, **_options(kind), **_kept(image.info))
+        if kind is JPEG:
+            ImageOps.exif_transpose(image, in_place=True)  # the orientation tag goes; its effect stays
+        # In place: a copy would hold the decoded pixels twice.
+        _strip(image).save(target, format=kind.pillow_format, **_options(kind), **kept)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # truncated or corrupt pixel data
         raise _undecodable(kind, exc) from None
 
@@ -126,13 +128,12 @@ def _frames(image: Image.Image) -> list[Image.Image]:
     return out
 
 
-def _stripped(image: Image.Image) -> Image.Image:
-    """A copy with no metadata attached, so the encoder has nothing to carry over."""
-    copy = image.copy()
-    copy.info = {}
-    if hasattr(copy, "_exif"):
-        copy._exif = None
-    return copy
+def _strip(image: Image.Image) -> Image.Image:
+    """Detach all metadata from the image, so the encoder has nothing to carry over."""
+    image.info = {}
+    if hasattr(image, "_exif"):
+        image._exif = None
+    return image
 
 
 def _kept(info: Mapping[Any, Any]) -> dict[str, Any]:
