@@ -19,13 +19,16 @@ STATUS_BY_ERROR: dict[type[domain.DomainError], int] = {
     domain.NotFound: 404,
     domain.Conflict: 409,
     domain.InvalidInput: 422,
+    domain.TooLarge: 413,
+    domain.UnsupportedMediaType: 415,
     domain.NotAuthenticated: 401,
     domain.PermissionDenied: 403,
     domain.RateLimited: 429,
     domain.UpstreamError: 502,
 }
 CODE_BY_STATUS = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-                  405: "method_not_allowed", 409: "conflict", 413: "too_large", 422: "invalid_input",
+                  405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                  415: "unsupported_media_type", 422: "invalid_input",
                   429: "rate_limited", 502: "upstream_error"}
 
 

@@ -31,6 +31,7 @@ from tripl_api.routes import (
     metrics,
     metrics_replay,
     monitors,
+    photos,
     projects,
     reconciliation,
     relations,
@@ -50,7 +51,7 @@ from tripl_core.sources.jobs import fail_unstarted
 
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,
-            variables.router, relations.router]
+            variables.router, relations.router, photos.router]
 ROUTERS += [branches.router, revisions.router]
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
 ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
@@ -74,6 +75,7 @@ TAGS = [
     {"name": "relations", "description": "Relationships between plan entities."},
     {"name": "plan-branches", "description": "Working branches of a tracking plan."},
     {"name": "plan-revisions", "description": "Committed plan revisions and history."},
+    {"name": "event-photos", "description": "Photo attachments for events."},
     {"name": "scans", "description": "Scan configs and warehouse scan/preview jobs."},
     {"name": "reconciliation", "description": "Plan-vs-warehouse reconciliation runs."},
     {"name": "data-sources", "description": "Warehouse/data-source connections and secrets."},

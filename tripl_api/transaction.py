@@ -33,7 +33,9 @@ class TransactionalRoute(APIRoute):
             try:
                 response = await handle(request)
                 if mutating and response.status_code < 400:
-                    body = await request.body()
+                    # Multipart bodies (photo uploads) are streamed by their route and never JSON.
+                    multipart = request.headers.get("content-type", "").startswith("multipart/")
+                    body = b"" if multipart else await request.body()
                     await run_in_threadpool(_write_audit, route, request, response, body)
                 await run_in_threadpool(session.commit)
                 return response

@@ -26,6 +26,18 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
 
+class TooLarge(DomainError):
+    """A body, file or image beyond a configured limit (413)."""
+
+    code = "too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    """Content of a type the operation does not accept, judged from its bytes (415)."""
+
+    code = "unsupported_media_type"
+
+
 class NotAuthenticated(DomainError):
     code = "not_authenticated"
 

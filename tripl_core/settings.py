@@ -6,8 +6,9 @@ import os
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"
@@ -43,11 +44,32 @@ class Settings(BaseSettings):
     audit_retention_days: int | None = Field(default=None, ge=1, le=36_500, description="Audit entries older "
                                              "than this are deleted by the daily `prune_audit_log` Dagster job; "
                                              "unset keeps the log forever.")
+    # Storage of event photos (the `storage` section of service settings); read through
+    # tripl_core.photos.config.storage_config so saved overrides can take over later.
+    storage_backend: Literal["local", "s3"] = Field(default="local", description="Where uploaded photos are "
+                                                    "kept: `local` (under the state directory) or `s3`.")
+    s3_endpoint_url: str | None = Field(default=None, description="Any S3-compatible endpoint; AWS when unset.")
+    s3_bucket: str | None = None
+    s3_prefix: str = Field(default="photos/", max_length=200)
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_presign_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600,
+                                        description="How long a presigned photo link stays valid.")
+    photo_max_size_mb: int = Field(default=10, ge=1, le=100, description="Largest accepted upload.")
+    photo_max_pixels: int = Field(default=40_000_000, ge=1, description="Largest accepted image (width × height "
+                                  "× frames); larger ones are refused before they are decoded.")
 
     @field_validator("state_dir")
     @classmethod
     def _absolute_state_dir(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ValueError("TRIPL_STORAGE_BACKEND=s3 needs TRIPL_S3_BUCKET")
+        return self
 
     @cached_property
     def resolved_database_url(self) -> str:

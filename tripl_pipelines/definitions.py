@@ -15,6 +15,7 @@ from tripl_pipelines.assets.metrics import METRICS_ASSETS
 from tripl_pipelines.audit_retention import audit_retention_schedule, prune_audit_log
 from tripl_pipelines.event_groups import apply_event_groups_job
 from tripl_pipelines.metrics_sensor import scan_metrics_schedule
+from tripl_pipelines.photos import PhotoStorage, daily_photo_sweep, photo_files, sweep_photo_files_job
 from tripl_pipelines.replay import replay_metrics_job
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import scan_config_partitions, scan_job_status
@@ -28,14 +29,17 @@ scan_metrics_job = define_asset_job(METRICS_JOB, selection=[*METRICS_ASSETS, ale
 
 
 def build_definitions(app_db: AppDatabase | None = None, app_secrets: AppSecrets | None = None,
-                      alert_outbound: AlertOutbound | None = None) -> Definitions:
+                      alert_outbound: AlertOutbound | None = None,
+                      photo_storage: PhotoStorage | None = None) -> Definitions:
     return Definitions(
-        assets=[catalog, *METRICS_ASSETS, alert_fanout],
-        jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job, prune_audit_log],
-        schedules=[audit_retention_schedule],
+        assets=[catalog, *METRICS_ASSETS, alert_fanout, photo_files],
+        jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job, prune_audit_log,
+              sweep_photo_files_job],
         sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule, alert_delivery_retries],
+        schedules=[audit_retention_schedule, daily_photo_sweep],
         resources={"app_db": app_db or AppDatabase(), "app_secrets": app_secrets or AppSecrets(),
-                   "alert_outbound": alert_outbound or AlertOutbound()},
+                   "alert_outbound": alert_outbound or AlertOutbound(),
+                   "photo_storage": photo_storage or PhotoStorage()},
     )
 
 

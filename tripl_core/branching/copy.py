@@ -8,13 +8,14 @@ copied by adding it here, parents first."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Table, func, insert, literal, null, select
+from sqlalchemy import ColumnElement, FromClause, Insert, Table, func, insert, literal, null, select
 from sqlalchemy.orm import Session
 
+from tripl_core.photos.models import EventPhoto, PhotoComment
 from tripl_core.plan.models import (
     Event,
     EventFieldValue,
@@ -34,6 +35,9 @@ class BranchRowTable:
     table: Table
     # foreign-key column → the branch-row table it points into (copied earlier in the list)
     parents: Mapping[str, Table] = field(default_factory=dict)
+    # which of the source rows this pass copies: a table that points into itself (replies to comments) is
+    # copied in two passes, the rows it points at first, since one INSERT … SELECT does not see its own rows
+    rows: Callable[[FromClause], ColumnElement[bool]] | None = None
 
 
 def _t(model: type) -> Table:
@@ -54,6 +58,11 @@ BRANCH_ROW_TABLES: tuple[BranchRowTable, ...] = (
     BranchRowTable(_t(Relation), {"source_event_type_id": _t(EventType), "target_event_type_id": _t(EventType),
                                   "source_field_id": _t(FieldDefinition),
                                   "target_field_id": _t(FieldDefinition)}),
+    # Photos point at the same stored files: a file is released only when no row on any branch names it.
+    BranchRowTable(_t(EventPhoto), {"event_id": _t(Event)}),
+    BranchRowTable(_t(PhotoComment), {"photo_id": _t(EventPhoto)}, rows=lambda src: src.c.parent_id.is_(None)),
+    BranchRowTable(_t(PhotoComment), {"photo_id": _t(EventPhoto), "parent_id": _t(PhotoComment)},
+                   rows=lambda src: src.c.parent_id.is_not(None)),
 )
 
 
@@ -63,7 +72,7 @@ def copy_plan(session: Session, source_branch_id: uuid.UUID, target_branch_id: u
     new_id = _new_id_expression(session)
     for spec in BRANCH_ROW_TABLES:
         result = session.execute(_copy_statement(spec, source_branch_id, target_branch_id, new_id))
-        copied[spec.table.name] = int(getattr(result, "rowcount", 0) or 0)
+        copied[spec.table.name] = copied.get(spec.table.name, 0) + int(getattr(result, "rowcount", 0) or 0)
     return copied
 
 
@@ -100,4 +109,6 @@ def _copy_statement(spec: BranchRowTable, source: uuid.UUID, target: uuid.UUID,
         else:
             values.append(src.c[name])
     query = select(*values).select_from(src).where(src.c.branch_id == source)
+    if spec.rows is not None:
+        query = query.where(spec.rows(src))
     return insert(spec.table).from_select([c.name for c in spec.table.c], query)

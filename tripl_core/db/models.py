@@ -6,9 +6,10 @@ from tripl_core.branching import models as branching_models
 from tripl_core.db.base import Base
 from tripl_core.metrics import models as metrics_models
 from tripl_core.observe import models as observe_models
+from tripl_core.photos import models as photos_models
 from tripl_core.plan import models as plan_models
 from tripl_core.scans import models as scans_models
 from tripl_core.sources import models as sources_models
 
 __all__ = ["Base", "access_models", "alerting_models", "branching_models", "metrics_models",
-           "observe_models", "plan_models", "scans_models", "sources_models"]
+           "observe_models", "photos_models", "plan_models", "scans_models", "sources_models"]

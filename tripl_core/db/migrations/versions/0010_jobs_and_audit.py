@@ -1,7 +1,7 @@
 """jobs: windows, retries and resolutions; audit log looked up by target
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import tripl_core.db.base
 
 revision: str = '0010'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
