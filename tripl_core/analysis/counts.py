@@ -102,9 +102,11 @@ def band(mean: np.ndarray, variance: np.ndarray, sigma: np.ndarray | float) -> t
         shape = mu * mu / var
         scale = var / mu
         lower = np.where(mu > 0, scale * special.gammaincinv(shape, tail), 0.0)
-        upper = np.where(mu > 0, scale * special.gammainccinv(shape, tail), 0.0)
+        # An expectation of 0 with some spread left (the comparables vary) has no gamma twin: sigma spreads.
+        upper = np.where(mu > 0, scale * special.gammainccinv(shape, tail), sigma * np.sqrt(var))
     nan = ~(np.isfinite(mean) & np.isfinite(variance))
-    return np.where(nan, np.nan, lower), np.where(nan, np.nan, upper)
+    # Counts are whole: the band reaches out to the whole counts around its quantiles.
+    return np.where(nan, np.nan, np.floor(lower)), np.where(nan, np.nan, np.ceil(upper))
 
 
 def corrected_z(z: np.ndarray, looks: np.ndarray | int) -> np.ndarray:
