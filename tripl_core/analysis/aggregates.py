@@ -45,14 +45,18 @@ def window_sum(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def sum_z(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, width: int, block: int,
-          blocks: int) -> np.ndarray:
+          blocks: int, relative_floor: float) -> np.ndarray:
     """z of the sum of the ``width`` buckets ending at each bucket, under a negative binomial with the
-    summed expectation and a variance calibrated on the earlier ``blocks`` blocks' errors at this scale."""
+    summed expectation and a variance calibrated on the earlier ``blocks`` blocks' errors at this scale,
+    never below the relative spread floor of the sum (SEMANTICS §4: a few percent of expected): an
+    expectation is never known better than that, and a sum over many buckets would otherwise turn a
+    few percent of shared expectation error (a weekday effect a level shift has skewed) into a verdict."""
     actual = window_sum(values, width)
     mean = window_sum(expected, width)
     independent = window_sum(variance, width)
     ratio = _error_ratio(actual - mean, np.sqrt(independent), block, blocks)
-    return counts.tail_z(actual, mean, independent * np.fmax(ratio, 1.0) ** 2)
+    variance_of_sum = np.fmax(independent * np.fmax(ratio, 1.0) ** 2, mean + (relative_floor * mean) ** 2)
+    return counts.tail_z(actual, mean, variance_of_sum)
 
 
 def _error_ratio(error: np.ndarray, reference: np.ndarray, block: int, blocks: int) -> np.ndarray:

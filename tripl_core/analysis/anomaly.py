@@ -491,8 +491,8 @@ def _count_z(
     own = counts.tail_z(values, expected, np.where(values < expected, below, above))
     season = seasonality(interval)
     block = max(season.day, _MIN_BLOCK_BUCKETS)
-    sums = [aggregates.sum_z(values, expected, spread.bulk**2, width, block, settings.baseline_window_buckets)
-            for width in looks[1:]]
+    sums = [aggregates.sum_z(values, expected, spread.bulk**2, width, block, settings.baseline_window_buckets,
+                             settings.relative_spread_floor) for width in looks[1:]]
     n_looks = _looks_at(expected, settings, len(looks))
     sums = [np.where(n_looks > 1, summed, np.nan) for summed in sums]
     corrected = [counts.corrected_z(z, n_looks) for z in (own, *sums)]
