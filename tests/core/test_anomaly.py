@@ -241,10 +241,10 @@ def test_forecast_bounds_follow_sigma_and_floor_at_zero() -> None:
     assert (ahead["expected"] <= ahead["upper"]).all()
     assert (ahead["lower"] >= 0).all()
     # A higher sigma widens the band: about twice as far at 8 as at 4 (a little more above, where the
-    # count law's tail is longer than a normal's, a little less below).
+    # count law's tail is longer than a normal's: up to ~4x for sparse buckets judged with sums).
     wide = forecast(series, "15m", DetectorSettings(sigma_threshold=8), horizon=8)
     ratio = (wide["upper"] - wide["expected"]) / (ahead["upper"] - ahead["expected"])
-    assert ((ratio > 1.9) & (ratio < 3)).all()
+    assert ((ratio > 1.9) & (ratio < 4.5)).all()
     # A small count's band would reach below zero; counts are floored there.
     days = pd.date_range("2024-01-01", periods=20, freq="D", tz="UTC")
     small = forecast(pd.Series(np.tile([1.0, 0.0, 3.0, 2.0], 5), index=days), "1d", horizon=2)

@@ -38,8 +38,8 @@ EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 # Scale factor that makes the MAD a consistent estimator of the standard deviation for normal noise.
 MAD_TO_SIGMA = 1.4826
 # Counts with fewer events a bucket than this are sparse: their recent level is a ratio of sums, not a
-# median of ratios (the detector judges them over sums of buckets too, below (2 x sigma 4)^2 = 64).
-SPARSE_COUNT = 64.0
+# median of ratios (the detector judges them over sums of buckets too, below sigma² = 16 at sigma 4).
+SPARSE_COUNT = 16.0
 # Days either side of a comparable's weekday used to measure how that weekday differs from its week.
 WEEK_NEIGHBOUR_DAYS = (-3, -2, -1, 1, 2, 3)
 # Weekday effects are smoothed over the slots within this time either side (see _centred_median). An
