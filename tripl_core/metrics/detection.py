@@ -18,8 +18,8 @@ from tripl_core.analysis.anomaly import BatchDetection
 from tripl_core.db.bulk import insert_rows
 from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
-from tripl_core.metrics.signals import CLOSED, SILENCE
 from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
+from tripl_core.metrics.signals import CLOSED, SILENCE
 from tripl_core.plan.models import Event
 from tripl_core.scans.models import ScanConfig
 from tripl_core.warehouse import Interval
