@@ -341,17 +341,14 @@ def _tail_inflation(surprise: np.ndarray, block: int, blocks: int, kind: SeriesK
     where unknown). Many real series have bursts that recur day after day, mostly in one direction
     (load and latency spike up, a sensor drops out, a campaign sends a burst of events).
 
-    Counts: their law (a negative binomial with the overdispersion learnt from their errors) already
-    carries most of their burstiness, so the allowance is a robust, explicitly bounded correction: per
-    earlier block (a day, or a week of daily buckets) the 95th percentile of its surprises on that side
-    (a day's 5th largest quarter-hour), the median of those over the last ``blocks`` blocks against what
-    normal noise gives, at most 2 (``aggregates.tail_allowance``). A burst shorter than a
-    twentieth of a day never moves a block's quantile, half the blocks may be incident days, and bursts
-    that recur can widen a side at most twofold: they never mask one more than twice as surprising.
+    For each earlier block (a day, or a week of daily buckets) take its largest surprise; the
+    ``_TAIL_QUANTILE`` of those over the last ``blocks`` blocks, over what one-sided normal noise would give
+    for it, widens that side. Counts: bounded at ``aggregates.MAX_TAIL_ALLOWANCE`` (2x), so recurring bursts
+    never mask one more than twice as surprising (their law already carries most of their burstiness; the
+    sums of sparse buckets get the robust 95th-percentile allowance of ``aggregates.tail_allowance``).
 
-    Gauges have no law: the ``_TAIL_QUANTILE`` of the earlier blocks' largest surprises (per side), over
-    what one-sided normal noise would give for it, sets the allowance, unbounded (bounding it at 2-4
-    cost NAB's gauges F1 0.42 → 0.37-0.39: their load and latency bursts are many sigmas high).
+    Gauges: unbounded (bounding them at 2-4 cost NAB's gauges F1 0.42 → 0.37-0.39: their load and
+    latency bursts are many sigmas high).
     """
     n = surprise.shape[-1]
     count = -(-n // block)
