@@ -1,6 +1,7 @@
 """Detection quality of tripl's anomaly detector on labelled NAB series (window-level scoring).
 
-Usage: python bench/detector_quality.py [DATA_DIR] [--per-file] [--no-demo]
+Usage: python bench/detector_quality.py [DATA_DIR] [--per-file] [--no-demo] [--all-demo-dates]
+       [--no-low-volume] [--speed-series N]
 
 DATA_DIR (default ../shared/data/nab-dev relative to the repository root) holds ``windows.json`` and
 ``data/<group>/<file>.csv``. Scoring follows its README: skip the first 15% of each series (at most 750
@@ -18,7 +19,15 @@ vary, as "now" does), reads every event's 15-minute volume through the chDB adap
 event-type and project-total series as collection does, and runs the detector with the project defaults
 over each: a planted spike or drop is found when its scope flags its first bucket; every other flagged
 bucket (except co-firing flags of the planted event's type and the project total at the planted moment)
-is an extra signal.
+is an extra signal. The planted silence is found when its event's first flag from its start is a
+``silence`` within 2 hours; the dead event (stopped four days into the range) may flag one silence once it
+has history. ``--all-demo-dates`` scores the 36 "now" moments of the earlier sample instead of three.
+
+The low-volume part generates synthetic counts (bench/low_volume.py): 100 series per level, 60 days of
+15-minute buckets with daily and weekly rhythm; a 2-hour full stop and a 3-hour doubling must be found
+within 2 hours; flags on the clean series count per series-month. The speed part scores N series (default
+10,000) x 14 days of 15-minute buckets with ``detect_many`` and reports wall and CPU seconds (the machine is
+shared; CPU seconds are what the detector costs).
 """
 
 from __future__ import annotations
@@ -29,15 +38,17 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tripl_core.analysis.anomaly import DetectorSettings, SeriesKind, detect  # noqa: E402
+from bench.low_volume import LEVELS, score_level  # noqa: E402
+from tripl_core.analysis.anomaly import DetectorSettings, SeriesKind, detect, detect_many  # noqa: E402
 from tripl_core.analysis.seasonal import INTERVALS  # noqa: E402
 from tripl_core.demo import generate_demo_warehouse  # noqa: E402
 from tripl_core.demo.volumes import volume_series  # noqa: E402
@@ -52,6 +63,14 @@ DEMO_ENDS = (
     datetime(2024, 3, 20, 10, 37, tzinfo=UTC),
     datetime(2025, 6, 1, 23, 5, tzinfo=UTC),
     datetime(2026, 11, 25, 6, 10, tzinfo=UTC),
+)
+# The earlier sample of 36 "now" moments: 24 spaced 15 days 7 h 13 min apart from 2026-01-05 00:20, 10
+# spaced 37 days 7 h 13 min apart, and the three above.
+ALL_DEMO_ENDS = (
+    tuple(datetime(2026, 1, 5, 0, 20, tzinfo=UTC) + i * timedelta(days=15, hours=7, minutes=13) for i in range(24))
+    + tuple(datetime(2026, 1, 5, 0, 20, tzinfo=UTC) + i * timedelta(days=37, hours=7, minutes=13)
+            for i in range(1, 11))
+    + DEMO_ENDS
 )
 
 
@@ -121,27 +140,60 @@ def f1_row(label: str, scores: list[FileScore]) -> str:
 
 
 def score_demo(end: datetime) -> tuple[int, int, list[str]]:
-    """(planted anomalies, found, extra signals described) for the demo generated up to ``end``."""
+    """(planted volume cases, found, extra signals described) for the demo generated up to ``end``."""
     with tempfile.TemporaryDirectory() as folder:
         cases = generate_demo_warehouse(Path(folder), end=end)
         series = volume_series(Path(folder), cases)
     anomalies = (cases.spike, cases.drop)
     planted = {(a.event_name, pd.Timestamp(a.start)): a.direction for a in anomalies}
     type_of = {name: event_type for event_type, name in cases.events}
+    silent = cases.silence
+    spans = [(a.event_name, a.start, a.end) for a in anomalies] + [(silent.event_name, silent.start, silent.end)]
     # The planted event's type and the project total may fire on any bucket of the planted span.
-    co_firing = {(scope, moment) for a in anomalies
-                 for scope in (("event_type", type_of[a.event_name]), ("total", ""))
-                 for moment in pd.date_range(a.start, a.end, freq="15min", inclusive="left")}
-    found, extra = 0, []
+    co_firing = {(scope, moment) for name, start, stop in spans
+                 for scope in (("event_type", type_of[name]), ("total", ""))
+                 for moment in pd.date_range(start, stop, freq="15min", inclusive="left")}
+    found, extra, silence_flags = 0, [], []
     for (scope, ref), values in series.items():
         result = detect(values, "15m", DetectorSettings())
         for row in result[result["is_anomaly"]].itertuples():
             moment = pd.Timestamp(row.timestamp)
-            if scope == "event" and planted.get((ref, moment)) == row.direction:
+            if scope == "event" and ref == silent.event_name:
+                silence_flags.append((moment.to_pydatetime(), row.direction))
+            elif scope == "event" and ref == cases.dead_event.event_name and row.direction == "silence":
+                continue  # the dead event stopped four days in: a silence once it has history
+            elif scope == "event" and planted.get((ref, moment)) == row.direction:
                 found += 1
             elif ((scope, ref), moment) not in co_firing:
-                extra.append(f"{scope} {ref} {moment:%Y-%m-%d %H:%M} {row.direction}")
-    return len(planted), found, extra
+                extra.append(f"{scope} {ref} {moment:%Y-%m-%d %H:%M} {row.direction} (z {row.z:.2f})")
+    if silent.found_by(silence_flags):
+        found += 1
+        extra += [f"event {silent.event_name} {m:%Y-%m-%d %H:%M} {d}" for m, d in silence_flags[1:]]
+    else:
+        extra += [f"event {silent.event_name} {m:%Y-%m-%d %H:%M} {d}" for m, d in silence_flags]
+    return len(planted) + 1, found, extra
+
+
+def low_volume_rows() -> list[str]:
+    rows = ["| level (events per 15 min, weekly mean) | 2 h stop found within 2 h | 3 h doubling found within 2 h "
+            "| false signals on clean series | per series-month |", "|---:|---:|---:|---:|---:|"]
+    for level in LEVELS:
+        s = score_level(level)
+        rows.append(f"| {level} | {s.stops_found}/100 | {s.doublings_found}/100 | {s.false_signals_clean} "
+                    f"| {s.false_signals_clean / s.series_months_clean:.3f} |")
+    return rows
+
+
+def speed(series_count: int) -> str:
+    index = pd.date_range("2024-01-01", periods=14 * 96, freq="15min", tz="UTC")
+    rng = np.random.default_rng(0)
+    hour = np.asarray(index.hour + index.minute / 60)
+    rate = rng.uniform(1, 200, series_count)[None, :] * (1 + 0.6 * np.sin(2 * np.pi * hour / 24))[:, None]
+    frame = pd.DataFrame(rng.poisson(rate).astype(float), index=index)
+    wall, cpu = time.perf_counter(), time.process_time()
+    detect_many(frame, "15m", DetectorSettings())
+    return (f"detect_many: {series_count:,} series x 14 days of 15-minute buckets in "
+            f"{time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -149,6 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("data_dir", nargs="?", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--per-file", action="store_true", help="also print one row per series")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo's planted anomalies")
+    parser.add_argument("--all-demo-dates", action="store_true", help="the 36 demo dates of the earlier sample")
+    parser.add_argument("--no-low-volume", action="store_true", help="skip the synthetic low-volume counts")
+    parser.add_argument("--speed-series", type=int, default=10_000, help="series for the speed run (0: skip)")
     args = parser.parse_args(argv)
 
     labels: dict[str, list[list[str]]] = json.loads((args.data_dir / "windows.json").read_text())
@@ -168,11 +223,18 @@ def main(argv: list[str] | None = None) -> None:
             print(f1_row(f"{s.name} ({s.interval}, {s.kind})", [s]))
 
     if not args.no_demo:
-        print("\n| demo generated up to | planted volume anomalies | found | other signals on volume series |")
+        print("\n| demo generated up to | planted volume cases | found | other signals on volume series |")
         print("|---|---:|---:|---|")
-        for end in DEMO_ENDS:
+        for end in ALL_DEMO_ENDS if args.all_demo_dates else DEMO_ENDS:
             planted, found, extra = score_demo(end)
-            print(f"| {end:%Y-%m-%d %H:%M} ({end:%a}) | {planted} | {found} | {len(extra)} {'; '.join(extra)} |")
+            print(f"| {end:%Y-%m-%d %H:%M} ({end:%a}) | {planted} | {found} | {len(extra)} {'; '.join(extra)} |",
+                  flush=True)
+
+    if not args.no_low_volume:
+        print("", *low_volume_rows(), sep="\n", flush=True)
+
+    if args.speed_series:
+        print("\n" + speed(args.speed_series))
 
     points = sum(s.points for s in scores)
     seconds = sum(s.seconds for s in scores)

@@ -77,6 +77,17 @@ def test_the_first_collection_shows_every_planted_case(ws: Workspace, launcher: 
         assert [(p["bucket"], p["z"] > 0) for p in series["data"] if p["is_anomaly"]] == \
             [(_iso(start), direction == "spike")]
 
+    # the planted silence: one open `silence` signal on its event, listed among the active signals while
+    # the event stays silent (however long ago it started)
+    silences = [(bucket.replace(tzinfo=UTC), direction) for name, bucket, direction in signals
+                if name == catalog.SILENCE_EVENT]
+    assert [direction for _, direction in silences] == ["silence"]
+    assert schedule.silence[0] <= silences[0][0] < schedule.silence[0] + timedelta(hours=2)
+    active = ws.viewer.get(f"{D}/anomalies/signals").json()
+    active = active["items"] if isinstance(active, dict) else active
+    assert [(s["direction"], s["status"]) for s in active if s["event_id"] == str(ids[catalog.SILENCE_EVENT])] \
+        == [("silence", "open")]
+
     regressions = ws.viewer.get(f"{D}/scans/{scan['id']}/release-regressions").json()["items"]
     assert (catalog.MISSING_EVENT, "missing", "3.4.0") in {(i["event_name"], i["kind"], i["version"])
                                                           for i in regressions}

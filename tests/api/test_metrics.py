@@ -129,7 +129,7 @@ def window_total(ws: Workspace, event_id: str) -> int:
 
 def test_anomaly_settings_and_annotations(ws: Workspace, shop: dict[str, Any]) -> None:
     got = ws.viewer.get(f"{P}/anomaly-settings").json()
-    assert (got["sigma_threshold"], got["min_expected_count"], got["baseline_window_buckets"]) == (4.0, 50, 14)
+    assert (got["sigma_threshold"], got["min_expected_count"], got["baseline_window_buckets"]) == (4.0, 0, 14)
     assert ws.editor.patch(f"{P}/anomaly-settings", json={"min_history_buckets": 20}).status_code == 422
     assert ws.editor.patch(f"{P}/anomaly-settings", json={"sigma_threshold": 0}).status_code == 422
     assert ws.editor.patch(f"{P}/anomaly-settings", json={"sigma_threshold": 5.5}).json()["sigma_threshold"] == 5.5

@@ -86,3 +86,17 @@ def test_cooldown_suppression_and_delivered_sources() -> None:
     assert select(rule, [again], state, T + timedelta(minutes=30), cooldown_minutes=10).to_send == [again]
     state.suppressed.add(again.group_key)
     assert select(rule, [again], state, T + timedelta(hours=5)).suppressed == [again]
+
+
+def test_a_silence_is_notified_like_a_drop_and_its_alert_text_says_silence() -> None:
+    from tripl_core.alerting.fanout import item_variables
+    from tripl_core.alerting.models import MessageFormat
+    from tripl_core.alerting.templates import render
+
+    silence = _signal(direction="silence", actual=0, expected=8, z=-5.1)
+    assert passes(RuleView(uuid.uuid4()), silence)
+    assert not passes(RuleView(uuid.uuid4(), notify_on_drop=False), silence)
+    assert passes(RuleView(uuid.uuid4(), notify_on_spike=False), silence)
+    text = render(None, None, MessageFormat.plain, {"project_name": "p", "rule_name": "r", "scan_name": "s",
+                                                     "matched_count": "1"}, [item_variables(silence)])
+    assert "e1: silence 0.0 vs 8.0 expected" in text

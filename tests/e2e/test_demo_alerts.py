@@ -13,7 +13,7 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,9 @@ class Planted:
         schedules = [_schedule(end) for end in ends]
         self.spike = {_iso(start) for s in schedules for start in _buckets(*s.spike)}
         self.drop = {_iso(start) for s in schedules for start in _buckets(*s.drop)}
+        # the silence is signalled once it is significant: within two hours of its start
+        self.silence = {_iso(start) for s in schedules
+                        for start in _buckets(s.silence[0], s.silence[0] + timedelta(hours=2))}
 
     def missing(self, items: list[dict[str, Any]]) -> list[str]:
         def has(check: Any) -> bool:
@@ -73,6 +76,8 @@ class Planted:
             and i["direction"] == "spike" and i["bucket"] in self.spike,
             "drop": lambda i: i["kind"] == "signal" and i["event"] == catalog.DROP_EVENT
             and i["direction"] == "drop" and i["bucket"] in self.drop,
+            "silence": lambda i: i["kind"] == "signal" and i["event"] == catalog.SILENCE_EVENT
+            and i["direction"] == "silence" and i["bucket"] in self.silence,
             "release regression": lambda i: i["kind"] == "release_regression"
             and i["event"] == catalog.MISSING_EVENT and "3.4.0" in i["scope_name"],
             "currency drift": lambda i: i["kind"] == "distribution_drift"

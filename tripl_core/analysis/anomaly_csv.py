@@ -28,7 +28,7 @@ def detect_csv(
     output: TextIO,
     interval: str,
     sigma: float = 4.0,
-    min_expected: float = 50,
+    min_expected: float = 0,
     *,
     kind: SeriesKind = "count",
 ) -> None:
@@ -51,20 +51,22 @@ def detect_csv_path(
     output: TextIO,
     interval: str,
     sigma: float = 4.0,
-    min_expected: float = 50,
+    min_expected: float = 0,
     stdin: TextIO | None = None,
+    *,
+    kind: SeriesKind = "count",
 ) -> None:
     """``detect_csv`` on a file path, where ``-`` means ``stdin`` (the CLI's FILE argument)."""
     if path == "-":
         if stdin is None:
             raise ValueError("reading '-' needs a standard input stream")
-        detect_csv(stdin, output, interval, sigma, min_expected)
+        detect_csv(stdin, output, interval, sigma, min_expected, kind=kind)
         return
     file = Path(path)
     if not file.is_file():
         raise ValueError(f"no such file: {path}")
     with file.open(newline="", encoding="utf-8") as handle:
-        detect_csv(handle, output, interval, sigma, min_expected)
+        detect_csv(handle, output, interval, sigma, min_expected, kind=kind)
 
 
 def _read(input: TextIO) -> tuple[list[datetime], list[float]]:

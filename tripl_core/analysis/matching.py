@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-SPIKE, DROP = "spike", "drop"
+SPIKE, DROP, SILENCE = "spike", "drop", "silence"
 SIGNAL_SCOPES = {"project_total": "include_project_total", "event_type": "include_event_types",
                  "event": "include_events"}
 KIND_FLAGS = {"schema_drift": "include_schema_drifts", "distribution_drift": "include_distribution_drifts",
@@ -129,6 +129,7 @@ def passes(rule: RuleView, candidate: Candidate, min_z: float | None = None) -> 
     flag = SIGNAL_SCOPES.get(candidate.scope) if candidate.kind == "signal" else KIND_FLAGS.get(candidate.kind)
     if flag is None or not getattr(rule, flag):
         return False
+    # A silence is volume gone missing: rules notify about it as about drops.
     if not (rule.notify_on_spike if candidate.direction == SPIKE else rule.notify_on_drop):
         return False
     if not all(rule_filter.holds(candidate) for rule_filter in rule.filters):

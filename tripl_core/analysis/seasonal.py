@@ -37,6 +37,9 @@ WEEK_ANCHOR = pd.Timestamp("1970-01-05", tz="UTC")
 EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 # Scale factor that makes the MAD a consistent estimator of the standard deviation for normal noise.
 MAD_TO_SIGMA = 1.4826
+# Counts with fewer events a bucket than this are sparse: their recent level is a ratio of sums, not a
+# median of ratios (the detector judges them over sums of buckets too, below sigma² = 16 at sigma 4).
+SPARSE_COUNT = 16.0
 # Days either side of a comparable's weekday used to measure how that weekday differs from its week.
 WEEK_NEIGHBOUR_DAYS = (-3, -2, -1, 1, 2, 3)
 # Weekday effects are smoothed over the slots within this time either side (see _centred_median). An
@@ -146,6 +149,12 @@ def weekday_effect(
     # days back and earlier): computing them too gives the newest buckets the same two-sided smoothing as
     # every other bucket, so appending a bucket never changes an earlier result.
     values = np.concatenate([values, np.full((*values.shape[:-1], season.smooth), np.nan)], axis=-1)
+    summed = None
+    if multiplicative and season.smooth > 0:
+        # Sparse counts are compared as sums over the smoothing span: one sparse slot is mostly 0, and
+        # ratios of zeros say nothing (a median of them would put a whole weekday at 0).
+        width = 2 * season.smooth + 1
+        summed = along_time(rolling(values, width, 1, center=True).sum(), values)
     neighbours = np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
     per_week = []
     for j in range(1, weeks + 1):
@@ -154,7 +163,12 @@ def weekday_effect(
             break
         reference = lagged(values, np.array([back]))[..., 0]
         around = row_nanmedian(lagged(values, back - neighbours))
-        per_week.append(_relative(reference, around, multiplicative))
+        ratio = _relative(reference, around, multiplicative)
+        if summed is not None:
+            sparse = ~(around >= SPARSE_COUNT)
+            ratio = np.where(sparse, _relative(lagged(summed, np.array([back]))[..., 0],
+                                               row_nanmedian(lagged(summed, back - neighbours)), True), ratio)
+        per_week.append(ratio)
     effect = row_nanmedian(np.stack(per_week, axis=-1))
     return _centred_median(effect, season.smooth)[..., :n]
 
@@ -181,7 +195,8 @@ class Baseline:
     comparables: np.ndarray
     """How many earlier comparable buckets held a value."""
     usual_range: np.ndarray
-    """Width of the band the series kept to over the baseline span (1st to 99th percentile)."""
+    """Width of the band the series kept to over the baseline span (1st to 99th percentile); NaN in the
+    multiplicative (count) form, which does not use it."""
 
 
 def seasonal_baseline(
@@ -195,11 +210,20 @@ def seasonal_baseline(
     adjusted = _apply_weekday(raw, effect, lags, multiplicative)
     centre = row_nanmedian(adjusted)
     spread = MAD_TO_SIGMA * row_nanmedian(np.abs(adjusted - centre[..., None]))
+    if multiplicative:
+        # The median of sparse counts is discrete (0 or 1 at half an event a bucket), and a centre of 0
+        # would make a single event impossible: sparse counts are centred on their trimmed mean, the
+        # comparables' mean without the largest one (one earlier incident in the slot does not lift
+        # it) plus half an event (a Jeffreys prior).
+        total = np.nansum(adjusted, axis=-1) - np.fmax.reduce(adjusted, axis=-1)
+        trimmed = (np.nan_to_num(total) + 0.5) / np.maximum(comparables, 1)
+        centre = np.where((centre < SPARSE_COUNT) & (comparables > 1), np.fmax(centre, trimmed), centre)
     # Until a weekday effect is known, the centre mixes weekdays, so residuals against it would turn a
     # weekend into a false level change; only residuals from calibrated buckets set the level.
     calibrated = centre if season.week is None else np.where(np.isnan(effect), np.nan, centre)
     level = _recent_level(values, calibrated, max(season.day, min_history), multiplicative)
-    usual = _usual_range(values, window * season.day)
+    # The usual range floors gauge spreads only; counts skip its (costly) rolling quantiles.
+    usual = np.full(values.shape, np.nan) if multiplicative else _usual_range(values, window * season.day)
     if multiplicative:
         return Baseline(centre * level, spread * level, comparables, usual)
     return Baseline(centre + level, spread, comparables, usual)
@@ -232,8 +256,28 @@ def _apply_weekday(
 def _recent_level(
     values: np.ndarray, centre: np.ndarray, span: int, multiplicative: bool
 ) -> np.ndarray:
-    """Median of actual vs centre over the ``span`` buckets before each bucket (neutral if unknown)."""
+    """Median of actual vs centre over the ``span`` buckets before each bucket (neutral if unknown).
+
+    Sparse counts (a centre below ``SPARSE_COUNT`` events a bucket on average) use a ratio of sums
+    instead: most of their ratios are 0, so their median would say the series stopped. The largest
+    actual is left out of the sum (one burst does not lift the level) and half an event is added to
+    both sides, which pulls an empty span towards "as usual" rather than towards zero.
+    """
     residual = _relative(values, centre, multiplicative)
     rolled = rolling(residual, span, max(1, span // 2)).median().shift(1)
     neutral = 1.0 if multiplicative else 0.0
-    return along_time(rolled.fillna(neutral), residual)
+    level = along_time(rolled.fillna(neutral), residual)
+    if not multiplicative:
+        return level
+    known = np.isfinite(centre) & np.isfinite(values)
+    actual = np.where(known, values, np.nan)
+    expected = np.where(known, centre, np.nan)
+    min_periods = max(1, span // 2)
+    actual_sum = along_time(rolling(actual, span, min_periods).sum().shift(1), values)
+    actual_max = along_time(rolling(actual, span, min_periods).max().shift(1), values)
+    expected_sum = along_time(rolling(expected, span, min_periods).sum().shift(1), values)
+    seen = along_time(rolling(known.astype(float), span, 1).sum().shift(1), values)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sums = (actual_sum - actual_max + 0.5) / (expected_sum * (seen - 1) / seen + 0.5)
+        sparse = expected_sum / seen < SPARSE_COUNT
+    return np.where(sparse & np.isfinite(sums) & (seen > 1), sums, level)

@@ -8,6 +8,7 @@ from tripl_core.demo.cases import (
     NewField,
     Release,
     ShadowEvent,
+    Silence,
     VolumeAnomaly,
 )
 from tripl_core.demo.plan import DEMO_PLAN, DemoPlan
@@ -23,6 +24,7 @@ __all__ = [
     "NewField",
     "Release",
     "ShadowEvent",
+    "Silence",
     "VolumeAnomaly",
     "generate_demo_warehouse",
 ]

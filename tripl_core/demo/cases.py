@@ -30,6 +30,27 @@ class VolumeAnomaly:
 
 
 @dataclass(frozen=True)
+class Silence:
+    """One event not sent at all from ``start`` to the end of the range (still silent "now"): a
+    ``silence`` signal once that has lasted longer than its history makes plausible (SEMANTICS §4)."""
+
+    event_type: str
+    event_name: str
+    start: datetime
+    end: datetime
+
+    def found_by(self, flags: list[tuple[datetime, str]]) -> bool:
+        """Whether the detector's flags on this event (bucket, direction) hold its silence: the first
+        flag from its start on is a ``silence`` within ``SILENCE_FOUND_WITHIN``."""
+        later = [(bucket, direction) for bucket, direction in flags if bucket >= self.start]
+        return bool(later) and later[0][1] == "silence" and later[0][0] < self.start + SILENCE_FOUND_WITHIN
+
+
+# A silence at the demo's evening volume (~8 events a quarter-hour) is significant within an hour or so.
+SILENCE_FOUND_WITHIN = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
 class Release:
     version: str
     released_at: datetime
@@ -118,6 +139,7 @@ class DemoCases:
     new_field: NewField
     dead_event: DeadEvent
     shadow_event: ShadowEvent
+    silence: Silence
 
     @property
     def days(self) -> int:

@@ -27,6 +27,8 @@ DROP_EVENT = "product_screen"
 MISSING_EVENT = "share_product"
 SHADOW_EVENT = "wishlist_add"
 DEAD_EVENT = "rate_prompt_shown"
+# A low-volume event (about 8 a quarter-hour at busy hours) that stops being sent: the planted silence.
+SILENCE_EVENT = "purchase_completed"
 
 SCREENS = {
     "home_screen": "home",
@@ -79,7 +81,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     PURCHASE: {
         "checkout_started": 0.03,
         "payment_submitted": 0.022,
-        "purchase_completed": 0.016,
+        SILENCE_EVENT: 0.016,
         "refund_requested": 0.002,
     },
     AUTH: {"login": 0.04, "logout": 0.012, "signup": 0.012, "password_reset": 0.006},

@@ -17,6 +17,7 @@ from tripl_core.demo.cases import (
     NewField,
     Release,
     ShadowEvent,
+    Silence,
     VolumeAnomaly,
 )
 from tripl_core.demo.synth import (
@@ -64,6 +65,7 @@ class _Schedule:
 
     spike: tuple[datetime, datetime]
     drop: tuple[datetime, datetime]
+    silence: tuple[datetime, datetime]
     releases: tuple[ReleaseSpec, ...]
     moments: catalog.PlantedMoments
 
@@ -82,6 +84,7 @@ def generate_demo_warehouse(folder: Path, *, end: datetime, days: int = 35, seed
     model = volume_model(np.random.default_rng([seed, 2]), types, start, days, EVENTS_PER_DAY, noise_sigma=NOISE_SIGMA)
     scale_window(model, catalog.SPIKE_EVENT, *schedule.spike, SPIKE_FACTOR)
     scale_window(model, catalog.DROP_EVENT, *schedule.drop, DROP_FACTOR)
+    scale_window(model, catalog.SILENCE_EVENT, *schedule.silence, 0.0)
     population = make_population(np.random.default_rng([seed, 3]), USERS)
     builder = TableBuilder(model, types, schedule.releases, BASE_VERSION, population)
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,6 +107,9 @@ def _schedule(end: datetime) -> _Schedule:
     # Planted at busy evening hours on recent days, with 14+ days of clean history before them.
     spike_at = midnight - 4 * _DAY + timedelta(hours=19)
     drop_at = midnight - 2 * _DAY + timedelta(hours=18)
+    # Still silent at the end of the range, so its signal is open "now"; it starts at a busy afternoon
+    # hour on the last full day, after the spike and the drop (their draws are not disturbed).
+    silence_at = midnight - _DAY + timedelta(hours=16)
     new_release_at = midnight - 3 * _DAY + timedelta(hours=10)
     releases = (
         ReleaseSpec("3.2.0", midnight - 29 * _DAY + timedelta(hours=9)),
@@ -127,6 +133,7 @@ def _schedule(end: datetime) -> _Schedule:
     return _Schedule(
         spike=(spike_at, spike_at + 4 * BUCKET),
         drop=(drop_at, drop_at + 3 * BUCKET),
+        silence=(silence_at, end),
         releases=releases,
         moments=moments,
     )
@@ -203,6 +210,7 @@ def _cases(
             catalog.event_type_of(catalog.DEAD_EVENT), catalog.DEAD_EVENT, schedule.moments.dead_after
         ),
         shadow_event=ShadowEvent(catalog.event_type_of(catalog.SHADOW_EVENT), catalog.SHADOW_EVENT),
+        silence=Silence(catalog.event_type_of(catalog.SILENCE_EVENT), catalog.SILENCE_EVENT, *schedule.silence),
     )
 
 

@@ -1,6 +1,7 @@
 """Detection over stored series (SEMANTICS §4): every enabled scope of a scan config, its zero-filled history
 scored with the project's settings in one batch (`detect_many`), replaces the signals of the window and
-the forecasts."""
+the forecasts. A `silence` signal closes once its scope's data returns: when it is written (data came back
+within the scored range) or at a later detection."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tripl_core.db.bulk import insert_rows
 from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
 from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
+from tripl_core.metrics.signals import CLOSED, SILENCE
 from tripl_core.plan.models import Event
 from tripl_core.scans.models import ScanConfig
 from tripl_core.warehouse import Interval
@@ -61,18 +63,46 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
         for index, (scope, ref) in enumerate(keys):
             event_id = uuid.UUID(ref) if scope == Scope.event.value else None
             type_id = uuid.UUID(ref) if scope == Scope.event_type.value else event_types.get(event_id)
+            returned = _data_returned(scored.value[index])
             for t in np.flatnonzero(scored.is_anomaly[index] & window):
-                signals.append(_signal(config, scope, ref, event_id, type_id, scored.timestamps[t].to_pydatetime(),
-                                       str(directions[index, t]), *_at(scored, index, int(t))))
+                signal = _signal(config, scope, ref, event_id, type_id, scored.timestamps[t].to_pydatetime(),
+                                 str(directions[index, t]), *_at(scored, index, int(t)))
+                if signal["direction"] == SILENCE and returned[t]:
+                    signal["status"] = CLOSED
+                signals.append(signal)
             expected = float(ahead.expected[index, -1])
             if math.isfinite(expected):
                 forecasts.append({"id": uuid.uuid4(), "scan_config_id": config.id, "scope": scope, "scope_ref": ref,
                                   "bucket": forecast_at, "expected": expected,
                                   "lower": float(ahead.lower[index, -1]), "upper": float(ahead.upper[index, -1])})
+        _close_returned_silences(session, config.id, start, scored, keys)
     insert_rows(session, AnomalySignal, signals)
     insert_rows(session, MetricForecast, forecasts)
     session.flush()
     return DetectionResult(len(keys), len(signals), len(forecasts))
+
+
+def _data_returned(values: np.ndarray) -> np.ndarray:
+    """Per bucket: whether a later bucket of the series holds data (a silence there has ended)."""
+    later = np.concatenate([np.cumsum((values > 0)[::-1])[::-1][1:], [0]])
+    return later > 0
+
+
+def _close_returned_silences(session: Session, config_id: uuid.UUID, start: datetime, scored: BatchDetection,
+                             keys: list[tuple[str, str]]) -> None:
+    """Open silences from before this window whose scope has had data since (SEMANTICS §4: a silence closes
+    when data returns)."""
+    position = {key: index for index, key in enumerate(keys)}
+    silences = session.scalars(select(AnomalySignal).where(
+        AnomalySignal.scan_config_id == config_id, AnomalySignal.direction == SILENCE,
+        AnomalySignal.status == "open", AnomalySignal.bucket < start))
+    for silence in silences:
+        index = position.get((silence.scope, silence.scope_ref))
+        if index is None:
+            continue
+        after = np.asarray(scored.timestamps > silence.bucket)
+        if bool((scored.value[index][after] > 0).any()):
+            silence.status = CLOSED
 
 
 def _event_types(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID | None, uuid.UUID]:

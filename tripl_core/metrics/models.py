@@ -182,7 +182,7 @@ class AnomalySettings(IdMixin, TimestampMixin, Base):
     baseline_window_buckets: Mapped[int] = mapped_column(Integer, default=14)
     min_history_buckets: Mapped[int] = mapped_column(Integer, default=7)
     sigma_threshold: Mapped[float] = mapped_column(Float, default=4.0)
-    min_expected_count: Mapped[int] = mapped_column(Integer, default=50)
+    min_expected_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ChartAnnotation(IdMixin, Base):

@@ -50,7 +50,7 @@ def get(session: Session, project_id: uuid.UUID) -> AnomalySettings:
     if row is None:
         row = AnomalySettings(project_id=project_id, anomaly_detection_enabled=True, detect_project_total=True,
                               detect_event_types=True, detect_events=True, baseline_window_buckets=14,
-                              min_history_buckets=7, sigma_threshold=4.0, min_expected_count=50)
+                              min_history_buckets=7, sigma_threshold=4.0, min_expected_count=0)
         session.add(row)
         session.flush()
     return row
@@ -61,7 +61,7 @@ def peek(session: Session, project_id: uuid.UUID) -> AnomalySettings:
     row = session.scalar(select(AnomalySettings).where(AnomalySettings.project_id == project_id))
     return row or AnomalySettings(project_id=project_id, anomaly_detection_enabled=True, detect_project_total=True,
                                   detect_event_types=True, detect_events=True, baseline_window_buckets=14,
-                                  min_history_buckets=7, sigma_threshold=4.0, min_expected_count=50)
+                                  min_history_buckets=7, sigma_threshold=4.0, min_expected_count=0)
 
 
 def update(session: Session, project_id: uuid.UUID, body: AnomalySettingsUpdate) -> AnomalySettings:
