@@ -1,0 +1,162 @@
+"""Project search (SEMANTICS §12): lexical and semantic rankings fused by reciprocal rank, over the
+documents of one branch; and the embedding of documents after their text changed."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tripl_core.db.engine import Database
+from tripl_core.search import index, lexical, semantic
+from tripl_core.search.documents import DocType, embedding_text
+from tripl_core.search.embedders import Embedder, to_bytes
+from tripl_core.search.embedding_queue import EmbeddingQueue
+from tripl_core.search.fuzzy import Vocabulary
+from tripl_core.search.models import SearchDocument
+from tripl_core.search.text import query_words, same_name, words
+
+log = logging.getLogger(__name__)
+
+RRF_K = 60  # the usual constant: ranks deep in either list still count, the top of each dominates
+EXACT_NAME_BONUS = 1.0  # larger than any fused score: a row named exactly as asked comes first
+EMBED_BATCH = 256
+
+ChooseEmbedder = Callable[[Session], Embedder | None]
+"""The embedder the settings select now, or None when semantic search is switched off."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    type: str
+    id: uuid.UUID
+    title: str
+    snippet: str
+    score: float
+    event_type_id: uuid.UUID | None
+    event_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Results:
+    items: list[Hit]
+    total: int
+    semantic_used: bool
+
+
+class SearchEngine:
+    """One per process: the embedder choice, the per-branch caches and the embedding queue."""
+
+    def __init__(self, db: Database, choose_embedder: ChooseEmbedder) -> None:
+        self.db = db
+        self.choose_embedder = choose_embedder
+        self.queue = EmbeddingQueue(self.embed_branch)
+        self._vocabularies: semantic.BranchCache[Vocabulary] = semantic.BranchCache()
+        self._matrices: semantic.BranchCache[semantic.Matrix] = semantic.BranchCache()
+
+    # --- searching -----------------------------------------------------------------------------
+    def search(self, session: Session, branch_id: uuid.UUID, query: str, *, types: Sequence[str] | None = None,
+               include_archived: bool = False, limit: int = 20) -> Results:
+        kinds = list(dict.fromkeys(types)) if types else [t.value for t in DocType]
+        current = semantic.stamp(session, branch_id)
+        vocabulary = self._vocabularies.get((branch_id, "vocabulary"), current[:2] + (0,),
+                                            lambda: semantic.load_vocabulary(session, branch_id))
+        filters = lexical.Filters(branch_id, kinds, include_archived)
+        terms = lexical.alternatives(query_words(query), vocabulary)
+        lexical_ids = lexical.search(session, filters, terms)
+        semantic_ids, semantic_used = self._semantic(session, branch_id, query, current, set(kinds),
+                                                     include_archived)
+        fused = fuse([lexical_ids, semantic_ids])
+        return self._results(session, query, fused, limit, semantic_used)
+
+    def _semantic(self, session: Session, branch_id: uuid.UUID, query: str, current: semantic.Stamp,
+                  kinds: set[str], include_archived: bool) -> tuple[list[int], bool]:
+        embedder = self.choose_embedder(session)
+        if embedder is None or current[2] == 0:
+            return [], False
+        matrix = self._matrices.get((branch_id, embedder.model), current,
+                                    lambda: semantic.load_matrix(session, branch_id, embedder.model))
+        if matrix.vectors.shape[0] == 0:
+            return [], False
+        try:
+            vector = embedder.embed([semantic.query_text(query)])[0]
+        except Exception as exc:  # a provider down must not take lexical search with it
+            log.warning("semantic search skipped: the embedder failed: %s", exc)
+            return [], False
+        return semantic.rank(matrix, vector, kinds, include_archived), True
+
+    def _results(self, session: Session, query: str, fused: dict[int, float], limit: int,
+                 semantic_used: bool) -> Results:
+        if not fused:
+            return Results([], 0, semantic_used)
+        rows = {d.id: d for d in session.scalars(select(SearchDocument).where(SearchDocument.id.in_(list(fused))))}
+        query_as_words = words(query)
+        for doc_id, row in rows.items():
+            if query_as_words and (same_name(query, row.title) or row.names == " ".join(query_as_words)):
+                fused[doc_id] += EXACT_NAME_BONUS
+        ranked = sorted((doc_id for doc_id in fused if doc_id in rows), key=lambda i: (-fused[i], i))
+        items = [Hit(type=rows[i].doc_type, id=rows[i].entity_id, title=rows[i].title, snippet=rows[i].snippet,
+                     score=round(fused[i], 6), event_type_id=rows[i].event_type_id, event_id=rows[i].event_id)
+                 for i in ranked[:limit]]
+        return Results(items, len(ranked), semantic_used)
+
+    # --- indexing ------------------------------------------------------------------------------
+    def reindex(self, session: Session, branch_id: uuid.UUID) -> tuple[int, bool]:
+        """Rebuild the branch's documents in the caller's transaction; embeddings follow its commit."""
+        count = index.reindex(session, branch_id)
+        scheduled = self.choose_embedder(session) is not None
+        if scheduled:
+            pending_embeddings(session).add(branch_id)
+        return count, scheduled
+
+    def embed_branch(self, branch_id: uuid.UUID) -> int:
+        """Embed the branch's documents whose vector is missing, stale or from another model."""
+        with self.db.unit_of_work() as session:
+            embedder = self.choose_embedder(session)
+        if embedder is None:
+            return 0
+        done = 0
+        while True:
+            with self.db.unit_of_work() as session:
+                batch = session.execute(
+                    select(SearchDocument.id, SearchDocument.content_hash, SearchDocument.doc_type,
+                           SearchDocument.names, SearchDocument.body)
+                    .where(SearchDocument.branch_id == branch_id,
+                           (SearchDocument.embedded_hash.is_(None))
+                           | (SearchDocument.embedded_hash != SearchDocument.content_hash)
+                           | (SearchDocument.embedding_model != embedder.model))
+                    .order_by(SearchDocument.id).limit(EMBED_BATCH)).all()
+                if not batch:
+                    return done
+                texts = [embedding_text(doc_type, names, body) for _, _, doc_type, names, body in batch]
+                vectors = embedder.embed(texts)
+                for (doc_id, content_hash, *_), vector in zip(batch, vectors, strict=True):
+                    # Only if the text is still the one embedded: a write in between re-queues the branch.
+                    session.execute(update(SearchDocument)
+                                    .where(SearchDocument.id == doc_id, SearchDocument.content_hash == content_hash)
+                                    .values(embedding=to_bytes(np.asarray(vector)), embedding_model=embedder.model,
+                                            embedded_hash=content_hash))
+                done += len(batch)
+
+
+def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:
+    """Reciprocal rank fusion: each list adds 1 / (k + rank) to the documents it ranks."""
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for position, doc_id in enumerate(ranking, start=1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + position)
+    return scores
+
+
+PENDING_KEY = "search_pending_embeddings"
+
+
+def pending_embeddings(session: Session) -> set[uuid.UUID]:
+    """Branches whose embeddings to refresh once this session commits (see freshness.py)."""
+    pending: set[uuid.UUID] = session.info.setdefault(PENDING_KEY, set())
+    return pending
