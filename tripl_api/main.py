@@ -9,7 +9,6 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from tripl_api import prometheus
-
 from tripl_api.errors import install_error_handlers
 from tripl_api.routes import (
     activity,
@@ -36,19 +35,19 @@ from tripl_api.routes import (
     scan_previews,
     scans,
     search,
-    settings as settings_routes,
     users,
     variables,
+)
+from tripl_api.routes import (
+    settings as settings_routes,
 )
 from tripl_api.state import AppState
 from tripl_core.db.engine import Database
 from tripl_core.observe import hooks as observe_hooks
 from tripl_core.scans.launching import RunLauncher
-from tripl_core.search import choice, freshness
-from tripl_core.search.engine import SearchEngine
+from tripl_core.search import composition
 from tripl_core.security import SecretBox
 from tripl_core.service_settings import logs
-from tripl_core.service_settings.store import SettingsStore
 from tripl_core.settings import Settings
 from tripl_core.sources.jobs import fail_unstarted
 
@@ -94,9 +93,7 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
     settings = settings or Settings()
     db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     box = SecretBox(settings.resolved_secret_key)
-    store = SettingsStore(settings, box, lambda: db.session(write=False))
-    engine = SearchEngine(db, choice.chooser(store))
-    freshness.attach(db, engine)  # the index follows every write made through this database
+    store, engine = composition.compose(db, settings, box)  # the search index follows every write through db
     state = AppState(settings=settings, db=db, secrets=box, store=store, search=engine)
     if launcher is not None:
         state.launcher = launcher

@@ -16,6 +16,7 @@ from tripl_pipelines.event_groups import apply_event_groups_job
 from tripl_pipelines.metrics_sensor import scan_metrics_schedule
 from tripl_pipelines.replay import replay_metrics_job
 from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.search_index import search_index, search_index_freshness, search_index_job
 from tripl_pipelines.sensors import scan_config_partitions, scan_job_status
 
 catalog_scan_job = define_asset_job(DAGSTER_JOBS[JobKind.scan.value], selection=[catalog],
@@ -29,9 +30,10 @@ scan_metrics_job = define_asset_job(METRICS_JOB, selection=[*METRICS_ASSETS, ale
 def build_definitions(app_db: AppDatabase | None = None, app_secrets: AppSecrets | None = None,
                       alert_outbound: AlertOutbound | None = None) -> Definitions:
     return Definitions(
-        assets=[catalog, *METRICS_ASSETS, alert_fanout],
-        jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job],
-        sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule, alert_delivery_retries],
+        assets=[catalog, *METRICS_ASSETS, alert_fanout, search_index],
+        jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job, search_index_job],
+        sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule, alert_delivery_retries,
+                 search_index_freshness],
         resources={"app_db": app_db or AppDatabase(), "app_secrets": app_secrets or AppSecrets(),
                    "alert_outbound": alert_outbound or AlertOutbound()},
     )

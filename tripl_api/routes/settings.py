@@ -5,6 +5,7 @@ from __future__ import annotations
 from tripl_api.deps import DbSession, OwnerReader, State, WorkspaceOwner
 from tripl_api.routing import api_router
 from tripl_core.service_settings import service, views
+from tripl_core.service_settings.schema import AiSettingsUpdate
 from tripl_core.service_settings.views import (
     AiSettingsOut,
     ServiceSettingsOut,
@@ -14,7 +15,6 @@ from tripl_core.service_settings.views import (
 )
 
 router = api_router("settings", "/settings")
-AiSettingsUpdate = views.UPDATES["ai"]
 
 
 @router.get("", response_model=ServiceSettingsOut)
@@ -54,6 +54,6 @@ def put_ai_settings(body: AiSettingsUpdate, owner: WorkspaceOwner,  # type: igno
 
 
 @router.post("/ai/test", response_model=TestAiOut, openapi_extra={"x-read-only": True})
-def test_ai_settings(body: TestAiIn, _owner: WorkspaceOwner, session: DbSession, state: State) -> TestAiOut:
+def test_ai_settings(body: TestAiIn, owner: WorkspaceOwner, session: DbSession, state: State) -> TestAiOut:
     """Sends the prompt with the saved AI settings and answers `{ok, message}` whatever happens."""
     return service.test_ai(state.store, session, body.prompt)

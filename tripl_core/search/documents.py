@@ -163,7 +163,8 @@ def _event_docs(session: Session, branch_id: uuid.UUID, types: dict[uuid.UUID, E
     tags: dict[uuid.UUID, list[str]] = defaultdict(list)
     values: dict[uuid.UUID, list[str]] = defaultdict(list)
     for chunk in chunks([e.id for e in events]):
-        for event_id, tag in session.execute(select(EventTag.event_id, EventTag.tag).where(EventTag.event_id.in_(chunk))):
+        for event_id, tag in session.execute(select(EventTag.event_id, EventTag.tag)
+                                             .where(EventTag.event_id.in_(chunk))):
             tags[event_id].append(tag)
         for model in (EventFieldValue, EventMetaValue):
             for event_id, value in session.execute(select(model.event_id, model.value)

@@ -64,7 +64,7 @@ class SearchEngine:
                include_archived: bool = False, limit: int = 20) -> Results:
         kinds = list(dict.fromkeys(types)) if types else [t.value for t in DocType]
         current = semantic.stamp(session, branch_id)
-        vocabulary = self._vocabularies.get((branch_id, "vocabulary"), current[:2] + (0,),
+        vocabulary = self._vocabularies.get((branch_id, "vocabulary"), (*current[:2], 0),
                                             lambda: semantic.load_vocabulary(session, branch_id))
         filters = lexical.Filters(branch_id, kinds, include_archived)
         terms = lexical.alternatives(query_words(query), vocabulary)
@@ -113,6 +113,10 @@ class SearchEngine:
         if scheduled:
             pending_embeddings(session).add(branch_id)
         return count, scheduled
+
+    def reindex_now(self, session: Session, branch_id: uuid.UUID) -> int:
+        """Rebuild the branch's documents, embeddings left to the caller (the pipeline embeds right after)."""
+        return index.reindex(session, branch_id)
 
     def embed_branch(self, branch_id: uuid.UUID) -> int:
         """Embed the branch's documents whose vector is missing, stale or from another model."""

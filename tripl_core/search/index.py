@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from tripl_core.search import documents
 from tripl_core.search.documents import DocType, Document, Wanted
 from tripl_core.search.models import SearchDocument
 
-ROW_MODELS = {DocType.event_type: EventType, DocType.event: Event, DocType.field: FieldDefinition,
+ROW_MODELS: dict[DocType, Any] = {DocType.event_type: EventType, DocType.event: Event, DocType.field: FieldDefinition,
               DocType.meta_field: MetaField, DocType.variable: Variable}
 
 

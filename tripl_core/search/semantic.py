@@ -30,7 +30,8 @@ Stamp = tuple[int, object, int]
 
 def stamp(session: Session, branch_id: uuid.UUID) -> Stamp:
     """Changes whenever a document of the branch is added, removed, rewritten or (re)embedded."""
-    row = session.execute(select(func.count(), func.max(SearchDocument.indexed_at), func.count(SearchDocument.embedding))
+    row = session.execute(select(func.count(), func.max(SearchDocument.indexed_at),
+                                 func.count(SearchDocument.embedding))
                           .where(SearchDocument.branch_id == branch_id)).one()
     return int(row[0]), row[1], int(row[2])
 
@@ -75,7 +76,7 @@ def load_matrix(session: Session, branch_id: uuid.UUID, model: str) -> Matrix:
                       np.zeros((0, 0), np.float32))
     return Matrix(ids=np.array([r[0] for r in rows], dtype=np.int64),
                   doc_types=np.array([r[1] for r in rows]), archived=np.array([bool(r[2]) for r in rows]),
-                  vectors=np.vstack([from_bytes(r[3]) for r in rows]))
+                  vectors=np.vstack([from_bytes(bytes(r[3] or b"")) for r in rows]))
 
 
 def load_vocabulary(session: Session, branch_id: uuid.UUID) -> Vocabulary:

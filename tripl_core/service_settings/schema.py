@@ -163,7 +163,7 @@ SECRET_FIELDS = frozenset({"storage.s3_secret_access_key", "email.smtp_password"
 def _update_model(model: type[BaseModel]) -> type[BaseModel]:
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
-        optional = Field(None, description=info.description)
+        optional: Any = Field(None, description=info.description)
         optional.metadata.extend(info.metadata)  # the section's bounds (ge, le, max_length…) still apply
         fields[name] = (info.annotation | None, optional)  # type: ignore[operator]
     return create_model(f"{model.__name__}Update", __config__=ConfigDict(extra="forbid"),
@@ -179,7 +179,7 @@ def _validators_of(model: type[BaseModel]) -> dict[str, Any]:
         def run(cls: Any, value: Any, _func: Any = func) -> Any:
             return None if value is None else _func(cls, value)
 
-        result[name] = field_validator(*decorator.info.fields)(classmethod(run))  # type: ignore[arg-type]
+        result[name] = field_validator(*decorator.info.fields)(classmethod(run))
     return result
 
 

@@ -8,7 +8,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,12 +91,20 @@ def _parse_env(raw: str) -> Any:
 class SettingsStore:
     """Reads and writes the overrides; `current()` is the cached effective view for hot paths."""
 
-    def __init__(self, settings: Settings, box: SecretBox, db_session: Any = None) -> None:
+    def __init__(self, settings: Settings, box: SecretBox | Callable[[], SecretBox],
+                 db_session: Callable[[], Session] | None = None) -> None:
         self.settings = settings
-        self.box = box
+        # A factory defers reading the secret key until a secret override is actually read or written.
+        self._box = box
         self._open_session = db_session
         self._cache: tuple[float, Effective] | None = None
         self._lock = threading.Lock()
+
+    @property
+    def box(self) -> SecretBox:
+        if not isinstance(self._box, SecretBox):
+            self._box = self._box()
+        return self._box
 
     def effective(self, session: Session) -> Effective:
         overrides = self._overrides(session)
@@ -126,7 +134,7 @@ class SettingsStore:
         if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         assert self._open_session is not None, "SettingsStore.current() needs a session factory"
-        session: Session = self._open_session()
+        session = self._open_session()
         try:
             return self.effective(session)
         finally:

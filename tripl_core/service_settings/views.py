@@ -11,7 +11,16 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tripl_core.db.migrate import current_heads
-from tripl_core.service_settings.schema import SECRET_FIELDS, SECTIONS, UPDATES
+from tripl_core.service_settings.schema import (
+    SECRET_FIELDS,
+    SECTIONS,
+    AiSettingsUpdate,
+    EmailSettingsUpdate,
+    ObservabilitySettingsUpdate,
+    RuntimeSettingsUpdate,
+    SecuritySettingsUpdate,
+    StorageSettingsUpdate,
+)
 from tripl_core.service_settings.store import Effective
 from tripl_core.settings import Settings
 
@@ -49,12 +58,12 @@ class ServiceSettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    runtime: UPDATES["runtime"] | None = None  # type: ignore[valid-type]
-    security: UPDATES["security"] | None = None  # type: ignore[valid-type]
-    storage: UPDATES["storage"] | None = None  # type: ignore[valid-type]
-    observability: UPDATES["observability"] | None = None  # type: ignore[valid-type]
-    email: UPDATES["email"] | None = None  # type: ignore[valid-type]
-    ai: UPDATES["ai"] | None = None  # type: ignore[valid-type]
+    runtime: RuntimeSettingsUpdate | None = None  # type: ignore[valid-type]
+    security: SecuritySettingsUpdate | None = None  # type: ignore[valid-type]
+    storage: StorageSettingsUpdate | None = None  # type: ignore[valid-type]
+    observability: ObservabilitySettingsUpdate | None = None  # type: ignore[valid-type]
+    email: EmailSettingsUpdate | None = None  # type: ignore[valid-type]
+    ai: AiSettingsUpdate | None = None  # type: ignore[valid-type]
 
     def changes(self) -> dict[str, dict[str, Any]]:
         result = {}
