@@ -15,8 +15,8 @@ from tripl_core.service_settings.store import SettingsStore
 def chooser(store: SettingsStore, builtin: BuiltinEmbedder | None = None) -> ChooseEmbedder:
     shared = builtin or BuiltinEmbedder()
 
-    def choose(session: Session) -> Embedder | None:
-        ai = store.effective(session).ai
+    def choose(_session: Session) -> Embedder | None:
+        ai = store.current().ai  # read at most once a second: this runs on every search
         if not ai.search_embeddings_enabled:
             return None
         if ai.search_embedding_provider == EmbeddingProvider.openai:

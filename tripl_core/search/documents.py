@@ -47,13 +47,15 @@ class Document:
     names: str
     body: str
     snippet: str
+    extra: str = ""
     archived: bool = False
     event_type_id: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
 
     @property
     def content_hash(self) -> str:
-        parts = [self.title, self.names, self.body, self.snippet, str(self.archived), str(self.event_type_id)]
+        parts = [self.title, self.names, self.body, self.extra, self.snippet, str(self.archived),
+                 str(self.event_type_id)]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -174,8 +176,9 @@ def _event_docs(session: Session, branch_id: uuid.UUID, types: dict[uuid.UUID, E
     for e in events:
         owner = types.get(e.event_type_id)
         docs.append(Document(DocType.event, e.id, title=e.name, names=text.joined([e.name, e.source_name]),
-                             body=text.joined([e.description, *tags[e.id], *values[e.id],
-                                               owner.name if owner else None, owner.display_name if owner else None]),
+                             body=text.joined([e.description, *tags[e.id], owner.name if owner else None,
+                                               owner.display_name if owner else None]),
+                             extra=text.joined(values[e.id]),
                              snippet=text.snippet(e.description, ", ".join(sorted(tags[e.id]))),
                              archived=e.status == EventStatus.archived.value,
                              event_type_id=e.event_type_id, event_id=e.id))
@@ -204,6 +207,6 @@ def _variable_docs(session: Session, branch_id: uuid.UUID, wanted: Wanted) -> li
             for v in _rows(session, Variable, branch_id, ids)]
 
 
-def embedding_text(doc_type: str, names: str, body: str) -> str:
+def embedding_text(doc_type: str, names: str, body: str, extra: str) -> str:
     """What the embedder reads: the kind, the name in words, then the rest."""
-    return f"{doc_type.replace('_', ' ')}: {names}. {body}"[:2000]
+    return f"{doc_type.replace('_', ' ')}: {names}. {body}. {extra}"[:2000]

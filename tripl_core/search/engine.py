@@ -9,9 +9,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.search import index, lexical, semantic
 from tripl_core.search.documents import DocType, embedding_text
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 RRF_K = 60  # the usual constant: ranks deep in either list still count, the top of each dominates
 EXACT_NAME_BONUS = 1.0  # larger than any fused score: a row named exactly as asked comes first
 EMBED_BATCH = 256
+BOTH = frozenset({"lexical", "semantic"})
 
 ChooseEmbedder = Callable[[Session], Embedder | None]
 """The embedder the settings select now, or None when semantic search is switched off."""
@@ -61,23 +63,24 @@ class SearchEngine:
 
     # --- searching -----------------------------------------------------------------------------
     def search(self, session: Session, branch_id: uuid.UUID, query: str, *, types: Sequence[str] | None = None,
-               include_archived: bool = False, limit: int = 20) -> Results:
+               include_archived: bool = False, limit: int = 20, sides: frozenset[str] = BOTH) -> Results:
+        """`sides` narrows the ranking to `lexical` or `semantic` alone (the quality benchmark compares them)."""
         kinds = list(dict.fromkeys(types)) if types else [t.value for t in DocType]
         current = semantic.stamp(session, branch_id)
-        vocabulary = self._vocabularies.get((branch_id, "vocabulary"), (*current[:2], 0),
+        vocabulary = self._vocabularies.get((branch_id, "vocabulary"), (*current[:2], None),
                                             lambda: semantic.load_vocabulary(session, branch_id))
         filters = lexical.Filters(branch_id, kinds, include_archived)
         terms = lexical.alternatives(query_words(query), vocabulary)
-        lexical_ids = lexical.search(session, filters, terms)
+        lexical_ids = lexical.search(session, filters, terms) if "lexical" in sides else []
         semantic_ids, semantic_used = self._semantic(session, branch_id, query, current, set(kinds),
-                                                     include_archived)
+                                                     include_archived) if "semantic" in sides else ([], False)
         fused = fuse([lexical_ids, semantic_ids])
         return self._results(session, query, fused, limit, semantic_used)
 
     def _semantic(self, session: Session, branch_id: uuid.UUID, query: str, current: semantic.Stamp,
                   kinds: set[str], include_archived: bool) -> tuple[list[int], bool]:
         embedder = self.choose_embedder(session)
-        if embedder is None or current[2] == 0:
+        if embedder is None or current[2] is None:
             return [], False
         matrix = self._matrices.get((branch_id, embedder.model), current,
                                     lambda: semantic.load_matrix(session, branch_id, embedder.model))
@@ -94,15 +97,22 @@ class SearchEngine:
                  semantic_used: bool) -> Results:
         if not fused:
             return Results([], 0, semantic_used)
-        rows = {d.id: d for d in session.scalars(select(SearchDocument).where(SearchDocument.id.in_(list(fused))))}
-        query_as_words = words(query)
-        for doc_id, row in rows.items():
-            if query_as_words and (same_name(query, row.title) or row.names == " ".join(query_as_words)):
+        d = SearchDocument
+        asked = " ".join(words(query))
+        names = {row[0]: (row[1], row[2]) for row in session.execute(select(d.id, d.names, d.title)
+                                                                       .where(d.id.in_(list(fused))))}
+        for doc_id, (doc_names, title) in names.items():
+            # The name in words leads `names`; only then is the title worth splitting to compare.
+            if asked and doc_names.startswith(asked) and (doc_names == asked or same_name(query, title)):
                 fused[doc_id] += EXACT_NAME_BONUS
-        ranked = sorted((doc_id for doc_id in fused if doc_id in rows), key=lambda i: (-fused[i], i))
+        ranked = sorted((doc_id for doc_id in fused if doc_id in names), key=lambda i: (-fused[i], i))
+        shown = ranked[:limit]
+        rows = {row.id: row for row in session.execute(
+            select(d.id, d.doc_type, d.entity_id, d.title, d.snippet, d.event_type_id, d.event_id)
+            .where(d.id.in_(shown)))} if shown else {}
         items = [Hit(type=rows[i].doc_type, id=rows[i].entity_id, title=rows[i].title, snippet=rows[i].snippet,
                      score=round(fused[i], 6), event_type_id=rows[i].event_type_id, event_id=rows[i].event_id)
-                 for i in ranked[:limit]]
+                 for i in shown]
         return Results(items, len(ranked), semantic_used)
 
     # --- indexing ------------------------------------------------------------------------------
@@ -119,33 +129,38 @@ class SearchEngine:
         return index.reindex(session, branch_id)
 
     def embed_branch(self, branch_id: uuid.UUID) -> int:
-        """Embed the branch's documents whose vector is missing, stale or from another model."""
-        with self.db.unit_of_work() as session:
+        """Embed the branch's documents whose vector is missing, stale or from another model. Batches are
+        read and embedded outside any write transaction; each batch's vectors are then written in a short one."""
+        with self.db.session(write=False) as session:
             embedder = self.choose_embedder(session)
         if embedder is None:
             return 0
         done = 0
         while True:
-            with self.db.unit_of_work() as session:
+            with self.db.session(write=False) as session:
                 batch = session.execute(
                     select(SearchDocument.id, SearchDocument.content_hash, SearchDocument.doc_type,
-                           SearchDocument.names, SearchDocument.body)
+                           SearchDocument.names, SearchDocument.body, SearchDocument.extra)
                     .where(SearchDocument.branch_id == branch_id,
                            (SearchDocument.embedded_hash.is_(None))
                            | (SearchDocument.embedded_hash != SearchDocument.content_hash)
                            | (SearchDocument.embedding_model != embedder.model))
                     .order_by(SearchDocument.id).limit(EMBED_BATCH)).all()
-                if not batch:
-                    return done
-                texts = [embedding_text(doc_type, names, body) for _, _, doc_type, names, body in batch]
-                vectors = embedder.embed(texts)
-                for (doc_id, content_hash, *_), vector in zip(batch, vectors, strict=True):
-                    # Only if the text is still the one embedded: a write in between re-queues the branch.
-                    session.execute(update(SearchDocument)
-                                    .where(SearchDocument.id == doc_id, SearchDocument.content_hash == content_hash)
-                                    .values(embedding=to_bytes(np.asarray(vector)), embedding_model=embedder.model,
-                                            embedded_hash=content_hash))
-                done += len(batch)
+            if not batch:
+                return done
+            vectors = embedder.embed([embedding_text(doc_type, names, body, extra)
+                                      for _, _, doc_type, names, body, extra in batch])
+            now = utcnow()
+            rows = [{"row_id": doc_id, "hash": content_hash, "vector": to_bytes(np.asarray(vector))}
+                    for (doc_id, content_hash, *_), vector in zip(batch, vectors, strict=True)]
+            with self.db.unit_of_work() as session:
+                # Only where the text is still the one embedded: a write in between re-queues the branch.
+                session.connection().execute(
+                    update(SearchDocument).where(SearchDocument.id == bindparam("row_id"),
+                                                 SearchDocument.content_hash == bindparam("hash"))
+                    .values(embedding=bindparam("vector"), embedding_model=embedder.model,
+                            embedded_hash=bindparam("hash"), embedded_at=now), rows)
+            done += len(batch)
 
 
 def fuse(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> dict[int, float]:

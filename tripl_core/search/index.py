@@ -70,7 +70,8 @@ def _write(session: Session, project_id: uuid.UUID, branch_id: uuid.UUID, docs: 
     now = utcnow()
     inserts, updates = [], []
     for d in docs:
-        values = {"title": d.title[:500], "names": d.names, "body": d.body, "snippet": d.snippet[:300],
+        values = {"title": d.title[:500], "names": d.names, "body": d.body, "extra": d.extra,
+                  "snippet": d.snippet[:300],
                   "archived": d.archived, "event_type_id": d.event_type_id, "event_id": d.event_id,
                   "content_hash": d.content_hash, "indexed_at": now}
         found = existing.get((d.doc_type.value, d.entity_id))
@@ -84,7 +85,7 @@ def _write(session: Session, project_id: uuid.UUID, branch_id: uuid.UUID, docs: 
     if updates:
         statement = (update(SearchDocument).where(SearchDocument.id == bindparam("row_id"))
                      .values(**{key: bindparam(key) for key in updates[0] if key != "row_id"},
-                             embedding=None, embedded_hash=None, embedding_model=None))
+                             embedding=None, embedded_hash=None, embedding_model=None, embedded_at=None))
         session.connection().execute(statement, updates)
     return len(inserts) + len(updates)
 

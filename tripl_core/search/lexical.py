@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from tripl_core.search.fuzzy import Vocabulary
 
-CANDIDATES = 100
-NAMES_WEIGHT = 4.0  # a word in a row's name counts this much more than one in its description or values
+CANDIDATES = 50  # per side: RRF gives ranks deeper than this almost nothing
+# A word in a row's name counts most, one in its description, options or tags next, one among the values an
+# event sends least (the field that declares an option outranks the events that merely use it).
+NAMES_WEIGHT, BODY_WEIGHT, EXTRA_WEIGHT = 4.0, 1.0, 0.25
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,13 @@ def _sqlite(session: Session, filters: Filters, terms: list[list[str]], limit: i
         "SELECT d.id FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid "
         "WHERE search_fts MATCH :match AND d.branch_id = :branch "
         f"AND d.doc_type IN ({type_list}) " + ("" if filters.include_archived else "AND d.archived = 0 ") +
-        f"ORDER BY bm25(search_fts, {NAMES_WEIGHT}, 1.0), d.id LIMIT :limit")
+        f"ORDER BY bm25(search_fts, {NAMES_WEIGHT}, {BODY_WEIGHT}, {EXTRA_WEIGHT}), d.id LIMIT :limit")
     params.update(match=match, branch=filters.branch_id.hex, limit=limit)
     return [row[0] for row in session.execute(statement, params)]
 
 
-_PG_VECTOR = "(setweight(to_tsvector('simple', names), 'A') || setweight(to_tsvector('simple', body), 'B'))"
+_PG_VECTOR = ("(setweight(to_tsvector('simple', names), 'A') || setweight(to_tsvector('simple', body), 'B') || "
+              "setweight(to_tsvector('simple', extra), 'C'))")
 
 
 def _pg_term(term: str, *, prefix: bool) -> str:
@@ -77,6 +80,7 @@ def _postgres(session: Session, filters: Filters, terms: list[list[str]], limit:
         f"SELECT id FROM search_documents, to_tsquery('simple', :query) q "
         f"WHERE {_PG_VECTOR} @@ q AND branch_id = :branch AND doc_type = ANY(:types) " +
         ("" if filters.include_archived else "AND NOT archived ") +
-        f"ORDER BY ts_rank('{{0.1, 0.2, {1 / NAMES_WEIGHT}, 1.0}}', {_PG_VECTOR}, q) DESC, id LIMIT :limit")
+        f"ORDER BY ts_rank('{{0.0, {EXTRA_WEIGHT / NAMES_WEIGHT}, {BODY_WEIGHT / NAMES_WEIGHT}, 1.0}}', "
+        f"{_PG_VECTOR}, q) DESC, id LIMIT :limit")
     return [row[0] for row in session.execute(statement, {"query": " | ".join(groups), "branch": filters.branch_id,
                                                           "types": list(filters.types), "limit": limit})]

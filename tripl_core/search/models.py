@@ -18,7 +18,11 @@ from tripl_core.db.base import Base, utcnow
 class SearchDocument(Base):
     __tablename__ = "search_documents"
     __table_args__ = (UniqueConstraint("branch_id", "doc_type", "entity_id"),
-                      Index("ix_search_documents_event_type", "branch_id", "event_type_id"))
+                      Index("ix_search_documents_event_type", "branch_id", "event_type_id"),
+                      # The freshness stamp of a branch (count, latest text change, latest vector) read from
+                      # indexes alone, on every search.
+                      Index("ix_search_documents_indexed", "branch_id", "indexed_at"),
+                      Index("ix_search_documents_embedded", "branch_id", "embedded_at"))
 
     # An integer key: SQLite's FTS5 table refers to its content rows by integer rowid.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -31,6 +35,7 @@ class SearchDocument(Base):
     title: Mapped[str] = mapped_column(String(500))
     names: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, default="")
+    extra: Mapped[str] = mapped_column(Text, default="")  # values a row uses (weighs least)
     snippet: Mapped[str] = mapped_column(String(300), default="")
     archived: Mapped[bool] = mapped_column(default=False)
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -38,3 +43,4 @@ class SearchDocument(Base):
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     embedding_model: Mapped[str | None] = mapped_column(String(200), default=None)
     embedded_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    embedded_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -20,20 +20,22 @@ from tripl_core.search.fuzzy import Vocabulary
 from tripl_core.search.models import SearchDocument
 from tripl_core.search.text import words
 
-CANDIDATES = 100
+CANDIDATES = 50  # per side: RRF gives ranks deeper than this almost nothing
 MIN_COSINE = 0.12  # below this the model is guessing
 RELATIVE_FLOOR = 0.5  # and hits far below the best one are noise beside it
 
 T = TypeVar("T")
-Stamp = tuple[int, object, int]
+Stamp = tuple[int, object, object]
 
 
 def stamp(session: Session, branch_id: uuid.UUID) -> Stamp:
     """Changes whenever a document of the branch is added, removed, rewritten or (re)embedded."""
-    row = session.execute(select(func.count(), func.max(SearchDocument.indexed_at),
-                                 func.count(SearchDocument.embedding))
-                          .where(SearchDocument.branch_id == branch_id)).one()
-    return int(row[0]), row[1], int(row[2])
+    where = SearchDocument.branch_id == branch_id
+    row = session.execute(select(
+        select(func.count(SearchDocument.branch_id)).where(where).scalar_subquery(),
+        select(func.max(SearchDocument.indexed_at)).where(where).scalar_subquery(),
+        select(func.max(SearchDocument.embedded_at)).where(where).scalar_subquery())).one()
+    return int(row[0] or 0), row[1], row[2]
 
 
 class BranchCache(Generic[T]):
@@ -58,10 +60,13 @@ class BranchCache(Generic[T]):
         return value
 
 
+TYPE_CODES = {name: code for code, name in enumerate(("event_type", "event", "field", "meta_field", "variable"))}
+
+
 @dataclass(frozen=True)
 class Matrix:
     ids: npt.NDArray[np.int64]
-    doc_types: npt.NDArray[np.str_]
+    type_codes: npt.NDArray[np.int8]
     archived: npt.NDArray[np.bool_]
     vectors: Vectors
 
@@ -72,19 +77,21 @@ def load_matrix(session: Session, branch_id: uuid.UUID, model: str) -> Matrix:
                            .where(SearchDocument.branch_id == branch_id, SearchDocument.embedding.is_not(None),
                                   SearchDocument.embedding_model == model)).all()
     if not rows:
-        return Matrix(np.zeros(0, np.int64), np.zeros(0, np.str_), np.zeros(0, np.bool_),
+        return Matrix(np.zeros(0, np.int64), np.zeros(0, np.int8), np.zeros(0, np.bool_),
                       np.zeros((0, 0), np.float32))
     return Matrix(ids=np.array([r[0] for r in rows], dtype=np.int64),
-                  doc_types=np.array([r[1] for r in rows]), archived=np.array([bool(r[2]) for r in rows]),
+                  type_codes=np.array([TYPE_CODES.get(r[1], -1) for r in rows], dtype=np.int8),
+                  archived=np.array([bool(r[2]) for r in rows]),
                   vectors=np.vstack([from_bytes(bytes(r[3] or b"")) for r in rows]))
 
 
 def load_vocabulary(session: Session, branch_id: uuid.UUID) -> Vocabulary:
     vocabulary: set[str] = set()
-    for names, body in session.execute(select(SearchDocument.names, SearchDocument.body)
-                                       .where(SearchDocument.branch_id == branch_id)):
+    for names, body, extra in session.execute(select(SearchDocument.names, SearchDocument.body, SearchDocument.extra)
+                                              .where(SearchDocument.branch_id == branch_id)):
         vocabulary.update(names.split())
         vocabulary.update(body.split())
+        vocabulary.update(extra.split())
     return Vocabulary(vocabulary)
 
 
@@ -93,8 +100,9 @@ def rank(matrix: Matrix, query: Vectors, types: set[str], include_archived: bool
     """Ids of the documents nearest the query vector, best first."""
     if matrix.vectors.shape[0] == 0 or matrix.vectors.shape[1] != query.shape[0]:
         return []
-    scores = matrix.vectors @ query
-    allowed = np.isin(matrix.doc_types, list(types))
+    # einsum, not BLAS: a threaded gemv on a busy small machine waits on its own threads (10x slower here).
+    scores = np.einsum("ij,j->i", matrix.vectors, query)
+    allowed = np.isin(matrix.type_codes, [TYPE_CODES[t] for t in types if t in TYPE_CODES])
     if not include_archived:
         allowed &= ~matrix.archived
     scores = np.where(allowed, scores, -1.0)

@@ -19,18 +19,21 @@ depends_on: str | Sequence[str] | None = None
 
 # The lexical index beside `search_documents` (names weigh more than the rest); see tripl_core/search/lexical.py.
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE search_fts USING fts5(names, body, content='search_documents', content_rowid='id', "
-    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE VIRTUAL TABLE search_fts USING fts5(names, body, extra, content='search_documents', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER search_documents_ai AFTER INSERT ON search_documents BEGIN "
-    "INSERT INTO search_fts(rowid, names, body) VALUES (new.id, new.names, new.body); END",
+    "INSERT INTO search_fts(rowid, names, body, extra) VALUES (new.id, new.names, new.body, new.extra); END",
     "CREATE TRIGGER search_documents_ad AFTER DELETE ON search_documents BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, names, body) VALUES ('delete', old.id, old.names, old.body); END",
-    "CREATE TRIGGER search_documents_au AFTER UPDATE OF names, body ON search_documents BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, names, body) VALUES ('delete', old.id, old.names, old.body); "
-    "INSERT INTO search_fts(rowid, names, body) VALUES (new.id, new.names, new.body); END",
+    "INSERT INTO search_fts(search_fts, rowid, names, body, extra) "
+    "VALUES ('delete', old.id, old.names, old.body, old.extra); END",
+    "CREATE TRIGGER search_documents_au AFTER UPDATE OF names, body, extra ON search_documents BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, names, body, extra) "
+    "VALUES ('delete', old.id, old.names, old.body, old.extra); "
+    "INSERT INTO search_fts(rowid, names, body, extra) VALUES (new.id, new.names, new.body, new.extra); END",
 ]
 POSTGRES_FTS = ("CREATE INDEX ix_search_documents_fts ON search_documents USING gin "
-                "((setweight(to_tsvector('simple', names), 'A') || setweight(to_tsvector('simple', body), 'B')))")
+                "((setweight(to_tsvector('simple', names), 'A') || setweight(to_tsvector('simple', body), 'B') || "
+                "setweight(to_tsvector('simple', extra), 'C')))")
 
 
 def upgrade() -> None:
@@ -45,6 +48,7 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=500), nullable=False),
     sa.Column('names', sa.Text(), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('extra', sa.Text(), nullable=False),
     sa.Column('snippet', sa.String(length=300), nullable=False),
     sa.Column('archived', sa.Boolean(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
@@ -52,6 +56,7 @@ def upgrade() -> None:
     sa.Column('embedding', sa.LargeBinary(), nullable=True),
     sa.Column('embedding_model', sa.String(length=200), nullable=True),
     sa.Column('embedded_hash', sa.String(length=64), nullable=True),
+    sa.Column('embedded_at', tripl_core.db.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['branch_id'], ['branches.id'], name=op.f('fk_search_documents_branch_id_branches'),
                             ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'],
@@ -60,6 +65,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('branch_id', 'doc_type', 'entity_id', name=op.f('uq_search_documents_branch_id_doc_type_entity_id')),
     )
     op.create_index('ix_search_documents_event_type', 'search_documents', ['branch_id', 'event_type_id'])
+    op.create_index('ix_search_documents_indexed', 'search_documents', ['branch_id', 'indexed_at'])
+    op.create_index('ix_search_documents_embedded', 'search_documents', ['branch_id', 'embedded_at'])
     op.create_index(op.f('ix_search_documents_branch_id'), 'search_documents', ['branch_id'])
     op.create_index(op.f('ix_search_documents_project_id'), 'search_documents', ['project_id'])
     op.create_table('service_setting_overrides',
@@ -85,5 +92,7 @@ def downgrade() -> None:
     op.drop_table('service_setting_overrides')
     op.drop_index(op.f('ix_search_documents_project_id'), table_name='search_documents')
     op.drop_index(op.f('ix_search_documents_branch_id'), table_name='search_documents')
+    op.drop_index('ix_search_documents_embedded', table_name='search_documents')
+    op.drop_index('ix_search_documents_indexed', table_name='search_documents')
     op.drop_index('ix_search_documents_event_type', table_name='search_documents')
     op.drop_table('search_documents')
