@@ -115,7 +115,7 @@ def write_generated(session: Session, events: int, slug: str = "big", seed: int 
              for verb, phrase in ACTIONS]
     types: dict[str, EventType] = {}
     fields: dict[str, list[FieldDefinition]] = {}
-    for order, (domain, (description, _, specs)) in enumerate(DOMAINS.items()):
+    for order, (domain, (description, _, _specs)) in enumerate(DOMAINS.items()):
         types[domain] = EventType(project_id=project.id, branch_id=branch_id, name=domain,
                                   display_name=domain.title(), description=description, order=order)
         session.add(types[domain])

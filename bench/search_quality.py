@@ -21,13 +21,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.search_plan import write_demo, write_generated  # noqa: E402
-from tripl_core.db.engine import Database  # noqa: E402
-from tripl_core.db.migrate import upgrade  # noqa: E402
-from tripl_core.search import composition  # noqa: E402
-from tripl_core.search.engine import SearchEngine  # noqa: E402
-from tripl_core.security import SecretBox  # noqa: E402
-from tripl_core.settings import Settings  # noqa: E402
+from bench.search_plan import write_demo, write_generated
+from tripl_core.db.engine import Database
+from tripl_core.db.migrate import upgrade
+from tripl_core.search import composition
+from tripl_core.search.engine import SearchEngine
+from tripl_core.security import SecretBox
+from tripl_core.settings import Settings
 
 QUERIES = Path(__file__).with_name("search_queries.json")
 SIDES = {"lexical": frozenset({"lexical"}), "semantic": frozenset({"semantic"}),
@@ -65,7 +65,8 @@ def evaluate(db: Database, engine: SearchEngine, branches: dict[str, uuid.UUID],
     return {"table": table, "misses": misses, "exact_below": exact_below}
 
 
-def latency(db: Database, engine: SearchEngine, branch_id: uuid.UUID, queries: list[str], count: int) -> dict[str, float]:
+def latency(db: Database, engine: SearchEngine, branch_id: uuid.UUID, queries: list[str],
+            count: int) -> dict[str, float]:
     rng = random.Random(3)
     timings = []
     with db.session(write=False) as session:

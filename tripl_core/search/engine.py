@@ -60,21 +60,27 @@ class SearchEngine:
         self.queue = EmbeddingQueue(self.embed_branch)
         self._vocabularies: semantic.BranchCache[Vocabulary] = semantic.BranchCache()
         self._matrices: semantic.BranchCache[semantic.Matrix] = semantic.BranchCache()
+        self._stamps = semantic.RecentStamps()
 
     # --- searching -----------------------------------------------------------------------------
     def search(self, session: Session, branch_id: uuid.UUID, query: str, *, types: Sequence[str] | None = None,
                include_archived: bool = False, limit: int = 20, sides: frozenset[str] = BOTH) -> Results:
         """`sides` narrows the ranking to `lexical` or `semantic` alone (the quality benchmark compares them)."""
         kinds = list(dict.fromkeys(types)) if types else [t.value for t in DocType]
-        current = semantic.stamp(session, branch_id)
+        current = self._stamps.get(session, branch_id)
         vocabulary = self._vocabularies.get((branch_id, "vocabulary"), (*current[:2], None),
                                             lambda: semantic.load_vocabulary(session, branch_id))
         filters = lexical.Filters(branch_id, kinds, include_archived)
         terms = lexical.alternatives(query_words(query), vocabulary)
         lexical_ids = lexical.search(session, filters, terms) if "lexical" in sides else []
+        # Documents holding every word of a several-word query get one more first-rank vote.
+        complete = lexical.search(session, filters, terms, every_word=True) \
+            if "lexical" in sides and len(terms) > 1 else []
         semantic_ids, semantic_used = self._semantic(session, branch_id, query, current, set(kinds),
                                                      include_archived) if "semantic" in sides else ([], False)
         fused = fuse([lexical_ids, semantic_ids])
+        for doc_id in complete:
+            fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + 1)
         return self._results(session, query, fused, limit, semantic_used)
 
     def _semantic(self, session: Session, branch_id: uuid.UUID, query: str, current: semantic.Stamp,
@@ -102,8 +108,8 @@ class SearchEngine:
         names = {row[0]: (row[1], row[2]) for row in session.execute(select(d.id, d.names, d.title)
                                                                        .where(d.id.in_(list(fused))))}
         for doc_id, (doc_names, title) in names.items():
-            # The name in words leads `names`; only then is the title worth splitting to compare.
-            if asked and doc_names.startswith(asked) and (doc_names == asked or same_name(query, title)):
+            # Cheap tests first: the title is only split into words when its first letter fits.
+            if asked and (doc_names == asked or (title[:1].lower() == asked[:1] and same_name(query, title))):
                 fused[doc_id] += EXACT_NAME_BONUS
         ranked = sorted((doc_id for doc_id in fused if doc_id in names), key=lambda i: (-fused[i], i))
         shown = ranked[:limit]

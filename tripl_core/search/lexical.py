@@ -30,26 +30,27 @@ def alternatives(words: Sequence[str], vocabulary: Vocabulary) -> list[list[str]
     return [[word, *vocabulary.similar(word)] for word in words]
 
 
-def search(session: Session, filters: Filters, terms: list[list[str]], *, limit: int = CANDIDATES) -> list[int]:
-    """Ids of matching search documents, best first."""
+def search(session: Session, filters: Filters, terms: list[list[str]], *, limit: int = CANDIDATES,
+           every_word: bool = False) -> list[int]:
+    """Ids of documents matching any query word, best first; with `every_word`, only those matching all."""
     if not terms:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        return _sqlite(session, filters, terms, limit)
-    return _postgres(session, filters, terms, limit)
+        return _sqlite(session, filters, terms, limit, " AND " if every_word else " OR ")
+    return _postgres(session, filters, terms, limit, " & " if every_word else " | ")
 
 
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def _sqlite(session: Session, filters: Filters, terms: list[list[str]], limit: int) -> list[int]:
+def _sqlite(session: Session, filters: Filters, terms: list[list[str]], limit: int, joiner: str) -> list[int]:
     groups = []
     for options in terms:
         word, *near = options
         parts = [_quote(word) + ("*" if len(word) >= 2 else "")] + [_quote(n) for n in near]
         groups.append("(" + " OR ".join(parts) + ")")
-    match = " OR ".join(groups)
+    match = joiner.join(groups)
     type_list = ", ".join(f":t{i}" for i in range(len(filters.types)))
     params: dict[str, object] = {f"t{i}": t for i, t in enumerate(filters.types)}
     statement = sql(
@@ -70,7 +71,7 @@ def _pg_term(term: str, *, prefix: bool) -> str:
     return "'" + term.replace("'", "''").replace("\\", "\\\\") + "'" + (":*" if prefix else "")
 
 
-def _postgres(session: Session, filters: Filters, terms: list[list[str]], limit: int) -> list[int]:
+def _postgres(session: Session, filters: Filters, terms: list[list[str]], limit: int, joiner: str) -> list[int]:
     groups = []
     for options in terms:
         word, *near = options
@@ -82,5 +83,5 @@ def _postgres(session: Session, filters: Filters, terms: list[list[str]], limit:
         ("" if filters.include_archived else "AND NOT archived ") +
         f"ORDER BY ts_rank('{{0.0, {EXTRA_WEIGHT / NAMES_WEIGHT}, {BODY_WEIGHT / NAMES_WEIGHT}, 1.0}}', "
         f"{_PG_VECTOR}, q) DESC, id LIMIT :limit")
-    return [row[0] for row in session.execute(statement, {"query": " | ".join(groups), "branch": filters.branch_id,
+    return [row[0] for row in session.execute(statement, {"query": joiner.join(groups), "branch": filters.branch_id,
                                                           "types": list(filters.types), "limit": limit})]

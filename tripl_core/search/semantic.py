@@ -4,6 +4,7 @@ vectors are unit length, so a matrix product), held in memory per branch until t
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from tripl_core.search.models import SearchDocument
 from tripl_core.search.text import words
 
 CANDIDATES = 50  # per side: RRF gives ranks deeper than this almost nothing
+STAMP_SECONDS = 0.5
 MIN_COSINE = 0.12  # below this the model is guessing
 RELATIVE_FLOOR = 0.5  # and hits far below the best one are noise beside it
 
@@ -36,6 +38,28 @@ def stamp(session: Session, branch_id: uuid.UUID) -> Stamp:
         select(func.max(SearchDocument.indexed_at)).where(where).scalar_subquery(),
         select(func.max(SearchDocument.embedded_at)).where(where).scalar_subquery())).one()
     return int(row[0] or 0), row[1], row[2]
+
+
+class RecentStamps:
+    """Each branch's stamp, re-read at most every STAMP_SECONDS: the caches it guards (typo vocabulary,
+    vectors) may trail a write by that much; lexical matching itself always reads the committed index."""
+
+    def __init__(self) -> None:
+        self._seen: dict[uuid.UUID, tuple[float, Stamp]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, branch_id: uuid.UUID) -> Stamp:
+        now = time.monotonic()
+        with self._lock:
+            found = self._seen.get(branch_id)
+        if found is not None and now - found[0] < STAMP_SECONDS:
+            return found[1]
+        current = stamp(session, branch_id)
+        with self._lock:
+            self._seen[branch_id] = (now, current)
+            if len(self._seen) > 256:
+                self._seen.pop(next(iter(self._seen)))
+        return current
 
 
 class BranchCache(Generic[T]):
