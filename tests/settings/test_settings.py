@@ -3,6 +3,8 @@ secrets encrypted and write-only, owner only, audited, effective without a resta
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,7 @@ from tests.api.plan_support import ok
 from tests.support.fake_openai import FakeOpenAI, running_fake_openai
 from tests.support.workspace import PASSWORD, Workspace
 from tripl_core.access.models import AuditEntry
+from tripl_core.service_settings import logs
 from tripl_core.service_settings.models import SettingOverride
 
 SETTINGS = "/api/v1/settings"
@@ -157,3 +160,16 @@ def test_embedding_settings_switch_semantic_search(ws: Workspace) -> None:
     result = ok(ws.viewer.get("/api/v1/projects/shop/search", params={"q": "anything"}))
     assert result["semantic_used"] is False
     assert ok(ws.owner.post("/api/v1/projects/shop/search/reindex"))["embeddings_scheduled"] is False
+
+
+def test_log_level_and_json_logs_apply_at_once(ws: Workspace) -> None:
+    ok(ws.owner.patch(SETTINGS, json={"observability": {"log_level": "DEBUG", "json_logs": True}}))
+    root = logging.getLogger()
+    handler = next(h for h in root.handlers if h.get_name() == logs.HANDLER_NAME)
+    assert root.level == logging.DEBUG
+    assert isinstance(handler.formatter, logs.JsonFormatter)
+    record = logging.LogRecord("tripl.test", logging.WARNING, __file__, 1, "hello %s", ("there",), None)
+    assert json.loads(handler.formatter.format(record))["message"] == "hello there"
+    ok(ws.owner.patch(SETTINGS, json={"observability": {"log_level": None, "json_logs": None}}))
+    assert root.level == logging.INFO
+    assert not isinstance(handler.formatter, logs.JsonFormatter)
