@@ -35,7 +35,7 @@ class AppDatabase(ConfigurableResource):  # type: ignore[misc]
             db = Database(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
             # Plan writes of pipelines (catalog scans, event groups) keep the search index current too.
             self._store, self._search = composition.compose(
-                db, settings, lambda: SecretBox(settings.resolved_secret_key))
+                db, settings, lambda: SecretBox(settings.resolved_secret_key), embed_after_commit=False)
             self._db = db
         return self._db
 

@@ -5,9 +5,11 @@ last request — so writes made where no embedder ran (a finished run's process)
 
 from dagster import (
     AssetExecutionContext,
+    DagsterRunStatus,
     DefaultSensorStatus,
     MaterializeResult,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SkipReason,
     asset,
@@ -35,13 +37,19 @@ def search_index(context: AssetExecutionContext, app_db: AppDatabase) -> Materia
                                        "embedded": embedded})
 
 
+ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+          DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 search_index_job = define_asset_job("search_index_job", selection=[search_index],
                                     description="Rebuilds the search index and its embeddings.")
 
 
-@sensor(job=search_index_job, minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job=search_index_job, minimum_interval_seconds=120, default_status=DefaultSensorStatus.RUNNING,
         description="Materialises search_index when the plan changed or documents lack embeddings.")
 def search_index_freshness(context: SensorEvaluationContext, app_db: AppDatabase) -> RunRequest | SkipReason:
+    in_flight = context.instance.get_runs(filters=RunsFilter(job_name=search_index_job.name, statuses=ACTIVE),
+                                          limit=1)
+    if in_flight:  # one rebuild at a time: the next tick sees what changed meanwhile
+        return SkipReason("a search_index run is queued or running")
     with app_db.unit_of_work() as session:
         stamp = staleness.plan_stamp(session)
     if stamp == context.cursor:

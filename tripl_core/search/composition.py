@@ -14,9 +14,11 @@ from tripl_core.service_settings.store import SettingsStore
 from tripl_core.settings import Settings
 
 
-def compose(db: Database, settings: Settings,
-            box: SecretBox | Callable[[], SecretBox]) -> tuple[SettingsStore, SearchEngine]:
+def compose(db: Database, settings: Settings, box: SecretBox | Callable[[], SecretBox], *,
+            embed_after_commit: bool = True) -> tuple[SettingsStore, SearchEngine]:
+    """`embed_after_commit=False` (Dagster runs: short-lived processes) leaves vectors to the search_index
+    asset instead of a background thread that could die with the run."""
     store = SettingsStore(settings, box, lambda: db.session(write=False))
     engine = SearchEngine(db, choice.chooser(store))
-    freshness.attach(db, engine)
+    freshness.attach(db, engine, embed_after_commit=embed_after_commit)
     return store, engine

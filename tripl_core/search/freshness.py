@@ -38,12 +38,15 @@ PLAN_TABLES = {m.__tablename__ for m in (Event, EventFieldValue, EventMetaValue,
                                          FieldDefinition, MetaField, Variable)}
 
 
-def attach(db: Database, engine: SearchEngine) -> None:
+def attach(db: Database, engine: SearchEngine, *, embed_after_commit: bool = True) -> None:
     factory = db.write_sessions
     event.listen(factory, "after_flush", _after_flush)
     event.listen(factory, "do_orm_execute", _before_bulk_statement)
     event.listen(factory, "before_commit", _before_commit)
-    event.listen(factory, "after_commit", lambda session: _after_commit(session, engine))
+    if embed_after_commit:
+        event.listen(factory, "after_commit", lambda session: _after_commit(session, engine))
+    else:
+        event.listen(factory, "after_commit", lambda session: session.info.pop(PENDING_KEY, None))
     event.listen(factory, "after_rollback", _forget)
 
 
