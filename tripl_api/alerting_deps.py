@@ -9,10 +9,12 @@ from fastapi import Depends
 from tripl_api.deps import State
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.service_settings import consumers
 
 
 def alert_sender(state: State) -> Sender:
-    return Sender(box=state.secrets, policy=OutboundPolicy.from_settings(state.settings))
+    policy = consumers.outbound_policy(OutboundPolicy.from_settings(state.settings), state.store.current())
+    return Sender(box=state.secrets, policy=policy)
 
 
 AlertSender = Annotated[Sender, Depends(alert_sender)]

@@ -8,9 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from tripl_api import prometheus
 from tripl_api.errors import install_error_handlers
 from tripl_api.routes import (
     activity,
+    ai,
     alert_deliveries,
     alert_destinations,
     annotations,
@@ -38,14 +40,20 @@ from tripl_api.routes import (
     revisions,
     scan_previews,
     scans,
+    search,
     users,
     variables,
+)
+from tripl_api.routes import (
+    settings as settings_routes,
 )
 from tripl_api.state import AppState
 from tripl_core.db.engine import Database
 from tripl_core.observe import hooks as observe_hooks
 from tripl_core.scans.launching import RunLauncher
+from tripl_core.search import composition
 from tripl_core.security import SecretBox
+from tripl_core.service_settings import logs
 from tripl_core.settings import Settings
 from tripl_core.sources.jobs import fail_unstarted
 
@@ -58,6 +66,7 @@ ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics
 ROUTERS += [drifts.router, reconciliation.router]
 ROUTERS += [alert_destinations.router, alert_deliveries.router, monitors.router]
 ROUTERS += [codegen.router, export.router, jobs.router, jobs.workspace_router]
+ROUTERS += [search.router, ai.router, settings_routes.router]
 
 TAGS = [
     {"name": "auth", "description": "Login, registration, logout, and current-user lookup."},
@@ -83,6 +92,9 @@ TAGS = [
     {"name": "chart-annotations", "description": "Annotations overlaid on metric charts."},
     {"name": "anomaly-settings", "description": "Per-project anomaly detection settings."},
     {"name": "alerting", "description": "Alert rules and delivery destinations."},
+    {"name": "search", "description": "Hybrid lexical/semantic search over plan content."},
+    {"name": "ai", "description": "AI-assisted descriptions and Q&A."},
+    {"name": "settings", "description": "Instance-level application settings."},
     {"name": "codegen", "description": "Typed tracking code generated from the plan (beyond the reference)."},
     {"name": "export", "description": "The plan as JSON Schema, and tracking payloads checked against it "
                                       "(beyond the reference)."},
@@ -95,17 +107,20 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
     """`launcher` starts scan runs (tripl_cli passes the Dagster GraphQL or the in-process one); without
     it, runs fail at once saying that no Dagster is configured."""
     settings = settings or Settings()
-    state = AppState(settings=settings,
-                     db=Database(settings.resolved_database_url,
-                                 sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms),
-                     secrets=SecretBox(settings.resolved_secret_key))
+    db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    box = SecretBox(settings.resolved_secret_key)
+    store, engine = composition.compose(db, settings, box)  # the search index follows every write through db
+    state = AppState(settings=settings, db=db, secrets=box, store=store, search=engine)
     if launcher is not None:
         state.launcher = launcher
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        observability = await run_in_threadpool(store.startup_observability)
+        logs.configure(observability)
         yield
         await run_in_threadpool(lambda: fail_unstarted(state.db, state.jobs.shutdown()))
+        await run_in_threadpool(engine.queue.close)
         state.db.dispose()
 
     app = FastAPI(title="tripl", version="0.1.0", description="Analytics tracking plan service",
@@ -115,6 +130,7 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    prometheus.install(app, db, store)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,5 +1,5 @@
 """What the app holds for its lifetime: settings, the database, the rate limiter, the secret box, the
-job worker, the run launcher (Dagster) scans go through."""
+job worker, the run launcher (Dagster) scans go through, the service settings store and project search."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from tripl_api.runs import UnconfiguredLauncher
 from tripl_core.access.rate_limit import Rate, RateLimiter
 from tripl_core.db.engine import Database
 from tripl_core.scans.launching import RunLauncher
+from tripl_core.search.engine import SearchEngine
 from tripl_core.security import SecretBox
+from tripl_core.service_settings.store import SettingsStore
 from tripl_core.settings import Settings
 from tripl_core.sources.worker import JobWorker
 
@@ -19,14 +21,16 @@ class AppState:
     settings: Settings
     db: Database
     secrets: SecretBox
+    store: SettingsStore
+    search: SearchEngine
     limiter: RateLimiter = field(default_factory=RateLimiter)
     jobs: JobWorker = field(default_factory=JobWorker)
     launcher: RunLauncher = field(default_factory=UnconfiguredLauncher)
 
     @property
     def login_rate(self) -> Rate:
-        return Rate.parse(self.settings.login_rate_limit)
+        return Rate.parse(self.store.current().security.login_rate_limit)
 
     @property
     def register_rate(self) -> Rate:
-        return Rate.parse(self.settings.register_rate_limit)
+        return Rate.parse(self.store.current().security.register_rate_limit)

@@ -20,6 +20,8 @@ from tripl_core.db.migrate import upgrade
 from tripl_core.demo.project import DemoProject
 from tripl_core.errors import DomainError
 from tripl_core.scans.launching import LaunchFailed
+from tripl_core.search import composition
+from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 
 
@@ -33,6 +35,7 @@ def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagst
     upgrade(settings.resolved_database_url)
     settings.resolved_secret_key  # noqa: B018 - generate the key file before child processes race for it
     db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    composition.compose(db, settings, SecretBox(settings.resolved_secret_key))  # the demo plan is searchable at once
     account = bootstrap.ensure_first_account(db, settings.state_dir)
     demo_project = bootstrap.ensure_demo_project(db, settings) if demo else None
     dagster_home = prepare_dagster_home(settings.state_dir, project_dir.resolve())

@@ -22,6 +22,7 @@ from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.fanout import fan_out
 from tripl_core.alerting.outbound import OutboundPolicy
 from tripl_core.scans.launching import job_id_from_tags
+from tripl_core.service_settings import consumers
 from tripl_core.settings import Settings
 from tripl_pipelines.assets.metrics import CollectedWindow
 from tripl_pipelines.partitions import scan_configs
@@ -36,8 +37,9 @@ class AlertOutbound(ConfigurableResource):
 
     allow_private_webhooks: bool | None = None
 
-    def sender(self, secrets: AppSecrets) -> Sender:
-        policy = OutboundPolicy.from_settings(Settings())
+    def sender(self, secrets: AppSecrets, app_db: AppDatabase) -> Sender:
+        # SMTP comes from the service settings as saved now (no restart of Dagster needed).
+        policy = consumers.outbound_policy(OutboundPolicy.from_settings(Settings()), app_db.settings_store.current())
         if self.allow_private_webhooks is not None:
             policy = OutboundPolicy(**{**policy.__dict__, "allow_private": self.allow_private_webhooks})
         return Sender(box=secrets.box, policy=policy)
@@ -53,7 +55,7 @@ class AlertOutbound(ConfigurableResource):
 )
 def alert_fanout(context: AssetExecutionContext, app_db: AppDatabase, app_secrets: AppSecrets,
                  alert_outbound: AlertOutbound, window: CollectedWindow) -> MaterializeResult:
-    result = fan_out(app_db.database, uuid.UUID(context.partition_key), alert_outbound.sender(app_secrets),
+    result = fan_out(app_db.database, uuid.UUID(context.partition_key), alert_outbound.sender(app_secrets, app_db),
                      scan_job_id=_scan_job_id(context), collection=Collection(window.time_from, window.time_to))
     return MaterializeResult(metadata={**window.metadata(), **result.summary()})
 
@@ -72,7 +74,7 @@ def _scan_job_id(context: AssetExecutionContext) -> uuid.UUID | None:
                     "ones whose fan-out stopped before sending them.")
 def alert_delivery_retries(_context: SensorEvaluationContext, app_db: AppDatabase, app_secrets: AppSecrets,
                            alert_outbound: AlertOutbound) -> SkipReason:
-    sender = alert_outbound.sender(app_secrets)
+    sender = alert_outbound.sender(app_secrets, app_db)
     due = deliveries.due_for_retry(app_db.database, sender.clock(), limit=RETRY_BATCH)
     outcomes = deliveries.send_all(app_db.database, due, sender)
     return SkipReason(f"{len(due)} deliveries due: {outcomes or 'none'}")

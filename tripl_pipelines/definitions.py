@@ -18,6 +18,7 @@ from tripl_pipelines.metrics_sensor import scan_metrics_schedule
 from tripl_pipelines.photos import PhotoStorage, daily_photo_sweep, photo_files, sweep_photo_files_job
 from tripl_pipelines.replay import replay_metrics_job
 from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.search_index import search_index, search_index_freshness, search_index_job
 from tripl_pipelines.sensors import scan_config_partitions, scan_job_status
 
 catalog_scan_job = define_asset_job(DAGSTER_JOBS[JobKind.scan.value], selection=[catalog],
@@ -32,10 +33,11 @@ def build_definitions(app_db: AppDatabase | None = None, app_secrets: AppSecrets
                       alert_outbound: AlertOutbound | None = None,
                       photo_storage: PhotoStorage | None = None) -> Definitions:
     return Definitions(
-        assets=[catalog, *METRICS_ASSETS, alert_fanout, photo_files],
+        assets=[catalog, *METRICS_ASSETS, alert_fanout, photo_files, search_index],
         jobs=[catalog_scan_job, scan_metrics_job, apply_event_groups_job, replay_metrics_job, prune_audit_log,
-              sweep_photo_files_job],
-        sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule, alert_delivery_retries],
+              sweep_photo_files_job, search_index_job],
+        sensors=[scan_config_partitions, scan_job_status, scan_metrics_schedule, alert_delivery_retries,
+                 search_index_freshness],
         schedules=[audit_retention_schedule, daily_photo_sweep],
         resources={"app_db": app_db or AppDatabase(), "app_secrets": app_secrets or AppSecrets(),
                    "alert_outbound": alert_outbound or AlertOutbound(),

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from tripl_core.photos import sweep
 from tripl_core.photos.config import StorageConfig, storage_config
+from tripl_core.service_settings.schema import StorageSettings
 from tripl_core.settings import Settings
 from tripl_pipelines.resources import AppDatabase
 
@@ -30,9 +31,9 @@ class PhotoStorage(ConfigurableResource):  # type: ignore[misc]
 
     state_dir: str | None = None
 
-    def config(self) -> StorageConfig:
+    def config(self, section: StorageSettings | None = None) -> StorageConfig:
         settings = Settings(state_dir=self.state_dir) if self.state_dir else Settings()
-        return storage_config(settings)
+        return storage_config(settings, section)
 
 
 class SweepConfig(Config):  # type: ignore[misc]
@@ -45,7 +46,8 @@ class SweepConfig(Config):  # type: ignore[misc]
                                         "materialisation removes the others and lists what it removed.")
 def photo_files(context: AssetExecutionContext, config: SweepConfig, app_db: AppDatabase,
                 photo_storage: PhotoStorage) -> MaterializeResult:
-    report = sweep.sweep(app_db.database, photo_storage.config(), grace=timedelta(minutes=config.grace_minutes))
+    storage = photo_storage.config(app_db.settings_store.current().storage)
+    report = sweep.sweep(app_db.database, storage, grace=timedelta(minutes=config.grace_minutes))
     context.log.info(f"photo sweep: {report.scanned} files scanned, {len(report.removed)} orphans removed")
     listing = "\n".join(f"- `{name}`" for name in report.removed[:LISTED]) or "nothing"
     if len(report.removed) > LISTED:

@@ -11,7 +11,10 @@ from pydantic import PrivateAttr
 from sqlalchemy.orm import Session
 
 from tripl_core.db.engine import Database
+from tripl_core.search import composition
+from tripl_core.search.engine import SearchEngine
 from tripl_core.security import SecretBox
+from tripl_core.service_settings.store import SettingsStore
 from tripl_core.settings import Settings
 
 
@@ -21,14 +24,34 @@ class AppDatabase(ConfigurableResource):  # type: ignore[misc]
     database_url: str | None = None
 
     _db: Database | None = PrivateAttr(default=None)
+    _search: SearchEngine | None = PrivateAttr(default=None)
+    _store: SettingsStore | None = PrivateAttr(default=None)
 
     @property
     def database(self) -> Database:
         if self._db is None:
             settings = Settings()
             url = self.database_url or settings.resolved_database_url
-            self._db = Database(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+            db = Database(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+            # Plan writes of pipelines (catalog scans, event groups) keep the search index current too.
+            self._store, self._search = composition.compose(
+                db, settings, lambda: SecretBox(settings.resolved_secret_key), embed_after_commit=False)
+            self._db = db
         return self._db
+
+    @property
+    def settings_store(self) -> SettingsStore:
+        """The service settings (defaults < environment < saved overrides) as this database holds them."""
+        _ = self.database
+        assert self._store is not None
+        return self._store
+
+    @property
+    def search(self) -> SearchEngine:
+        """The search engine composed with `database` (reindex and embeddings of the search_index asset)."""
+        _ = self.database
+        assert self._search is not None
+        return self._search
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

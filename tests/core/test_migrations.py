@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from tripl_core.db.migrate import alembic_config
+from tripl_core.db.migrate import alembic_config, include_name
 from tripl_core.db.models import Base
 
 
@@ -21,6 +21,7 @@ def test_one_head(tmp_path: Path) -> None:
 def test_models_match_the_migrated_schema(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"include_name": include_name}),
+                                Base.metadata)
     engine.dispose()
     assert diff == [], f"models and migrations differ (write a migration): {diff}"

@@ -204,3 +204,13 @@ def test_jpeg_orientation_is_applied_before_the_tag_is_dropped(ws: Workspace, se
     with Image.open(io.BytesIO(_stored_bytes(settings))) as image:
         assert image.size == (60, 80)
         assert dict(image.getexif()) == {}
+
+
+def test_a_saved_storage_setting_changes_the_upload_limit_without_a_restart(ws: Workspace,
+                                                                             settings: Settings) -> None:
+    place = shop(ws)
+    small = images.png()
+    ok(upload(ws.editor, place.photos(), small), 201)
+    ok(ws.owner.patch("/api/v1/settings", json={"storage": {"photo_max_bytes": 1024}}))
+    refused = upload(ws.editor, place.photos(), small + b"\x00" * 2048)
+    assert refused.status_code == 413, refused.text

@@ -20,23 +20,29 @@ from tripl_api.state import AppState
 from tripl_core.access import accounts
 from tripl_core.access.principal import Principal
 from tripl_core.access.schemas import LoginIn, RegisterIn, UserOut
+from tripl_core.errors import PermissionDenied
+from tripl_core.service_settings.schema import Registration
 
 router = api_router("auth", "/auth")
 
 
 def _open_session(state: AppState, request: Request, response: Response, session: DbSession,
                   email: str, password: str) -> accounts.User:
+    security = state.store.current().security  # the service settings: changes apply without a restart
     user, token = accounts.login(session, email=email, password=password,
-                                 ttl_hours=state.settings.session_ttl_hours, ip=client_address(request))
+                                 ttl_hours=security.session_ttl_hours, ip=client_address(request))
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
-                        secure=state.settings.cookie_secure, max_age=state.settings.session_ttl_hours * 3600)
+                        secure=security.cookie_secure, max_age=security.session_ttl_hours * 3600)
     request.state.principal = Principal(user=user)
     return user
 
 
 @router.post("/register", response_model=UserOut, status_code=201, dependencies=[rate_limited("register")])
 def register(body: RegisterIn, request: Request, response: Response, session: DbSession, state: State) -> UserOut:
-    """Create an account and sign it in. The first account of a workspace becomes its owner."""
+    """Create an account and sign it in. The first account of a workspace becomes its owner; later ones only
+    while the service settings leave registration open."""
+    if state.store.current().security.registration == Registration.disabled and accounts.any_user(session):
+        raise PermissionDenied("Registration is disabled on this service; ask an owner to invite you")
     accounts.register(session, email=body.email, password=body.password, name=body.name)
     user = _open_session(state, request, response, session, body.email, body.password)
     return UserOut.model_validate(user)

@@ -33,7 +33,7 @@ MULTIPART_FILE = {"requestBody": {"required": True, "content": {"multipart/form-
 
 
 def photo_config(state: State) -> StorageConfig:
-    return storage_config(state.settings)
+    return storage_config(state.settings, state.store.current().storage)
 
 
 PhotoConfig = Annotated[StorageConfig, Depends(photo_config)]

@@ -22,6 +22,10 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def any_user(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None
+
+
 def register(session: Session, *, email: str, password: str, name: str | None) -> User:
     """Create an account. The first account of the workspace becomes its owner, later ones viewers."""
     email = normalise_email(email)

@@ -37,6 +37,7 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = None
     starttls: bool = False
+    implicit_tls: bool = False  # SMTPS (port 465): TLS from the first byte
 
 
 @dataclass(frozen=True)

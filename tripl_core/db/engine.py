@@ -27,6 +27,11 @@ class Database:
         self._write_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._read_factory = sessionmaker(bind=self.read_engine, expire_on_commit=False)
 
+    @property
+    def write_sessions(self) -> sessionmaker[Session]:
+        """The factory of write sessions, for listeners that follow every write (search freshness)."""
+        return self._write_factory
+
     def session(self, *, write: bool = True) -> Session:
         return (self._write_factory if write else self._read_factory)()
 

@@ -1,5 +1,6 @@
-"""Email over SMTP (the workspace's server, TRIPL_SMTP_*): plain text to ≤50 recipients, the
-destination's from address and subject template. The Message-ID is derived from the delivery."""
+"""Email over SMTP (the service settings' email section: TRIPL_SMTP_* or saved overrides): plain text to
+≤50 recipients, the destination's from address and subject template. The Message-ID is derived from the
+delivery."""
 
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ def send(payload: dict[str, Any], context: SendContext) -> int:
     message["Message-ID"] = f"<{context.idempotency_key}@tripl>"
     message.set_content(payload["text"])
     try:
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=context.policy.timeout_seconds) as client:
-            if smtp.starttls:
+        connect = smtplib.SMTP_SSL if smtp.implicit_tls else smtplib.SMTP
+        with connect(smtp.host, smtp.port, timeout=context.policy.timeout_seconds) as client:
+            if smtp.starttls and not smtp.implicit_tls:
                 client.starttls()
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")

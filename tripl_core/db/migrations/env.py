@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from tripl_core.db.migrate import include_name
 from tripl_core.db.models import Base
 
 config = context.config
@@ -25,7 +26,8 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         # SQLite cannot ALTER most things in place; batch mode rebuilds tables where needed.
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                          include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -1,0 +1,42 @@
+"""Settings that drive other parts: new scan configs' row limits, the SMTP server alert emails use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.api import sources_support
+from tests.api.plan_support import ok
+from tests.api.scans_support import create_scan
+from tests.support.workspace import Workspace
+from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.service_settings import consumers
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return sources_support.lake_fixture(tmp_path_factory)
+
+
+def test_new_scan_configs_take_the_row_limit_defaults(ws: Workspace, lake: Path) -> None:
+    ws.project("shop")
+    source = sources_support.create_source(ws.owner, sources_support.chdb_body(lake))
+    ok(ws.owner.patch("/api/v1/settings", json={"runtime": {"scan_row_limit_default": 777,
+                                                             "metrics_row_limit_default": 888}}))
+    defaulted = create_scan(ws.owner, source)
+    assert (defaulted["scan_row_limit"], defaulted["metrics_row_limit"]) == (777, 888)
+    explicit = create_scan(ws.owner, source, name="explicit", scan_row_limit=5)
+    assert (explicit["scan_row_limit"], explicit["metrics_row_limit"]) == (5, 888)
+
+
+def test_alert_email_uses_the_smtp_settings(ws: Workspace) -> None:
+    ok(ws.owner.patch("/api/v1/settings", json={"email": {"smtp_host": "mail.example.com", "smtp_port": 465,
+                                                          "smtp_security": "implicit_tls",
+                                                          "smtp_password": "pw"}}))
+    store = ws.client.app.state.tripl.store  # type: ignore[attr-defined]
+    store.forget()
+    policy = consumers.outbound_policy(OutboundPolicy(), store.current())
+    assert (policy.smtp.host, policy.smtp.port, policy.smtp.implicit_tls, policy.smtp.starttls) == \
+        ("mail.example.com", 465, True, False)
+    assert policy.smtp.password == "pw"
