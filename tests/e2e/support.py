@@ -77,7 +77,30 @@ class Up:
         else:  # the supervisor is gone; its children must not outlive the test
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+        for line in processes_of(self.state_dir):  # whatever escaped the stop: never outlives the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
         self._out.close()
+
+
+def processes_of(state_dir: Path) -> list[str]:
+    """Every live process started for this state dir (they all inherit TRIPL_STATE_DIR, also those that
+    left the process group), as `pid command` lines."""
+    marker = f"TRIPL_STATE_DIR={state_dir}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker not in (entry / "environ").read_bytes() + b"\0":
+                continue
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "\nState:\tZ" not in status:
+            found.append(f"{entry.name} {command[:200]}")
+    return found
 
 
 def wait_for_job(client: httpx.Client, slug: str, scan_id: str, job_id: str) -> dict[str, Any]:
