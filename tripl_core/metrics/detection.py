@@ -1,6 +1,12 @@
 """Detection over stored series (SEMANTICS §4): every enabled scope of a scan config, its zero-filled history
 scored with the project's settings in one batch (`detect_many`), replaces the signals of the window and
-the forecasts."""
+the forecasts.
+
+Only complete buckets are judged: those starting before `complete_until` (`lateness.complete_until`, the
+config's data delay ago); younger ones are counted, forecast from, and judged by a later run once their
+rows have landed. When the whole source falls at once — the project total drops to less than half its
+expectation — the drops of that bucket are one `freshness` signal about the source (scope `freshness`,
+the scan config as its ref, the project total's figures), not a drop per event."""
 
 from __future__ import annotations
 
@@ -30,8 +36,14 @@ class DetectionResult:
     forecasts_written: int
 
 
-def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, end: datetime) -> DetectionResult:
-    """Signals for buckets in [start, end) and the forecast of the bucket after the stored range."""
+FRESHNESS = "freshness"  # the scope of a signal about the whole source (SEMANTICS §4 signal kinds)
+SOURCE_FELL = 0.5  # the project total below this share of its expectation: the source fell, not its events
+
+
+def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, end: datetime,
+                  complete_until: datetime | None = None) -> DetectionResult:
+    """Signals for the complete buckets of [start, end) (those before `complete_until` when given) and the
+    forecast of the bucket after the stored range."""
     config = session.get(ScanConfig, scan_config_id)
     if config is None or not config.interval:
         return DetectionResult(0, 0, 0)
@@ -53,10 +65,13 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
     session.execute(delete(MetricForecast).where(MetricForecast.scan_config_id == config.id))
     event_types = _event_types(session, [uuid.UUID(ref) for scope, ref in keys if scope == Scope.event.value])
     signals, forecasts = [], []
+    fell: set[datetime] = set()
     if keys and stored_end > history_start:
         scored, ahead = score_with_forecast(counts, keys, history_start, stored_end, interval, detector)
-        window = np.asarray((scored.timestamps >= start) & (scored.timestamps < end))
+        judged_end = end if complete_until is None else min(end, complete_until)
+        window = np.asarray((scored.timestamps >= start) & (scored.timestamps < judged_end))
         directions = scored.direction()
+        fell = _source_fell(scored, keys, str(config.id), window)
         forecast_at = ahead.timestamps[-1].to_pydatetime()
         for index, (scope, ref) in enumerate(keys):
             event_id = uuid.UUID(ref) if scope == Scope.event.value else None
@@ -69,10 +84,34 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
                 forecasts.append({"id": uuid.uuid4(), "scan_config_id": config.id, "scope": scope, "scope_ref": ref,
                                   "bucket": forecast_at, "expected": expected,
                                   "lower": float(ahead.lower[index, -1]), "upper": float(ahead.upper[index, -1])})
+    signals = roll_up_freshness(signals, fell)
     insert_rows(session, AnomalySignal, signals)
     insert_rows(session, MetricForecast, forecasts)
     session.flush()
     return DetectionResult(len(keys), len(signals), len(forecasts))
+
+
+def roll_up_freshness(signals: list[dict[str, object]], fell: set[datetime]) -> list[dict[str, object]]:
+    """At the buckets where the whole source fell, the drops of every scope are one incident about the
+    source: the project total's signal (its onset) becomes a freshness signal, the other drops go."""
+    if not fell:
+        return signals
+    kept = [signal for signal in signals if signal["bucket"] not in fell or signal["direction"] != "drop"]
+    kept += [{**signal, "id": uuid.uuid4(), "scope": FRESHNESS, "event_id": None, "event_type_id": None}
+             for signal in signals if signal["bucket"] in fell and signal["direction"] == "drop"
+             and signal["scope"] == Scope.project_total.value]
+    return kept
+
+
+def _source_fell(scored: BatchDetection, keys: list[tuple[str, str]], total_ref: str,
+                 window: np.ndarray) -> set[datetime]:
+    """Judged buckets where the project total is below `SOURCE_FELL` of its expectation."""
+    if (Scope.project_total.value, total_ref) not in keys:
+        return set()
+    index = keys.index((Scope.project_total.value, total_ref))
+    value, expected = np.asarray(scored.value[index]), np.asarray(scored.expected[index])
+    fell = window & np.isfinite(expected) & (expected > 0) & (value < SOURCE_FELL * expected)
+    return {scored.timestamps[t].to_pydatetime() for t in np.flatnonzero(fell)}
 
 
 def _event_types(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID | None, uuid.UUID]:

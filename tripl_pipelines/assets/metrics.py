@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from dagster import AssetExecutionContext, AssetIn, Output, asset
 
-from tripl_core.metrics import drifts
+from tripl_core.metrics import drifts, lateness
 from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
@@ -70,8 +70,11 @@ def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
 )
 def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase, window: CollectedWindow) -> Output[None]:
     with app_db.unit_of_work() as session:
-        found = detect_window(session, uuid.UUID(window.scan_config_id), window.time_from, window.time_to)
+        config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))
+        until = lateness.complete_until(config) if config is not None else None  # younger buckets: not yet
+        found = detect_window(session, uuid.UUID(window.scan_config_id), window.time_from, window.time_to, until)
     return Output(None, metadata={**window.metadata(), "series_scored": found.series_scored,
+                                  "judged_until": _iso(until) if until is not None else "",
                                   "signals_found": found.signals_found,
                                   "forecasts_written": found.forecasts_written})
 
