@@ -51,6 +51,7 @@ def test_scans_run_without_a_stack_asks_for_one(ws: Workspace, lake: Path, setti
     create_scan(ws.owner, create_source(ws.owner, chdb_body(lake)), name="web events")
     result = run("scans", "run", "shop", "web events", env=_env(settings))
     assert result.returncode == 2
-    assert "no running `tripl up` found" in result.stderr and "--in-process" in result.stderr
+    assert "no running `tripl up` found" in result.stderr
+    assert "--in-process" in result.stderr
     scan_id = ws.owner.get("/api/v1/projects/shop/scans").json()[0]["id"]
     assert ws.owner.get(f"/api/v1/projects/shop/scans/{scan_id}/jobs").json() == []
