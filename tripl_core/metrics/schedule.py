@@ -10,7 +10,7 @@ Catalog-only configs (no interval or no time column) are never due."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import MetricWindow
 from tripl_core.metrics.run import last_complete
 from tripl_core.metrics.series import history_span
+from tripl_core.scans.launching import readable_tags
 from tripl_core.scans.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
 
@@ -31,6 +32,7 @@ class DueCollection:
     scan_config_id: uuid.UUID
     time_from: datetime
     time_to: datetime
+    tags: dict[str, str] = field(default_factory=dict)  # readable run tags (project slug, scan name)
 
 
 def due_collections(db: Database, now: datetime | None = None) -> list[DueCollection]:
@@ -47,7 +49,7 @@ def due_collections(db: Database, now: datetime | None = None) -> list[DueCollec
             window = due_window(session, config.project_id, Interval(config.interval), stored.get(config.id), now,
                                 config)
             if window is not None:
-                due.append(DueCollection(config.id, *window))
+                due.append(DueCollection(config.id, *window, readable_tags(session, config.project_id, config.id)))
     return due
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
 from tripl_core.sources.models import Job, JobKind, JobStatus
 
 # Dagster job per job kind; the partition key is the scan config id.
@@ -20,6 +23,10 @@ PARTITIONS = "scan_configs"
 JOB_ID_TAG = "tripl/job_id"
 KIND_TAG = "tripl/kind"
 PROJECT_TAG = "tripl/project_id"
+# Readable in the Dagster UI's run list (partition keys are scan config UUIDs); the run queue limits
+# concurrency per project on PROJECT_SLUG_TAG (dagster.yaml).
+PROJECT_SLUG_TAG = "tripl/project"
+SCAN_NAME_TAG = "tripl/scan"
 
 
 class LaunchFailed(Exception):
@@ -42,7 +49,27 @@ class RunLauncher(Protocol):
 
 
 def run_tags(job: Job) -> dict[str, str]:
-    return {JOB_ID_TAG: str(job.id), KIND_TAG: job.kind, PROJECT_TAG: str(job.project_id)}
+    tags = {JOB_ID_TAG: str(job.id), KIND_TAG: job.kind, PROJECT_TAG: str(job.project_id)}
+    session = object_session(job)
+    if session is not None:
+        return {**tags, **readable_tags(session, job.project_id, job.scan_config_id)}
+    return tags
+
+
+def readable_tags(session: Session, project_id: uuid.UUID, scan_config_id: uuid.UUID | None) -> dict[str, str]:
+    """The project's slug and the scan config's name as run tags."""
+    from tripl_core.plan.models import Project
+    from tripl_core.scans.models import ScanConfig
+
+    tags = {}
+    slug = session.scalar(select(Project.slug).where(Project.id == project_id))
+    if slug:
+        tags[PROJECT_SLUG_TAG] = slug
+    if scan_config_id is not None:
+        name = session.scalar(select(ScanConfig.name).where(ScanConfig.id == scan_config_id))
+        if name:
+            tags[SCAN_NAME_TAG] = name[:200]
+    return tags
 
 
 def dagster_job_name(job: Job) -> str:
