@@ -19,9 +19,9 @@ from dagster import DagsterInstance
 POSTGRES_URL_ENV = "TRIPL_DAGSTER_POSTGRES_URL"
 
 
-def prepare_home(state_dir: Path, template: Path, postgres_url: str | None = None) -> Path:
-    """`state_dir/dagster` holding the project's dagster.yaml, plus Postgres storage when asked for."""
-    home = state_dir / "dagster"
+def prepare_home(state_dir: Path, template: Path, postgres_url: str | None = None, *, name: str = "dagster") -> Path:
+    """`state_dir/<name>` holding the project's dagster.yaml, plus Postgres storage when asked for."""
+    home = state_dir / name
     home.mkdir(parents=True, exist_ok=True)
     if postgres_url is None:
         shutil.copyfile(template, home / "dagster.yaml")
