@@ -79,9 +79,10 @@ def unscanned_configs(db: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:
     return list(first.items())
 
 
-def launch_first_scans(db: Database, dagster_url: str, *, timeout_seconds: float = 180.0) -> list[Job]:
+def launch_first_scans(db: Database, dagster_url: str, *,
+                       timeout_seconds: float = 180.0) -> list[tuple[str, Job]]:
     """Wait for the Dagster webserver to serve the code location, then start the first scan of every
-    project that was never scanned through it (the same GraphQL launcher the API uses)."""
+    project that was never scanned through it (the same GraphQL launcher the API uses); (slug, job) each."""
     pending = unscanned_configs(db)
     if not pending:
         return []
@@ -97,7 +98,7 @@ def launch_first_scans(db: Database, dagster_url: str, *, timeout_seconds: float
                 config = session.get(ScanConfig, config_id)
                 if owner is None or project is None or config is None:
                     continue  # deleted meanwhile: nothing to scan
-                started.append(start_scan(session, Principal(owner), launcher, project, config))
+                started.append((project.slug, start_scan(session, Principal(owner), launcher, project, config)))
     finally:
         launcher.close()
     return started

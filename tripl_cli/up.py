@@ -148,9 +148,9 @@ def _first_scans(db: Database, dagster_url: str) -> None:
     except Exception as error:  # a background thread: say what happened rather than die silently
         _err(f"First scans not started: {type(error).__name__}: {error}")
         return
-    for job in started:
+    for slug, job in started:
         outcome = f"failed to start: {job.error_message}" if job.error_message else "started"
-        typer.echo(f"First scan of project {job.project_id}: job {job.id} {outcome}.")
+        typer.echo(f"Project '{slug}': first scan job {job.id} {outcome}.")
 
 
 def _err(message: str) -> None:
