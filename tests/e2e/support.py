@@ -21,7 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 TRIPL = Path(sys.executable).parent / "tripl"
 STARTUP_SECONDS = 180  # generous: CI machines are shared
-JOB_SECONDS = 300
+JOB_SECONDS = 900  # a run may queue behind the first metrics collection (28 days) on a loaded machine
 T = TypeVar("T")
 
 
@@ -103,12 +103,21 @@ def processes_of(state_dir: Path) -> list[str]:
     return found
 
 
-def wait_for_job(client: httpx.Client, slug: str, scan_id: str, job_id: str) -> dict[str, Any]:
+def wait_for_job(client: httpx.Client, slug: str, scan_id: str, job_id: str,
+                 diagnostics: Callable[[], str] | None = None) -> dict[str, Any]:
+    """The job once finished; on timeout the error says the job's last state (and `diagnostics()`)."""
+    seen: list[dict[str, Any]] = []
+
     def finished() -> dict[str, Any] | None:
         job: dict[str, Any] = client.get(f"/projects/{slug}/scans/{scan_id}/jobs/{job_id}").json()
+        seen[:] = [job]
         return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
-    return eventually(finished, JOB_SECONDS, f"job {job_id} finishing")
+    def what_was_seen() -> str:
+        last = json.dumps(seen[0])[:2000] if seen else "no answer"
+        return f"last seen: {last}" + (f"\n{diagnostics()}" if diagnostics else "")
+
+    return eventually(finished, JOB_SECONDS, f"job {job_id} finishing", what_was_seen)
 
 
 RUNS_QUERY = """query { runsOrError(limit: 50) { __typename ... on Runs { results {

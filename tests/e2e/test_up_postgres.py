@@ -80,13 +80,14 @@ def test_tripl_up_on_postgres_scans_and_collects(up: Up, pg_server: PostgresServ
 
         first = eventually(first_scan, STARTUP_SECONDS, "the stack launching the demo's first scan",
                            lambda: diagnostics(up, client, "demo"))
-        done = wait_for_job(client, "demo", scan["id"], first["id"])
+        explain = lambda: diagnostics(up, client, "demo")  # noqa: E731
+        done = wait_for_job(client, "demo", scan["id"], first["id"], explain)
         assert done["status"] == "succeeded", diagnostics(up, client, "demo")
         assert "first scan job" in up.output()
 
         run = client.post(f"/projects/demo/scans/{scan['id']}/run")
         assert run.status_code == 202, run.text
-        rescan = wait_for_job(client, "demo", scan["id"], run.json()["id"])
+        rescan = wait_for_job(client, "demo", scan["id"], run.json()["id"], explain)
         assert rescan["status"] == "succeeded", diagnostics(up, client, "demo")
         assert rescan["result_summary"]["rows_read"] > 0
 
