@@ -1,9 +1,10 @@
-"""What a run prints: its console logger at INFO, so the process output of `tripl up` (where run workers
-write) carries the runs' own `context.log.info` lines and failures, not the ~15 DEBUG engine events per
-step. Every event is still stored in the run's event log and shown in the Dagster UI."""
+"""What a run prints: its console logger at INFO (`tripl_core.scans.launching.RUN_CONFIG`), the default
+config of every tripl job, so runs started from the Dagster UI or in process are as quiet as launched ones."""
 
 from __future__ import annotations
 
 from typing import Any
 
-QUIET_RUN_CONFIG: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+from tripl_core.scans.launching import RUN_CONFIG
+
+QUIET_RUN_CONFIG: dict[str, Any] = dict(RUN_CONFIG)

@@ -57,7 +57,8 @@ class Up:
         self.state_dir = state_dir
         self.log = log
         clean = {key: value for key, value in os.environ.items() if not key.startswith(("TRIPL_", "DAGSTER_"))}
-        clean |= {"TRIPL_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env = {"TRIPL_STATE_DIR": str(state_dir), **(env or {})}  # what a CLI beside the stack needs
+        clean |= {"PYTHONUNBUFFERED": "1", **self.env}
         self._out = log.open("wb")
         self.process = subprocess.Popen(
             [str(TRIPL), "up", "--port", str(self.api_port), "--dagster-port", str(self.dagster_port)],

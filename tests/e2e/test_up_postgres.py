@@ -7,7 +7,10 @@ reports everything ok, and SIGTERM leaves no process behind."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +22,7 @@ import pytest
 from tests.e2e.support import (
     JOB_SECONDS,
     STARTUP_SECONDS,
+    TRIPL,
     Up,
     diagnostics,
     eventually,
@@ -91,6 +95,13 @@ def test_tripl_up_on_postgres_scans_and_collects(up: Up, pg_server: PostgresServ
         assert rescan["status"] == "succeeded", diagnostics(up, client, "demo")
         assert rescan["result_summary"]["rows_read"] > 0
 
+        # `tripl scans run` beside the running stack launches on its Dagster (found from the state dir)
+        cli = subprocess.run([str(TRIPL), "scans", "run", "demo", scan["name"], "--wait", "--timeout", "900"],
+                             capture_output=True, text=True, timeout=1000, env=_cli_env(up))
+        assert cli.returncode == 0, (cli.stdout, cli.stderr)
+        cli_job = json.loads(cli.stdout)
+        assert cli_job["status"] == "succeeded", cli_job
+
         end = bucket_start(datetime.now(UTC), Interval.MIN_15) - timedelta(hours=1)
         replay = client.post(f"/projects/demo/scans/{scan['id']}/metrics/replay", json={
             "time_from": (end - timedelta(days=1)).isoformat(), "time_to": end.isoformat()})
@@ -107,6 +118,12 @@ def test_tripl_up_on_postgres_scans_and_collects(up: Up, pg_server: PostgresServ
     assert runs[0] >= 3
     assert tags == {"demo"}
     assert not (up.state_dir / "dagster" / "history" / "runs.db").exists()  # nothing on SQLite
+
+
+def _cli_env(up: Up) -> dict[str, str]:
+    """The environment of a user beside the stack: same state dir and databases, no TRIPL_DAGSTER_URL."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TRIPL_", "DAGSTER_"))}
+    return {**env, **up.env}
 
 
 def _finished(client: httpx.Client, jobs_url: str, job_id: str) -> dict[str, object] | None:

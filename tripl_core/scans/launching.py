@@ -29,6 +29,12 @@ PROJECT_SLUG_TAG = "tripl/project"
 SCAN_NAME_TAG = "tripl/scan"
 
 
+# Every run's console logger at INFO: run workers write to the output of `tripl up`, which then carries the
+# runs' own log lines and failures rather than ~15 DEBUG engine events per step (all still stored in the
+# run's event log). Given with each launch (GraphQL, sensor requests) and as the jobs' default config.
+RUN_CONFIG: dict[str, object] = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 class LaunchFailed(Exception):
     """The launcher could not hand the job to Dagster; the message says why."""
 
