@@ -59,6 +59,8 @@ def test_postgres_storage_is_configured_from_the_environment(tmp_path: Path) -> 
     config = yaml.safe_load((home / "dagster.yaml").read_text())
     assert config["storage"] == {"postgres": {"postgres_url": {"env": POSTGRES_URL_ENV}}}  # no secret in the file
     assert config["run_coordinator"]["config"]["max_concurrent_runs"] == 4  # the rest of the file is kept
+    [limit] = config["run_coordinator"]["config"]["tag_concurrency_limits"]
+    assert (limit["key"], limit["limit"]) == ("tripl/collection", 1)  # metrics writers of a config never overlap
     assert postgres_storage_url("postgresql://u:p@db/x") == "postgresql+psycopg2://u:p@db/x"
     assert postgres_storage_url("postgres://u:p@db/x") == "postgresql+psycopg2://u:p@db/x"
 

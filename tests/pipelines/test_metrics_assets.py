@@ -124,6 +124,7 @@ def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str
     assert first.tags[TIME_TO_TAG] == end.isoformat()
     assert first.tags[TIME_FROM_TAG] == (end - timedelta(days=28)).isoformat()  # the detector's history span
     assert (first.tags["tripl/project"], first.tags["tripl/scan"]) == ("shop", "app-metrics")  # readable in the UI
+    assert first.tags["tripl/collection"] == config_id  # one metrics writer per config at a time (dagster.yaml)
     with ws.db.unit_of_work() as session:  # collected up to two hours ago: the next run reads two new buckets
         session.add(MetricWindow(scan_config_id=uuid.UUID(config_id), time_from=end - timedelta(days=1),
                                  time_to=end - timedelta(hours=2)))

@@ -22,7 +22,7 @@ from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import MetricWindow
 from tripl_core.metrics.run import last_complete
 from tripl_core.metrics.series import history_span
-from tripl_core.scans.launching import readable_tags
+from tripl_core.scans.launching import COLLECTION_TAG, readable_tags
 from tripl_core.scans.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
 
@@ -49,7 +49,8 @@ def due_collections(db: Database, now: datetime | None = None) -> list[DueCollec
             window = due_window(session, config.project_id, Interval(config.interval), stored.get(config.id), now,
                                 config)
             if window is not None:
-                due.append(DueCollection(config.id, *window, readable_tags(session, config.project_id, config.id)))
+                tags = {**readable_tags(session, config.project_id, config.id), COLLECTION_TAG: str(config.id)}
+                due.append(DueCollection(config.id, *window, tags))
     return due
 
 

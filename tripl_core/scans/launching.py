@@ -27,6 +27,9 @@ PROJECT_TAG = "tripl/project_id"
 # concurrency per project on PROJECT_SLUG_TAG (dagster.yaml).
 PROJECT_SLUG_TAG = "tripl/project"
 SCAN_NAME_TAG = "tripl/scan"
+# Runs that write a scan config's metrics (scheduled collections, replays) carry its id here; dagster.yaml
+# lets one such run per config go at a time, since two would replace overlapping windows concurrently.
+COLLECTION_TAG = "tripl/collection"
 
 
 # Every run's console logger at INFO: run workers write to the output of `tripl up`, which then carries the
@@ -56,6 +59,8 @@ class RunLauncher(Protocol):
 
 def run_tags(job: Job) -> dict[str, str]:
     tags = {JOB_ID_TAG: str(job.id), KIND_TAG: job.kind, PROJECT_TAG: str(job.project_id)}
+    if job.kind == JobKind.replay.value and job.scan_config_id is not None:
+        tags[COLLECTION_TAG] = str(job.scan_config_id)
     session = object_session(job)
     if session is not None:
         return {**tags, **readable_tags(session, job.project_id, job.scan_config_id)}
