@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from tripl_api import prometheus
+from tripl_api.docs import install_docs
 from tripl_api.errors import install_error_handlers
 from tripl_api.routes import (
     activity,
@@ -48,6 +50,7 @@ from tripl_api.routes import (
     settings as settings_routes,
 )
 from tripl_api.state import AppState
+from tripl_core import readiness
 from tripl_core.db.engine import Database
 from tripl_core.observe import hooks as observe_hooks
 from tripl_core.scans.launching import RunLauncher
@@ -124,7 +127,8 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
         state.db.dispose()
 
     app = FastAPI(title="tripl", version="0.1.0", description="Analytics tracking plan service",
-                  openapi_tags=TAGS, lifespan=lifespan)
+                  openapi_tags=TAGS, lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_docs(app)  # Swagger UI and ReDoc from installed assets, not a CDN
     app.state.tripl = state
     observe_hooks.register()
     install_error_handlers(app)
@@ -134,6 +138,15 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
+        """Alive: the process answers (a liveness probe; it checks nothing else)."""
         return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> JSONResponse:
+        """Ready: the database answers at the migrations' head and the Dagster webserver (if configured)
+        answers; 503 naming what is not."""
+        found = readiness.check(state.db, settings.resolved_database_url, settings.dagster_url)
+        return JSONResponse({"status": "ready" if found.ready else "not ready", "checks": found.checks},
+                            status_code=200 if found.ready else 503)
 
     return app

@@ -1,11 +1,13 @@
 """What `tripl up` prepares on a fresh state dir: a first owner account (its password generated, printed
 and kept in `$TRIPL_STATE_DIR/first-account.txt`, mode 0600) and, when the workspace has no project, the
-demo project, whose first scan is launched once the Dagster webserver serves the `tripl` code location."""
+demo project. Once the Dagster webserver serves the `tripl` code location, every project that was never
+scanned (the demo included, also on a reused state dir) gets its first scan."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,10 +20,11 @@ from tripl_core.access.principal import Principal
 from tripl_core.db.engine import Database
 from tripl_core.demo.project import DemoProject, create_demo_project, start_scan
 from tripl_core.plan.models import Project
+from tripl_core.scans import runs
 from tripl_core.scans.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
-from tripl_core.sources.models import Job
+from tripl_core.sources.models import Job, JobKind, JobStatus
 
 FIRST_ACCOUNT_FILE = "first-account.txt"
 FIRST_EMAIL = "owner@example.com"
@@ -59,21 +62,46 @@ def ensure_demo_project(db: Database, settings: Settings) -> DemoProject | None:
                                    settings.state_dir, None)
 
 
-def launch_when_ready(db: Database, dagster_url: str, demo: DemoProject, *, timeout_seconds: float = 180.0) -> Job:
-    """Wait for the Dagster webserver to serve the code location, then start the demo's first scan
-    through it (the same GraphQL launcher the API uses)."""
+def unscanned_configs(db: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(project id, scan config id) of the first scan config of every project that was never scanned: no
+    catalog scan of it succeeded and none is in flight (e.g. the previous start stopped before launching
+    the demo's first scan, or the run was stopped with the stack)."""
+    with db.unit_of_work() as session:
+        scanned = set(session.scalars(select(Job.project_id).where(
+            Job.kind == JobKind.scan.value,
+            Job.status.in_([JobStatus.succeeded.value, *runs.ACTIVE]))))
+        configs = session.execute(select(ScanConfig.project_id, ScanConfig.id)
+                                  .order_by(ScanConfig.created_at, ScanConfig.id)).all()
+    first: dict[uuid.UUID, uuid.UUID] = {}
+    for project_id, config_id in configs:
+        if project_id not in scanned:
+            first.setdefault(project_id, config_id)
+    return list(first.items())
+
+
+def launch_first_scans(db: Database, dagster_url: str, *,
+                       timeout_seconds: float = 180.0) -> list[tuple[str, Job]]:
+    """Wait for the Dagster webserver to serve the code location, then start the first scan of every
+    project that was never scanned through it (the same GraphQL launcher the API uses); (slug, job) each."""
+    pending = unscanned_configs(db)
+    if not pending:
+        return []
     launcher = DagsterGraphQLLauncher(dagster_url)
+    started = []
     try:
         launcher.wait_until_ready(timeout_seconds)
-        with db.unit_of_work() as session:
-            owner = session.scalar(select(User).where(User.role == UserRole.owner.value).order_by(User.created_at))
-            project = session.get(Project, demo.project.id)
-            config = session.get(ScanConfig, demo.scan_config.id)
-            if owner is None or project is None or config is None:
-                raise RuntimeError("the demo project changed before its first scan could start")
-            return start_scan(session, Principal(owner), launcher, project, config)
+        for project_id, config_id in pending:
+            with db.unit_of_work() as session:
+                owner = session.scalar(select(User).where(User.role == UserRole.owner.value)
+                                       .order_by(User.created_at))
+                project = session.get(Project, project_id)
+                config = session.get(ScanConfig, config_id)
+                if owner is None or project is None or config is None:
+                    continue  # deleted meanwhile: nothing to scan
+                started.append((project.slug, start_scan(session, Principal(owner), launcher, project, config)))
     finally:
         launcher.close()
+    return started
 
 
 def _write_private(file: Path, text: str) -> None:

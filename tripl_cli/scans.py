@@ -1,5 +1,7 @@
-"""`tripl scans run PROJECT_SLUG SCAN [--wait]`: a scan through the configured launcher (the Dagster
-webserver at TRIPL_DAGSTER_URL, else in this process — which always waits, the run lives here)."""
+"""`tripl scans run PROJECT_SLUG SCAN [--wait]`: a scan on the one Dagster of the deployment — the webserver at
+TRIPL_DAGSTER_URL, else the `tripl up` running on this state dir (stack.json) — so the run shows in its UI
+and its sensors follow it. With `--in-process` (asked for, never a fallback) the run executes here on a
+throwaway instance, and the command always waits: the run lives in this process."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import uuid
 
 import typer
 
+from tripl_cli import stack
 from tripl_cli.app import configured_launcher
 from tripl_core.db.engine import Database
 from tripl_core.errors import DomainError
@@ -26,14 +29,21 @@ app = typer.Typer(help="Scans of a project's warehouse.", no_args_is_help=True)
 def run(project_slug: str = typer.Argument(..., help="The project's slug"),
         scan: str = typer.Argument(..., help="The scan config's id or name"),
         wait: bool = typer.Option(False, "--wait", help="Wait for the job to finish"),
-        timeout: float = typer.Option(3600.0, help="Seconds --wait waits at most")) -> None:
+        timeout: float = typer.Option(3600.0, help="Seconds --wait waits at most"),
+        in_process: bool = typer.Option(False, "--in-process", help="Run in this process on a throwaway "
+                                        "Dagster instance instead of the running stack's")) -> None:
     """Run a catalog scan and print its job (with the result summary) as JSON; exit 1 if it failed."""
     settings = Settings()
-    launcher = configured_launcher(settings)
+    dagster_url = None if in_process else stack.dagster_url(settings)
+    if not in_process and dagster_url is None:
+        typer.echo(f"error: no running `tripl up` found for the state dir {settings.state_dir} and "
+                   "TRIPL_DAGSTER_URL is not set; start `tripl up`, point TRIPL_DAGSTER_URL at the Dagster "
+                   "webserver, or pass --in-process", err=True)
+        raise typer.Exit(2)
+    launcher = configured_launcher(settings.model_copy(update={"dagster_url": dagster_url}))
     db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     try:
         job_id = _start(db, launcher, project_slug, scan)
-        in_process = not settings.dagster_url
         if wait or in_process:
             _wait(db, launcher, job_id, timeout, in_process=in_process)
         with db.unit_of_work() as session:

@@ -49,6 +49,7 @@ class AlertOutbound(ConfigurableResource):
     partitions_def=scan_configs,
     ins={"window": AssetIn("event_metrics")},
     deps=["anomaly_signals", "distribution_drifts", "release_regressions"],
+    group_name="alerts",
     description="Matches the scan config's active signals and drifts (and, after a collection reaching further "
                 "back, like a config's first, those of its last 7 days) to every live alert rule of its project, "
                 "keeps correlation groups, writes deliveries with their exact payloads and sends them.",

@@ -18,12 +18,14 @@ from tripl_pipelines.metrics_sensor import scan_metrics_schedule
 from tripl_pipelines.photos import PhotoStorage, daily_photo_sweep, photo_files, sweep_photo_files_job
 from tripl_pipelines.replay import replay_metrics_job
 from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.run_logs import QUIET_RUN_CONFIG
 from tripl_pipelines.search_index import search_index, search_index_freshness, search_index_job
 from tripl_pipelines.sensors import scan_config_partitions, scan_job_status
 
-catalog_scan_job = define_asset_job(DAGSTER_JOBS[JobKind.scan.value], selection=[catalog],
+catalog_scan_job = define_asset_job(DAGSTER_JOBS[JobKind.scan.value], selection=[catalog], config=QUIET_RUN_CONFIG,
                                     description="The catalog scan of one scan config (its partition).")
 scan_metrics_job = define_asset_job(METRICS_JOB, selection=[*METRICS_ASSETS, alert_fanout],
+                                    config=QUIET_RUN_CONFIG,
                                     description="Metrics of one scan config (its partition) over the window in the "
                                                 "run's tags: collection, signals and forecasts, drifts, regressions, "
                                                 "then the alert fan-out.")

@@ -8,6 +8,7 @@ from tripl_core.sources.models import JobKind
 from tripl_pipelines import job_rows
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase
+from tripl_pipelines.run_logs import QUIET_RUN_CONFIG
 
 
 @op
@@ -22,7 +23,7 @@ def fold_event_groups(context: OpExecutionContext, app_db: AppDatabase) -> None:
         succeed(dict(summary))
 
 
-@job(name=DAGSTER_JOBS[JobKind.apply_groups.value], partitions_def=scan_configs,
+@job(name=DAGSTER_JOBS[JobKind.apply_groups.value], partitions_def=scan_configs, config=QUIET_RUN_CONFIG,
      description="Fold existing events that a scan config's event group rules cover into the rules' events.")
 def apply_event_groups_job() -> None:
     fold_event_groups()

@@ -11,7 +11,7 @@ shared-cache SQLite database, where a read from another thread (a `status` check
 thread's open write transaction fails at once with "database table is locked: runs" (shared-cache
 table locks ignore the busy timeout), and the run thread's own writes fail the same way against a read
 in progress. File-backed SQLite in WAL mode lets readers and the writer proceed together, and writers
-wait for each other under a busy timeout."""
+wait for each other under a busy timeout. Its compute logs are off (NO_COMPUTE_LOGS), like `tripl up`'s."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import root_cause
 
+# Step output is not captured into files: the capture runs a `tail -F` child per stream and step, which
+# outlives a run thread abandoned at interpreter exit (the test suite left dozens). Logs go to context.log.
+NO_COMPUTE_LOGS = {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
 RUN_STATUSES = {DagsterRunStatus.QUEUED: JobStatus.pending, DagsterRunStatus.NOT_STARTED: JobStatus.pending,
                 DagsterRunStatus.STARTING: JobStatus.pending, DagsterRunStatus.STARTED: JobStatus.running,
                 DagsterRunStatus.CANCELING: JobStatus.cancelling, DagsterRunStatus.SUCCESS: JobStatus.succeeded,
@@ -42,7 +45,7 @@ class InProcessLauncher:
         self._storage: tempfile.TemporaryDirectory[str] | None = None
         if instance is None:
             self._storage = tempfile.TemporaryDirectory(prefix="tripl-dagster-")
-            instance = DagsterInstance.local_temp(self._storage.name)
+            instance = DagsterInstance.local_temp(self._storage.name, overrides={"compute_logs": NO_COMPUTE_LOGS})
         self.instance = instance
         self.definitions = build_definitions(AppDatabase(database_url=database_url),
                                              AppSecrets(secret_key=secret_key))

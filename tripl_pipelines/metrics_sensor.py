@@ -22,7 +22,7 @@ from dagster import (
 )
 
 from tripl_core.metrics.schedule import due_collections
-from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
+from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, RUN_CONFIG, TIME_FROM_TAG, TIME_TO_TAG
 from tripl_pipelines.resources import AppDatabase
 
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
@@ -38,7 +38,8 @@ def scan_metrics_schedule(context: SensorEvaluationContext, app_db: AppDatabase)
         filters=RunsFilter(job_name=METRICS_JOB, statuses=IN_FLIGHT))}
     requests = [
         RunRequest(run_key=f"{due.scan_config_id}@{due.time_to.isoformat()}", partition_key=str(due.scan_config_id),
-                   tags={TIME_FROM_TAG: due.time_from.isoformat(), TIME_TO_TAG: due.time_to.isoformat()})
+                   run_config=RUN_CONFIG,
+                   tags={**due.tags, TIME_FROM_TAG: due.time_from.isoformat(), TIME_TO_TAG: due.time_to.isoformat()})
         for due in due_collections(app_db.database)
         if str(due.scan_config_id) in present and str(due.scan_config_id) not in running
     ]

@@ -17,6 +17,7 @@ from tripl_core.sources.models import Job, JobKind
 from tripl_pipelines import job_rows
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.run_logs import QUIET_RUN_CONFIG
 
 
 @op
@@ -55,7 +56,7 @@ def _params(app_db: AppDatabase, job_id: uuid.UUID) -> tuple[datetime, datetime]
     return datetime.fromisoformat(str(params["time_from"])), datetime.fromisoformat(str(params["time_to"]))
 
 
-@job(name=DAGSTER_JOBS[JobKind.replay.value], partitions_def=scan_configs,
+@job(name=DAGSTER_JOBS[JobKind.replay.value], partitions_def=scan_configs, config=QUIET_RUN_CONFIG,
      description="Replay Scan Metrics: recompute a scan config's metrics over [time_from, time_to) chunk by chunk.")
 def replay_metrics_job() -> None:
     replay_metrics()

@@ -1,5 +1,5 @@
-"""`tripl scans run` as a user runs it: in-process launcher (no TRIPL_DAGSTER_URL), JSON job on stdout,
-exit status from the job's outcome."""
+"""`tripl scans run` as a user runs it: in-process launcher when asked (`--in-process`), JSON job on stdout,
+exit status from the job's outcome; without a running stack or TRIPL_DAGSTER_URL it refuses, saying how."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _env(settings: Settings) -> dict[str, str]:
 def test_scans_run_prints_the_finished_job(ws: Workspace, lake: Path, settings: Settings) -> None:
     ws.project("shop")
     scan = create_scan(ws.owner, create_source(ws.owner, chdb_body(lake)), name="web events")
-    result = run("scans", "run", "shop", "web events", "--wait", env=_env(settings))
+    result = run("scans", "run", "shop", "web events", "--wait", "--in-process", env=_env(settings))
     job = json.loads(result.stdout)
     assert job["scan_config_id"] == scan["id"]
     assert job["kind"] == "scan"
@@ -41,6 +41,17 @@ def test_scans_run_prints_the_finished_job(ws: Workspace, lake: Path, settings: 
 
 def test_scans_run_names_an_unknown_scan(ws: Workspace, settings: Settings) -> None:
     ws.project("shop")
-    result = run("scans", "run", "shop", "nope", env=_env(settings))
+    result = run("scans", "run", "shop", "nope", "--in-process", env=_env(settings))
     assert result.returncode == 2
     assert "Scan config 'nope' not found" in result.stderr
+
+
+def test_scans_run_without_a_stack_asks_for_one(ws: Workspace, lake: Path, settings: Settings) -> None:
+    ws.project("shop")
+    create_scan(ws.owner, create_source(ws.owner, chdb_body(lake)), name="web events")
+    result = run("scans", "run", "shop", "web events", env=_env(settings))
+    assert result.returncode == 2
+    assert "no running `tripl up` found" in result.stderr
+    assert "--in-process" in result.stderr
+    scan_id = ws.owner.get("/api/v1/projects/shop/scans").json()[0]["id"]
+    assert ws.owner.get(f"/api/v1/projects/shop/scans/{scan_id}/jobs").json() == []

@@ -21,7 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 TRIPL = Path(sys.executable).parent / "tripl"
 STARTUP_SECONDS = 180  # generous: CI machines are shared
-JOB_SECONDS = 300
+JOB_SECONDS = 900  # a run may queue behind the first metrics collection (28 days) on a loaded machine
 T = TypeVar("T")
 
 
@@ -57,7 +57,8 @@ class Up:
         self.state_dir = state_dir
         self.log = log
         clean = {key: value for key, value in os.environ.items() if not key.startswith(("TRIPL_", "DAGSTER_"))}
-        clean |= {"TRIPL_STATE_DIR": str(state_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env = {"TRIPL_STATE_DIR": str(state_dir), **(env or {})}  # what a CLI beside the stack needs
+        clean |= {"PYTHONUNBUFFERED": "1", **self.env}
         self._out = log.open("wb")
         self.process = subprocess.Popen(
             [str(TRIPL), "up", "--port", str(self.api_port), "--dagster-port", str(self.dagster_port)],
@@ -77,15 +78,47 @@ class Up:
         else:  # the supervisor is gone; its children must not outlive the test
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+        for line in processes_of(self.state_dir):  # whatever escaped the stop: never outlives the test
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(line.split()[0]), signal.SIGKILL)
         self._out.close()
 
 
-def wait_for_job(client: httpx.Client, slug: str, scan_id: str, job_id: str) -> dict[str, Any]:
+def processes_of(state_dir: Path) -> list[str]:
+    """Every live process started for this state dir (they all inherit TRIPL_STATE_DIR, also those that
+    left the process group), as `pid command` lines."""
+    marker = f"TRIPL_STATE_DIR={state_dir}".encode() + b"\0"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker not in (entry / "environ").read_bytes() + b"\0":
+                continue
+            status = (entry / "status").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "\nState:\tZ" not in status:
+            found.append(f"{entry.name} {command[:200]}")
+    return found
+
+
+def wait_for_job(client: httpx.Client, slug: str, scan_id: str, job_id: str,
+                 diagnostics: Callable[[], str] | None = None) -> dict[str, Any]:
+    """The job once finished; on timeout the error says the job's last state (and `diagnostics()`)."""
+    seen: list[dict[str, Any]] = []
+
     def finished() -> dict[str, Any] | None:
         job: dict[str, Any] = client.get(f"/projects/{slug}/scans/{scan_id}/jobs/{job_id}").json()
+        seen[:] = [job]
         return job if job["status"] in ("succeeded", "failed", "cancelled") else None
 
-    return eventually(finished, JOB_SECONDS, f"job {job_id} finishing")
+    def what_was_seen() -> str:
+        last = json.dumps(seen[0])[:2000] if seen else "no answer"
+        return f"last seen: {last}" + (f"\n{diagnostics()}" if diagnostics else "")
+
+    return eventually(finished, JOB_SECONDS, f"job {job_id} finishing", what_was_seen)
 
 
 RUNS_QUERY = """query { runsOrError(limit: 50) { __typename ... on Runs { results {

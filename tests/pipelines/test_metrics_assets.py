@@ -123,12 +123,15 @@ def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str
     assert first.partition_key == config_id
     assert first.tags[TIME_TO_TAG] == end.isoformat()
     assert first.tags[TIME_FROM_TAG] == (end - timedelta(days=28)).isoformat()  # the detector's history span
-    with ws.db.unit_of_work() as session:  # collected up to two hours ago: the next run reads two buckets
+    assert (first.tags["tripl/project"], first.tags["tripl/scan"]) == ("shop", "app-metrics")  # readable in the UI
+    assert first.tags["tripl/collection"] == config_id  # one metrics writer per config at a time (dagster.yaml)
+    with ws.db.unit_of_work() as session:  # collected up to two hours ago: the next run reads two new buckets
         session.add(MetricWindow(scan_config_id=uuid.UUID(config_id), time_from=end - timedelta(days=1),
                                  time_to=end - timedelta(hours=2)))
     [catch_up] = _requests(settings, instance)
+    # ... and re-counts those still settling: two data delays (the default hour until one is learnt) and a bucket
     assert (catch_up.tags[TIME_FROM_TAG], catch_up.tags[TIME_TO_TAG]) == (
-        (end - timedelta(hours=2)).isoformat(), end.isoformat())
+        (end - timedelta(hours=3)).isoformat(), end.isoformat())
     assert catch_up.run_key == f"{config_id}@{end.isoformat()}"
     with ws.db.unit_of_work() as session:
         session.add(MetricWindow(scan_config_id=uuid.UUID(config_id), time_from=end - timedelta(hours=2),

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis.matching import DROP, SPIKE, Candidate
+from tripl_core.metrics.detection import FRESHNESS
 from tripl_core.metrics.models import AnomalySignal, DistributionDrift, ReleaseRegression
 from tripl_core.metrics.signals import ACTIVE_FOR, ACTIVE_INTERVALS
 from tripl_core.observe.models import DriftStatus, SchemaDrift
@@ -127,6 +128,8 @@ def _signal(signal: AnomalySignal, names: _Names) -> Candidate:
     event_type = event_type or names.event_type(signal.event_type_id)
     scope_name = {"event": event, "event_type": event_type}.get(signal.scope) or \
         f"{names.config(signal.scan_config_id)} (all events)"
+    if signal.scope == FRESHNESS:  # the whole source fell (detection.roll_up_freshness)
+        scope_name = f"{names.config(signal.scan_config_id)}: data stopped arriving or late (freshness)"
     return Candidate(kind="signal", source_id=str(signal.id), scan_config_id=signal.scan_config_id,
                      scope=signal.scope, scope_ref=signal.scope_ref, scope_name=scope_name,
                      direction=signal.direction, bucket=signal.bucket, actual=signal.actual,

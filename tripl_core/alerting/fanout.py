@@ -39,6 +39,7 @@ from tripl_core.analysis.matching import Candidate, MatchState, RuleView, batche
 from tripl_core.analysis.matching import select as select_items
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
+from tripl_core.metrics.detection import FRESHNESS
 from tripl_core.metrics.models import AnomalySettings
 from tripl_core.plan.models import Project
 from tripl_core.scans.models import ScanConfig
@@ -334,10 +335,12 @@ def render(project_name: str, destination_name: str, rule: AlertRule, scan_name:
 
 
 def item_variables(item: Candidate) -> dict[str, str]:
-    return {"scope_name": item.scope_name, "direction": item.direction,
-            "actual_count": _count(item.actual), "expected_count": _count(item.expected),
-            "percent_delta_label": percent_label(item), "bucket": item.bucket.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "drift_field": item.drift_field or "", "sample_value": item.sample_value or ""}
+    values = {"scope_name": item.scope_name, "direction": item.direction,
+              "actual_count": _count(item.actual), "expected_count": _count(item.expected),
+              "percent_delta_label": percent_label(item), "bucket": item.bucket.strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "drift_field": item.drift_field or "", "sample_value": item.sample_value or ""}
+    kind = "freshness" if item.kind == "signal" and item.scope == FRESHNESS else item.kind
+    return {**values, "summary": templates.summary(kind, values)}
 
 
 def item_payload(item: Candidate) -> dict[str, object]:

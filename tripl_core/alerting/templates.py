@@ -13,7 +13,7 @@ from tripl_core.errors import InvalidInput
 
 MESSAGE_VARIABLES = frozenset({"project_name", "rule_name", "scan_name", "matched_count", "items_text"})
 ITEM_VARIABLES = frozenset({"scope_name", "direction", "actual_count", "expected_count", "percent_delta_label",
-                            "bucket", "drift_field", "sample_value"})
+                            "bucket", "drift_field", "sample_value", "summary"})
 
 DEFAULT_MESSAGES = {
     MessageFormat.plain: "tripl · ${project_name}: ${matched_count} alert(s) from rule ${rule_name} "
@@ -26,14 +26,20 @@ DEFAULT_MESSAGES = {
                                        "*${rule_name}* \\(scan ${scan_name}\\)\n${items_text}",
 }
 DEFAULT_ITEMS = {
-    MessageFormat.plain: "• ${scope_name}: ${direction} ${actual_count} vs ${expected_count} expected "
-                         "(${percent_delta_label}) at ${bucket}",
-    MessageFormat.slack_mrkdwn: "• *${scope_name}*: ${direction} ${actual_count} vs ${expected_count} expected "
-                                "(${percent_delta_label}) at ${bucket}",
-    MessageFormat.telegram_html: "• <b>${scope_name}</b>: ${direction} ${actual_count} vs ${expected_count} "
-                                 "expected (${percent_delta_label}) at ${bucket}",
-    MessageFormat.telegram_markdownv2: "• *${scope_name}*: ${direction} ${actual_count} vs ${expected_count} "
-                                       "expected \\(${percent_delta_label}\\) at ${bucket}",
+    MessageFormat.plain: "• ${scope_name}: ${summary} at ${bucket}",
+    MessageFormat.slack_mrkdwn: "• *${scope_name}*: ${summary} at ${bucket}",
+    MessageFormat.telegram_html: "• <b>${scope_name}</b>: ${summary} at ${bucket}",
+    MessageFormat.telegram_markdownv2: "• *${scope_name}*: ${summary} at ${bucket}",
+}
+# `${summary}` says what each kind of item is; a drift has no counts to compare.
+SUMMARIES = {
+    "signal": "${direction} ${actual_count} vs ${expected_count} expected (${percent_delta_label})",
+    "freshness": "the source fell to ${actual_count} rows vs ${expected_count} expected (${percent_delta_label}): "
+                 "its data stopped arriving or is late",
+    "schema_drift": "schema drift: field ${drift_field} (sample value ${sample_value})",
+    "distribution_drift": "distribution drift of ${drift_field} (most changed value ${sample_value})",
+    "release_regression": "release regression: ${actual_count} vs ${expected_count} expected "
+                          "(${percent_delta_label})",
 }
 _MARKDOWN_V2_SPECIAL = re.compile(r"([_*\[\]()~`>#+\-=|{}.!\\])")
 
@@ -59,6 +65,12 @@ def escape(value: str, message_format: MessageFormat) -> str:
     if message_format is MessageFormat.slack_mrkdwn:
         return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return value
+
+
+def summary(kind: str, values: Mapping[str, str]) -> str:
+    """The plain text of one item by kind (`kind` "freshness" for a signal about a whole source)."""
+    return Template(SUMMARIES.get(kind, SUMMARIES["signal"])).safe_substitute(
+        {key: value or "n/a" for key, value in values.items()})
 
 
 def render(message_template: str | None, items_template: str | None, message_format: MessageFormat,

@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -25,6 +25,7 @@ from tripl_core.analysis.versions import newest_releases
 from tripl_core.db.bulk import insert_rows
 from tripl_core.db.engine import Database
 from tripl_core.errors import DomainError
+from tripl_core.metrics import lateness
 from tripl_core.metrics.models import AppVersionPoint, BreakdownPoint, MetricPoint, MetricWindow, Scope
 from tripl_core.plan.models import Event, EventType
 from tripl_core.plan.projects import main_branch_id
@@ -106,9 +107,10 @@ class _Aggregates:
 
 def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
                     secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False,
-                    with_drifts: bool = True) -> CollectionResult:
+                    with_drifts: bool = True, now: datetime | None = None) -> CollectionResult:
     """Collect [time_from, time_to) (aligned to the config's interval) and replace its stored rows.
-    `with_drifts` False leaves the distribution drifts to `drifts.collect_drifts` (the Dagster asset)."""
+    `with_drifts` False leaves the distribution drifts to `drifts.collect_drifts` (the Dagster asset).
+    Re-counted buckets that grew teach the config its data delay (`lateness.learn`, as of `now`)."""
     scan, config = load_input(db, scan_config_id, secrets)
     start, end = align(time_from, scan.interval), align(time_to, scan.interval)
     if end <= start:
@@ -127,7 +129,7 @@ def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime
         raise MetricsCancelled("Cancelled")
     result = CollectionResult(start, end, rows_read=rows_read, identities_unmatched=len(aggregates.unmatched))
     with db.unit_of_work() as session:
-        write_window(session, scan, start, end, aggregates, result)
+        write_window(session, scan, start, end, aggregates, result, now)
         if drift_counts is not None:
             result.significant_drifts = drifts.write_drifts(session, scan, end, *drift_counts)
     return result
@@ -281,11 +283,21 @@ def _resolver(scan: CollectionInput, keys: Sequence[str], parts: Sequence[str],
 
 # -- the write half --------------------------------------------------------------------------------------
 def write_window(session: Session, scan: CollectionInput, start: datetime, end: datetime, agg: _Aggregates,
-                 result: CollectionResult) -> None:
-    """Replace every stored row of the window in this transaction."""
-    if session.get(ScanConfig, scan.scan_config_id) is None:
+                 result: CollectionResult, now: datetime | None = None) -> None:
+    """Replace every stored row of the window in this transaction (learning the data delay from the
+    project total's buckets that grew since their previous count)."""
+    config = session.get(ScanConfig, scan.scan_config_id)
+    if config is None:
         raise MetricsFailed(f"Scan config {scan.scan_config_id} was deleted while metrics were collected")
     config_id = scan.scan_config_id
+    total = str(config_id)
+    before = dict(session.execute(select(MetricPoint.bucket, MetricPoint.count).where(
+        MetricPoint.scan_config_id == config_id, MetricPoint.scope == Scope.project_total.value,
+        MetricPoint.scope_ref == total, MetricPoint.bucket >= start, MetricPoint.bucket < end)).all())
+    if before:
+        after = {bucket: count for (scope, ref, bucket), count in agg.counts.items()
+                 if scope == Scope.project_total.value and ref == total}
+        lateness.learn(config, scan.interval, {_utc(b): c for b, c in before.items()}, after, now)
     for model in (MetricPoint, BreakdownPoint, AppVersionPoint):
         session.execute(delete(model).where(model.scan_config_id == config_id, model.bucket >= start,
                                             model.bucket < end))
@@ -304,6 +316,10 @@ def write_window(session: Session, scan: CollectionInput, start: datetime, end: 
     session.flush()
     result.points_written, result.breakdown_points_written = len(points), len(breakdowns)
     result.app_version_points_written = len(versions)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _iso(moment: datetime) -> str:

@@ -1,7 +1,13 @@
 """Detection over stored series (SEMANTICS §4): every enabled scope of a scan config, its zero-filled history
 scored with the project's settings in one batch (`detect_many`), replaces the signals of the window and
 the forecasts. A `silence` signal closes once its scope's data returns: when it is written (data came back
-within the scored range) or at a later detection."""
+within the scored range) or at a later detection.
+
+Only complete buckets are judged: those starting before `complete_until` (`lateness.complete_until`, the
+config's data delay ago); younger ones are counted, forecast from, and judged by a later run once their
+rows have landed. When the whole source falls at once — the project total drops to less than half its
+expectation — the drops and silences of that bucket are one `freshness` signal about the source (scope
+`freshness`, the scan config as its ref, the project total's figures), not one per event."""
 
 from __future__ import annotations
 
@@ -32,8 +38,14 @@ class DetectionResult:
     forecasts_written: int
 
 
-def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, end: datetime) -> DetectionResult:
-    """Signals for buckets in [start, end) and the forecast of the bucket after the stored range."""
+FRESHNESS = "freshness"  # the scope of a signal about the whole source (SEMANTICS §4 signal kinds)
+SOURCE_FELL = 0.5  # the project total below this share of its expectation: the source fell, not its events
+
+
+def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, end: datetime,
+                  complete_until: datetime | None = None) -> DetectionResult:
+    """Signals for the complete buckets of [start, end) (those before `complete_until` when given) and the
+    forecast of the bucket after the stored range."""
     config = session.get(ScanConfig, scan_config_id)
     if config is None or not config.interval:
         return DetectionResult(0, 0, 0)
@@ -55,10 +67,13 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
     session.execute(delete(MetricForecast).where(MetricForecast.scan_config_id == config.id))
     event_types = _event_types(session, [uuid.UUID(ref) for scope, ref in keys if scope == Scope.event.value])
     signals, forecasts = [], []
+    fell: set[datetime] = set()
     if keys and stored_end > history_start:
         scored, ahead = score_with_forecast(counts, keys, history_start, stored_end, interval, detector)
-        window = np.asarray((scored.timestamps >= start) & (scored.timestamps < end))
+        judged_end = end if complete_until is None else min(end, complete_until)
+        window = np.asarray((scored.timestamps >= start) & (scored.timestamps < judged_end))
         directions = scored.direction()
+        fell = _source_fell(scored, keys, str(config.id), window)
         forecast_at = ahead.timestamps[-1].to_pydatetime()
         for index, (scope, ref) in enumerate(keys):
             event_id = uuid.UUID(ref) if scope == Scope.event.value else None
@@ -76,6 +91,7 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
                                   "bucket": forecast_at, "expected": expected,
                                   "lower": float(ahead.lower[index, -1]), "upper": float(ahead.upper[index, -1])})
         _close_returned_silences(session, config.id, start, scored, keys)
+    signals = roll_up_freshness(signals, fell)
     insert_rows(session, AnomalySignal, signals)
     insert_rows(session, MetricForecast, forecasts)
     session.flush()
@@ -103,6 +119,35 @@ def _close_returned_silences(session: Session, config_id: uuid.UUID, start: date
         after = np.asarray(scored.timestamps > silence.bucket)
         if bool((scored.value[index][after] > 0).any()):
             silence.status = CLOSED
+
+
+FALLS = frozenset({"drop", SILENCE})  # what a source that stopped loading looks like per scope
+
+
+def roll_up_freshness(signals: list[dict[str, object]], fell: set[datetime]) -> list[dict[str, object]]:
+    """At the buckets where the whole source fell, the drops and silences of every scope are one incident
+    about the source: the project total's signal becomes a freshness signal, the others go."""
+    if not fell:
+        return signals
+
+    def source_wide(signal: dict[str, object]) -> bool:
+        return signal["bucket"] in fell and signal["direction"] in FALLS
+
+    kept = [signal for signal in signals if not source_wide(signal)]
+    kept += [{**signal, "id": uuid.uuid4(), "scope": FRESHNESS, "event_id": None, "event_type_id": None}
+             for signal in signals if source_wide(signal) and signal["scope"] == Scope.project_total.value]
+    return kept
+
+
+def _source_fell(scored: BatchDetection, keys: list[tuple[str, str]], total_ref: str,
+                 window: np.ndarray) -> set[datetime]:
+    """Judged buckets where the project total is below `SOURCE_FELL` of its expectation."""
+    if (Scope.project_total.value, total_ref) not in keys:
+        return set()
+    index = keys.index((Scope.project_total.value, total_ref))
+    value, expected = np.asarray(scored.value[index]), np.asarray(scored.expected[index])
+    fell = window & np.isfinite(expected) & (expected > 0) & (value < SOURCE_FELL * expected)
+    return {scored.timestamps[t].to_pydatetime() for t in np.flatnonzero(fell)}
 
 
 def _event_types(session: Session, event_ids: list[uuid.UUID]) -> dict[uuid.UUID | None, uuid.UUID]:

@@ -51,7 +51,7 @@ def replay(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to
 def collect_chunks(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
                    secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False,
                    on_chunk: Progress = lambda summary: None, with_drifts: bool = True,
-                   min_chunk: timedelta | None = None) -> dict[str, int | str]:
+                   min_chunk: timedelta | None = None, now: datetime | None = None) -> dict[str, int | str]:
     """Collect [time_from, time_to) chunk by chunk (each written atomically), checking for a cancel before
     each chunk; `on_chunk` gets the running summary after each one. Drifts (when wanted) are collected
     once, for the range's end. `min_chunk` widens chunks shorter than it (scheduled catch-ups)."""
@@ -65,7 +65,7 @@ def collect_chunks(db: Database, scan_config_id: uuid.UUID, time_from: datetime,
             raise MetricsCancelled(f"Cancelled after {summary['chunks_done']} of {len(parts)} chunks")
         last = index == len(parts) - 1
         result = collect_metrics(db, scan_config_id, start, end, secrets=secrets, cancel_requested=cancel_requested,
-                                 with_drifts=with_drifts and last)
+                                 with_drifts=with_drifts and last, now=now)
         summary["chunks_done"] = int(summary["chunks_done"]) + 1
         summary["metric_points_written"] = int(summary["metric_points_written"]) + result.points_written
         summary["rows_read"] = int(summary["rows_read"]) + result.rows_read

@@ -1,25 +1,28 @@
 """Which scan configs are due a metrics collection, and over which window (the sensor's question).
 
 A config is due when an interval boundary has passed since the end of what it has collected: its window
-is then [end of the stored range, last complete interval), so a run reads only the buckets it has not
-collected yet (one bucket in steady state, more after downtime, capped at the detector's history span).
+is then [end of the stored range, last complete interval), widened back to the buckets still settling
+(`lateness.settling_start`: late rows may still land in them, so they are counted again), capped at the
+detector's history span.
 A config that never collected starts with that history span, so its first detection has comparables.
 Catalog-only configs (no interval or no time column) are never due."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.db.engine import Database
+from tripl_core.metrics import lateness
 from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import MetricWindow
 from tripl_core.metrics.run import last_complete
 from tripl_core.metrics.series import history_span
+from tripl_core.scans.launching import COLLECTION_TAG, readable_tags
 from tripl_core.scans.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
 
@@ -29,28 +32,32 @@ class DueCollection:
     scan_config_id: uuid.UUID
     time_from: datetime
     time_to: datetime
+    tags: dict[str, str] = field(default_factory=dict)  # readable run tags (project slug, scan name)
 
 
 def due_collections(db: Database, now: datetime | None = None) -> list[DueCollection]:
     """Every config with metrics whose last complete interval ends after its stored range."""
     with db.unit_of_work() as session:
-        configs = session.execute(select(ScanConfig.id, ScanConfig.project_id, ScanConfig.interval).where(
+        configs = session.scalars(select(ScanConfig).where(
             ScanConfig.interval.is_not(None), ScanConfig.time_column.is_not(None))).all()
         stored = dict(session.execute(select(MetricWindow.scan_config_id, func.max(MetricWindow.time_to))
                                       .group_by(MetricWindow.scan_config_id)).all())
         due = []
-        for config_id, project_id, raw_interval in configs:
-            if not raw_interval:
+        for config in configs:
+            if not config.interval:
                 continue
-            window = due_window(session, project_id, Interval(raw_interval), stored.get(config_id), now)
+            window = due_window(session, config.project_id, Interval(config.interval), stored.get(config.id), now,
+                                config)
             if window is not None:
-                due.append(DueCollection(config_id, *window))
+                tags = {**readable_tags(session, config.project_id, config.id), COLLECTION_TAG: str(config.id)}
+                due.append(DueCollection(config.id, *window, tags))
     return due
 
 
 def due_window(session: Session, project_id: uuid.UUID, interval: Interval, stored_end: datetime | None,
-               now: datetime | None = None) -> tuple[datetime, datetime] | None:
-    """[from, to) of the next collection, or None when nothing new is complete."""
+               now: datetime | None = None, config: ScanConfig | None = None) -> tuple[datetime, datetime] | None:
+    """[from, to) of the next collection, or None when nothing new is complete; with `config`, the window
+    starts early enough to re-count its settling buckets."""
     end = last_complete(interval, now)
     span = history_span(interval, anomaly_settings.detector_settings(anomaly_settings.peek(session, project_id)))
     earliest = bucket_start(end - span, interval)
@@ -59,7 +66,8 @@ def due_window(session: Session, project_id: uuid.UUID, interval: Interval, stor
     stored_end = bucket_start(_aware(stored_end), interval)
     if stored_end >= end:
         return None
-    return max(stored_end, earliest), end
+    start = stored_end if config is None else min(stored_end, lateness.settling_start(config, end))
+    return max(start, earliest), end
 
 
 def _aware(moment: datetime) -> datetime:

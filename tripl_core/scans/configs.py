@@ -27,7 +27,7 @@ WAREHOUSE_FIELDS = frozenset(ScanSettings.model_fields) - {"name", "event_type_i
                                                              "interval", "replay_chunk_interval",
                                                              "scan_lookback_hours", "scan_row_limit",
                                                              "metrics_row_limit", "metric_breakdown_values_limit",
-                                                             "app_version_keep_releases"}
+                                                             "app_version_keep_releases", "data_delay_minutes"}
 
 
 def list_configs(session: Session, project: Project) -> list[ScanConfig]:

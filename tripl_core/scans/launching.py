@@ -7,6 +7,9 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+
 from tripl_core.sources.models import Job, JobKind, JobStatus
 
 # Dagster job per job kind; the partition key is the scan config id.
@@ -21,6 +24,19 @@ PARTITIONS = "scan_configs"
 JOB_ID_TAG = "tripl/job_id"
 KIND_TAG = "tripl/kind"
 PROJECT_TAG = "tripl/project_id"
+# Readable in the Dagster UI's run list (partition keys are scan config UUIDs); the run queue limits
+# concurrency per project on PROJECT_SLUG_TAG (dagster.yaml).
+PROJECT_SLUG_TAG = "tripl/project"
+SCAN_NAME_TAG = "tripl/scan"
+# Runs that write a scan config's metrics (scheduled collections, replays) carry its id here; dagster.yaml
+# lets one such run per config go at a time, since two would replace overlapping windows concurrently.
+COLLECTION_TAG = "tripl/collection"
+
+
+# Every run's console logger at INFO: run workers write to the output of `tripl up`, which then carries the
+# runs' own log lines and failures rather than ~15 DEBUG engine events per step (all still stored in the
+# run's event log). Given with each launch (GraphQL, sensor requests) and as the jobs' default config.
+RUN_CONFIG: dict[str, object] = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 class LaunchFailed(Exception):
@@ -46,6 +62,27 @@ def run_tags(job: Job) -> dict[str, str]:
     tags = {JOB_ID_TAG: str(job.id), KIND_TAG: job.kind, PROJECT_TAG: str(job.project_id)}
     if job.time_from is not None and job.time_to is not None:
         tags.update({TIME_FROM_TAG: job.time_from.isoformat(), TIME_TO_TAG: job.time_to.isoformat()})
+    if job.kind in (JobKind.replay.value, JobKind.metrics.value) and job.scan_config_id is not None:
+        tags[COLLECTION_TAG] = str(job.scan_config_id)
+    session = object_session(job)
+    if session is not None:
+        return {**tags, **readable_tags(session, job.project_id, job.scan_config_id)}
+    return tags
+
+
+def readable_tags(session: Session, project_id: uuid.UUID, scan_config_id: uuid.UUID | None) -> dict[str, str]:
+    """The project's slug and the scan config's name as run tags."""
+    from tripl_core.plan.models import Project
+    from tripl_core.scans.models import ScanConfig
+
+    tags = {}
+    slug = session.scalar(select(Project.slug).where(Project.id == project_id))
+    if slug:
+        tags[PROJECT_SLUG_TAG] = slug
+    if scan_config_id is not None:
+        name = session.scalar(select(ScanConfig.name).where(ScanConfig.id == scan_config_id))
+        if name:
+            tags[SCAN_NAME_TAG] = name[:200]
     return tags
 
 

@@ -62,3 +62,6 @@ class ScanConfig(IdMixin, TimestampMixin, Base):
     app_version_column: Mapped[str | None] = mapped_column(String(255))
     app_version_keep_releases: Mapped[int | None] = mapped_column(
         Integer, default=DEFAULT_APP_VERSION_KEEP_RELEASES)
+    # Late data (SEMANTICS §4): set by users, else learnt by the collections from buckets that kept growing.
+    data_delay_minutes: Mapped[int | None] = mapped_column(Integer)
+    learnt_data_delay_minutes: Mapped[int | None] = mapped_column(Integer)

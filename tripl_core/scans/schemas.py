@@ -27,6 +27,7 @@ DEFAULTS_ON_NULL: dict[str, int] = {
     "metrics_row_limit": DEFAULT_METRICS_ROW_LIMIT,
     "app_version_keep_releases": DEFAULT_APP_VERSION_KEEP_RELEASES,
 }
+MAX_DATA_DELAY_MINUTES = 7 * 24 * 60
 # Absent or null on update keeps these (they cannot be empty).
 KEPT_ON_NULL = frozenset({"name", "base_query", "json_value_paths", "event_group_rules",
                           "metric_breakdown_columns", "distribution_drift_fields", "cardinality_threshold"})
@@ -38,6 +39,13 @@ def _column(default: Any = None) -> Any:
 
 def _positive(default: Any = None) -> Any:
     return Field(default, ge=1)
+
+
+def _delay() -> Any:
+    """How late the warehouse's rows land, in minutes (an extra of tripl's: the reference has no such
+    field). Null: learnt from the collections (`learnt_data_delay_minutes`, SEMANTICS §4 "Late data")."""
+    return Field(None, ge=0, le=MAX_DATA_DELAY_MINUTES,
+                 description="Minutes after which a bucket's rows have all landed; null learns it")
 
 
 class EventGroupCondition(RequestModel):
@@ -85,6 +93,7 @@ class ScanSettings(RequestModel):
     metrics_row_limit: int | None = _positive(DEFAULT_METRICS_ROW_LIMIT)
     app_version_column: str | None = _column()
     app_version_keep_releases: int | None = _positive(DEFAULT_APP_VERSION_KEEP_RELEASES)
+    data_delay_minutes: int | None = _delay()
 
     def stored(self) -> dict[str, Any]:
         """Column values for the model, nulls of defaulted limits replaced by their defaults."""
@@ -123,6 +132,7 @@ class ScanConfigUpdate(RequestModel):
     metrics_row_limit: int | None = _positive()
     app_version_column: str | None = _column()
     app_version_keep_releases: int | None = _positive()
+    data_delay_minutes: int | None = _delay()
 
     def changes(self) -> dict[str, Any]:
         """The fields the request set, minus the nulls that mean "keep"."""
@@ -153,6 +163,8 @@ class ScanConfigOut(ResponseModel):
     metrics_row_limit: int | None
     app_version_column: str | None
     app_version_keep_releases: int | None
+    data_delay_minutes: int | None
+    learnt_data_delay_minutes: int | None
     created_at: datetime
     updated_at: datetime
 

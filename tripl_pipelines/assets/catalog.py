@@ -25,6 +25,7 @@ CONTRACTS_CHECK = "field_contracts"
 @asset(
     partitions_def=scan_configs,
     output_required=False,
+    group_name="plan",
     check_specs=[AssetCheckSpec(CONTRACTS_CHECK, asset="catalog",
                                 description="Field contracts of the plan hold on the rows this scan read")],
     description="Reads the scan config's base query (aggregates in the warehouse) into the plan: event types, "

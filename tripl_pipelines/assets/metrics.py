@@ -2,11 +2,11 @@
 every scope, breakdowns, app versions) → anomaly signals and forecasts, distribution drifts, release
 regressions. Thin wrappers over `tripl_core.metrics`; each service writes its bucket range atomically
 and re-running a window replaces it.
-Each run has a job row (`tripl_core.jobs.metrics_runs`): the window, the Dagster run id, the outcome.
 The window: the run's `tripl/time_from` / `tripl/time_to` tags (set by the metrics sensor), else the
 last complete interval (`scheduled_window`, e.g. a materialisation started in the Dagster UI). Event
 metrics passes the window it collected downstream; a catalog-only config (no interval) collects
-nothing, and the downstream assets are then skipped."""
+nothing, and the downstream assets are then skipped.
+Each run has a job row (`tripl_core.jobs.metrics_runs`): the window, the Dagster run id, the outcome."""
 
 
 import uuid
@@ -15,11 +15,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dagster import AssetExecutionContext, AssetIn, Output, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    Output,
+    asset,
+)
+from sqlalchemy import func, select
 
 from tripl_core.jobs import metrics_runs
-from tripl_core.metrics import drifts
+from tripl_core.metrics import drifts, lateness
 from tripl_core.metrics.detection import detect_window
+from tripl_core.metrics.models import AnomalySignal, AppVersionPoint, MetricWindow
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
 from tripl_core.metrics.run import scheduled_window
@@ -31,6 +41,11 @@ from tripl_pipelines.resources import AppDatabase, AppSecrets
 # A first collection or a catch-up after downtime reads many buckets: in chunks of at least a day (each
 # written atomically), not one query per bucket.
 CATCH_UP_CHUNK = timedelta(days=1)
+GROUP = "metrics"
+
+
+def _check(name: str, asset_name: str, description: str) -> AssetCheckSpec:
+    return AssetCheckSpec(name, asset=asset_name, description=description)
 
 
 @dataclass(frozen=True)
@@ -47,14 +62,21 @@ class CollectedWindow:
     partitions_def=scan_configs,
     deps=["catalog"],
     output_required=False,
+    group_name=GROUP,
+    check_specs=[_check("collection_complete", "event_metrics", "Every chunk of the window was collected and "
+                        "the stored windows reach its end"),
+                 _check("points_written", "event_metrics", "The window wrote count points (a warning when the "
+                        "warehouse returned no rows for it)")],
     description="Counts per bucket of every scope (project total, event types, events), breakdowns with "
                 "top N + Other and app-version series over the run's window, counted in the warehouse.",
 )
 def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
-                  app_secrets: AppSecrets) -> Iterator[Output[CollectedWindow]]:
+                  app_secrets: AppSecrets) -> Iterator[Output[CollectedWindow] | AssetCheckResult]:
     db, config_id = app_db.database, uuid.UUID(context.partition_key)
     if not _collects_metrics(app_db, config_id):
         context.log.info("Catalog-only scan config (no interval): no metrics to collect")
+        for check in ("collection_complete", "points_written"):  # checks are required outputs: say why
+            yield AssetCheckResult(check_name=check, passed=True, metadata={"skipped": "catalog-only scan config"})
         return
     time_from, time_to = _window(context, app_db, config_id)
     job_id = metrics_runs.begin(db, config_id, context.run.run_id, job_id_from_tags(context.run.tags),
@@ -69,51 +91,98 @@ def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
     if job_id is not None:
         metrics_runs.succeed(db, job_id, dict(summary))
     window = CollectedWindow(str(config_id), time_from, time_to)
-    yield Output(window, metadata={**window.metadata(), "chunks": summary["chunks"],
+    yield Output(window, metadata={**window.metadata(), **_names(app_db, config_id), "chunks": summary["chunks"],
                                    "rows_read": summary["rows_read"],
                                    "points_written": summary["metric_points_written"]})
+    with app_db.unit_of_work() as session:
+        stored_end = session.scalar(select(func.max(MetricWindow.time_to))
+                                    .where(MetricWindow.scan_config_id == config_id))
+    complete = summary["chunks_done"] == summary["chunks"] and stored_end is not None and \
+        _utc(stored_end) >= time_to
+    yield AssetCheckResult(check_name="collection_complete", passed=bool(complete),
+                           metadata={"chunks": summary["chunks"], "chunks_done": summary["chunks_done"],
+                                     "stored_until": _iso(_utc(stored_end)) if stored_end else "nothing"})
+    yield AssetCheckResult(check_name="points_written", passed=int(summary["metric_points_written"]) > 0,
+                           severity=AssetCheckSeverity.WARN,
+                           metadata={"points_written": summary["metric_points_written"],
+                                     "rows_read": summary["rows_read"]})
 
 
 @asset(
     partitions_def=scan_configs,
     ins={"window": AssetIn("event_metrics")},
-    description="Scores every enabled scope's stored series (SEMANTICS §4): signals of the window's buckets "
-                "replaced, forecasts of the next bucket rewritten.",
+    group_name=GROUP,
+    check_specs=[_check("complete_buckets_only", "anomaly_signals", "No signal sits on a bucket younger than "
+                        "the scan config's data delay (its rows may still be landing)")],
+    description="Scores every enabled scope's stored series (SEMANTICS §4): signals of the window's complete "
+                "buckets replaced, forecasts of the next bucket rewritten.",
 )
-def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase, window: CollectedWindow) -> Output[None]:
+def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase,
+                    window: CollectedWindow) -> Iterator[Output[None] | AssetCheckResult]:
     with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
-        found = detect_window(session, uuid.UUID(window.scan_config_id), window.time_from, window.time_to)
-    return Output(None, metadata={**window.metadata(), "series_scored": found.series_scored,
-                                  "signals_found": found.signals_found,
-                                  "forecasts_written": found.forecasts_written})
+        config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))
+        until = lateness.complete_until(config) if config is not None else None  # younger buckets: not yet
+        found = detect_window(session, uuid.UUID(window.scan_config_id), window.time_from, window.time_to, until)
+        early = session.scalar(select(func.count()).select_from(AnomalySignal).where(
+            AnomalySignal.scan_config_id == uuid.UUID(window.scan_config_id),
+            AnomalySignal.bucket >= until)) if until is not None else 0
+    yield Output(None, metadata={**window.metadata(), "series_scored": found.series_scored,
+                                 "judged_until": _iso(until) if until is not None else "",
+                                 "signals_found": found.signals_found,
+                                 "forecasts_written": found.forecasts_written})
+    yield AssetCheckResult(check_name="complete_buckets_only", passed=not early,
+                           metadata={"judged_until": _iso(until) if until is not None else "",
+                                     "signals_on_unsettled_buckets": int(early or 0)})
 
 
 @asset(
     partitions_def=scan_configs,
     ins={"window": AssetIn("event_metrics")},
+    group_name=GROUP,
+    check_specs=[_check("drifts_written", "distribution_drifts", "Each configured drift field got a drift "
+                        "score (a warning when none could be computed)")],
     description="PSI minus sampling noise of each drift field, per event type and scan-wide: the last day "
                 "against the seven before it, at the window's end and each whole day before it in the window "
                 "(SEMANTICS §5).",
 )
 def distribution_drifts(context: AssetExecutionContext, app_db: AppDatabase, app_secrets: AppSecrets,
-                        window: CollectedWindow) -> Output[None]:
+                        window: CollectedWindow) -> Iterator[Output[None] | AssetCheckResult]:
     with _failing_the_job(context, app_db):
         written, significant = drifts.collect_drifts(app_db.database, uuid.UUID(window.scan_config_id),
                                                      window.time_from, window.time_to, secrets=app_secrets.box)
-    return Output(None, metadata={**window.metadata(), "drifts": written, "significant_drifts": significant})
+    with app_db.unit_of_work() as session:
+        config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))
+        fields = list(config.distribution_drift_fields or []) if config is not None else []
+    yield Output(None, metadata={**window.metadata(), "drifts": written, "significant_drifts": significant})
+    yield AssetCheckResult(check_name="drifts_written", passed=not fields or written > 0,
+                           severity=AssetCheckSeverity.WARN,
+                           metadata={"drift_fields": ", ".join(fields) or "none configured", "drifts": written})
 
 
 @asset(
     partitions_def=scan_configs,
     ins={"window": AssetIn("event_metrics")},
+    group_name=GROUP,
+    check_specs=[_check("app_versions_collected", "release_regressions", "A config with an app version column "
+                        "has app-version series in the window (else releases cannot be compared)")],
     description="Events missing or dropping on the newest active release against the previous one "
                 "(SEMANTICS §4), as of the window's end.",
 )
-def release_regressions(context: AssetExecutionContext, app_db: AppDatabase, window: CollectedWindow) -> Output[None]:
+def release_regressions(context: AssetExecutionContext, app_db: AppDatabase,
+                        window: CollectedWindow) -> Iterator[Output[None] | AssetCheckResult]:
+    config_id = uuid.UUID(window.scan_config_id)
     with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
-        config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))
+        config = session.get(ScanConfig, config_id)
         found = detect_regressions(session, config, window.time_to) if config is not None else 0
-    return Output(None, metadata={**window.metadata(), "regressions": found})
+        wanted = config is not None and bool(config.app_version_column)
+        points = session.scalar(select(func.count()).select_from(AppVersionPoint).where(
+            AppVersionPoint.scan_config_id == config_id, AppVersionPoint.bucket >= window.time_from,
+            AppVersionPoint.bucket < window.time_to)) if wanted else 0
+    yield Output(None, metadata={**window.metadata(), "regressions": found})
+    yield AssetCheckResult(check_name="app_versions_collected", passed=not wanted or bool(points),
+                           severity=AssetCheckSeverity.WARN,
+                           metadata={"app_version_points": int(points or 0),
+                                     "app_version_column": "set" if wanted else "none"})
 
 
 METRICS_ASSETS = [event_metrics, anomaly_signals, distribution_drifts, release_regressions]
@@ -143,6 +212,24 @@ def _failing_the_job(context: AssetExecutionContext, app_db: AppDatabase) -> Ite
 
 def _message(error: Exception) -> str:
     return getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+
+
+def _names(app_db: AppDatabase, config_id: uuid.UUID) -> dict[str, str]:
+    """The project slug and scan name, so the Dagster UI shows which config a partition (a UUID) is."""
+    with app_db.unit_of_work() as session:
+        config = session.get(ScanConfig, config_id)
+        if config is None:
+            return {}
+        from tripl_core.plan.models import Project
+
+        project = session.get(Project, config.project_id)
+        return {"project": project.slug if project else "", "scan": config.name}
+
+
+def _utc(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _iso(moment: datetime) -> str:
