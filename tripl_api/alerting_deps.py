@@ -8,11 +8,11 @@ from fastapi import Depends
 
 from tripl_api.deps import State
 from tripl_core.alerting.deliveries import Sender
-from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.alerting.sending import ChannelPolicy
 
 
 def alert_sender(state: State) -> Sender:
-    return Sender(box=state.secrets, policy=OutboundPolicy.from_settings(state.settings))
+    return Sender(box=state.secrets, policy=ChannelPolicy.from_settings(state.settings))
 
 
 AlertSender = Annotated[Sender, Depends(alert_sender)]

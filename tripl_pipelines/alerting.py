@@ -2,6 +2,7 @@
 sensor that retries failed deliveries once their backoff has passed (tripl_core.alerting does the work)."""
 
 import uuid
+from dataclasses import replace
 
 from dagster import (
     AssetExecutionContext,
@@ -20,7 +21,7 @@ from tripl_core.alerting import deliveries
 from tripl_core.alerting.candidates import Collection
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.fanout import fan_out
-from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.alerting.sending import ChannelPolicy
 from tripl_core.scans.launching import job_id_from_tags
 from tripl_core.settings import Settings
 from tripl_pipelines.assets.metrics import CollectedWindow
@@ -37,9 +38,9 @@ class AlertOutbound(ConfigurableResource):
     allow_private_webhooks: bool | None = None
 
     def sender(self, secrets: AppSecrets) -> Sender:
-        policy = OutboundPolicy.from_settings(Settings())
+        policy = ChannelPolicy.from_settings(Settings())
         if self.allow_private_webhooks is not None:
-            policy = OutboundPolicy(**{**policy.__dict__, "allow_private": self.allow_private_webhooks})
+            policy = replace(policy, outbound=replace(policy.outbound, allow_private=self.allow_private_webhooks))
         return Sender(box=secrets.box, policy=policy)
 
 

@@ -13,9 +13,8 @@ from sqlalchemy.orm import Session
 from tripl_core.access.models import AuditEntry
 from tripl_core.access.principal import Principal
 from tripl_core.pagination import PageRequest, paginate
+from tripl_core.secret_fields import is_secret_key
 
-_SECRET_MARKERS = ("password", "token", "secret", "api_key", "apikey", "credentials", "webhook_url", "target_url",
-                   "header_value")
 MAX_DETAIL_CHARS = 500
 
 
@@ -50,7 +49,7 @@ def record(session: Session, *, principal: Principal | None, action: str, method
 def redact(value: Any) -> Any:
     """Never keep secrets in the log; keep long values short."""
     if isinstance(value, dict):
-        return {key: "***" if any(m in str(key).lower() for m in _SECRET_MARKERS) else redact(item)
+        return {key: "***" if is_secret_key(key) else redact(item)
                 for key, item in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value[:100]]
