@@ -11,6 +11,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tripl_api import client_address as forwarded
 from tripl_api.state import AppState
 from tripl_core.access import accounts, api_keys
 from tripl_core.access.principal import Need, Principal
@@ -40,7 +41,8 @@ State = Annotated[AppState, Depends(app_state)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The socket's peer, or the forwarded client when the peer is a trusted proxy (tripl_api.client_address)."""
+    return forwarded.client_address(request, request.app.state.tripl.settings.trusted_proxies)
 
 
 async def optional_principal(

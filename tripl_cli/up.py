@@ -44,7 +44,7 @@ def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagst
                               "-p", str(dagster_port)],
         "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)],
         "api": [sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory", "--host", host,
-                "--port", str(port)],
+                "--port", str(port), "--no-proxy-headers"],
     }
     dagster_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     api_env = {**env, "TRIPL_DAGSTER_URL": f"http://{dagster_host}:{dagster_port}"}  # runs go through Dagster
