@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from tripl_core.access import accounts, api_keys
 from tripl_core.access.principal import Need, Principal
 from tripl_core.db.base import utcnow
 from tripl_core.errors import NotAuthenticated
+from tripl_core.pagination import MAX_OFFSET
 from tripl_core.plan import projects
 from tripl_core.plan.models import Project
 from tripl_core.security import API_KEY_PREFIX
@@ -118,6 +119,9 @@ def rate_limited(action: str) -> object:
 
     return Depends(check)
 
+
+# Every list route's offset: bounded in the schema, so a huge one is a 422, never a database error.
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"Rows to skip (at most {MAX_OFFSET}).")]
 
 Reader = Annotated[Principal, Depends(Allow(Need.READ))]
 Writer = Annotated[Principal, Depends(Allow(Need.WRITE))]

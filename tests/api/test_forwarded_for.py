@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from tripl_api.client_address import SERVER_OPTIONS
 from tripl_api.main import create_app
@@ -19,8 +20,10 @@ LOGIN = {"email": "nobody@example.com", "password": "wrong-password"}
 
 
 @contextmanager
-def served(settings: Settings) -> Iterator[str]:
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", **SERVER_OPTIONS)
+def served(app_or_settings: Settings | FastAPI) -> Iterator[str]:
+    """The app on a loopback port, served by uvicorn in a thread with tripl's server options."""
+    app = create_app(app_or_settings) if isinstance(app_or_settings, Settings) else app_or_settings
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", **SERVER_OPTIONS)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

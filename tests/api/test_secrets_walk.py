@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-from typing import Any
 
 import pytest
 from sqlalchemy import text

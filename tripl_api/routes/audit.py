@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from tripl_api.deps import DbSession, OwnerReader
+from tripl_api.deps import DbSession, Offset, OwnerReader
 from tripl_api.routing import api_router
 from tripl_core.access import audit
 from tripl_core.access.schemas import AuditEntryOut
@@ -26,7 +26,7 @@ def list_audit(
     since: Annotated[datetime | None, Query(description="Inclusive lower bound (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="Exclusive upper bound (ISO 8601)")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[AuditEntryOut]:
     """Mutating requests, newest first (owner only)."""
     flt = audit.AuditFilter(project_slug=project_slug, action=action, user_id=user_id, user_email=user_email,
