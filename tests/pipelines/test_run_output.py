@@ -65,7 +65,7 @@ def test_a_scan_run_leaves_the_processs_stdout_and_stderr_alone(ws: Workspace, t
     finally:
         stop.set()
         watcher.join()
-    print("api line after the runs")  # noqa: T201 - the server's own output
+    print("api line after the runs")
     sys.stderr.write("api traceback after the runs\n")
     monkeypatch.undo()
     out.close()
