@@ -49,7 +49,7 @@ def start_server(state_dir: Path, port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory",
                                "--port", str(port), "--log-level", "critical", "--no-access-log",
                                "--no-proxy-headers"], env=env)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
@@ -103,10 +103,10 @@ def setup(client: httpx.Client, lake: Path) -> dict[str, str]:
     destination = made(p + "/alert-destinations", {"type": "webhook", "name": "hook",
                                                    "target_url": "https://hooks.example.com/x"})
     rule = made(f"{p}/alert-destinations/{destination['id']}/rules", {"name": "all"})
-    key = made("/api/v1/api-keys", {"name": "fuzz", "scope": "write"})
+    key = made("/api/v1/me/api-keys", {"name": "fuzz", "scope": "write"})
     return {"slug": "shop", "event_type_id": event_type["id"], "field_id": field["id"], "event_id": event["id"],
             "ds_id": source["id"], "scan_config_id": scan["id"], "scan_id": scan["id"],
-            "destination_id": destination["id"], "rule_id": rule["id"], "token": key["key"]}
+            "destination_id": destination["id"], "rule_id": rule["id"], "token": key["token"]}
 
 
 def heavy_requests(client: httpx.Client, ids: dict[str, str], statuses: collections.Counter[int]) -> None:
