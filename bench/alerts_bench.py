@@ -27,10 +27,11 @@ from tripl_core.alerting import deliveries
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.fanout import fan_out
 from tripl_core.alerting.models import AlertDelivery, AlertDestination, AlertRule
-from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.alerting.sending import ChannelPolicy
 from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
 from tripl_core.metrics.models import AnomalySignal
+from tripl_core.outbound import OutboundPolicy
 from tripl_core.plan.models import Project
 from tripl_core.scans.models import ScanConfig
 from tripl_core.security import SecretBox
@@ -85,7 +86,8 @@ def run(label: str, args: argparse.Namespace, fail_rate: float) -> dict[str, flo
         url = f"sqlite+pysqlite:///{Path(tmp) / 'tripl.db'}"
         upgrade(url)
         db, box, clock = Database(url), SecretBox("bench"), Clock()
-        sender = Sender(box=box, policy=OutboundPolicy(allow_private=True, timeout_seconds=5), clock=clock)
+        local = OutboundPolicy(allowed_hosts=("127.0.0.1",), timeout_seconds=5)
+        sender = Sender(box=box, policy=ChannelPolicy(outbound=local), clock=clock)
         config_id = build(db, box, receiver.url, args.signals, args.rules, args.destinations)
         started = time.perf_counter()
         result = fan_out(db, config_id, sender, send=False)  # what fan_out(send=True) does, timed in two parts

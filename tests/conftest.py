@@ -64,7 +64,9 @@ def _truncate_all(url: str) -> None:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(state_dir=tmp_path / "state", database_url=database_url, secret_key=TEST_SECRET,
-                    login_rate_limit="1000/minute", register_rate_limit="1000/minute")
+                    login_rate_limit="1000/minute", register_rate_limit="1000/minute",
+                    # the test warehouses and receivers run on loopback: allowed explicitly, that host only
+                    outbound_allowed_hosts="127.0.0.1")
 
 
 @pytest.fixture

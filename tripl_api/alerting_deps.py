@@ -8,12 +8,12 @@ from fastapi import Depends
 
 from tripl_api.deps import State
 from tripl_core.alerting.deliveries import Sender
-from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.alerting.sending import ChannelPolicy
 from tripl_core.service_settings import consumers
 
 
 def alert_sender(state: State) -> Sender:
-    policy = consumers.outbound_policy(OutboundPolicy.from_settings(state.settings), state.store.current())
+    policy = consumers.channel_policy(ChannelPolicy.from_settings(state.settings), state.store.current())
     return Sender(box=state.secrets, policy=policy)
 
 

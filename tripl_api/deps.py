@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tripl_api import client_address as forwarded
 from tripl_api.state import AppState
 from tripl_core.access import accounts, api_keys
 from tripl_core.access.principal import Need, Principal
 from tripl_core.db.base import utcnow
 from tripl_core.errors import NotAuthenticated
+from tripl_core.pagination import MAX_OFFSET
 from tripl_core.plan import projects
 from tripl_core.plan.models import Project
 from tripl_core.security import API_KEY_PREFIX
@@ -40,7 +42,8 @@ State = Annotated[AppState, Depends(app_state)]
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The socket's peer, or the forwarded client when the peer is a trusted proxy (tripl_api.client_address)."""
+    return forwarded.client_address(request, request.app.state.tripl.trusted_proxies)
 
 
 async def optional_principal(
@@ -116,6 +119,9 @@ def rate_limited(action: str) -> object:
 
     return Depends(check)
 
+
+# Every list route's offset: bounded in the schema, so a huge one is a 422, never a database error.
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"Rows to skip (at most {MAX_OFFSET}).")]
 
 Reader = Annotated[Principal, Depends(Allow(Need.READ))]
 Writer = Annotated[Principal, Depends(Allow(Need.WRITE))]

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tripl_api import prometheus
 from tripl_api.docs import install_docs
+from tripl_api.edge import RequestEdge
 from tripl_api.errors import install_error_handlers
 from tripl_api.routes import (
     activity,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
     app.state.tripl = state
     observe_hooks.register()
     install_error_handlers(app)
+    app.add_middleware(RequestEdge, max_body_bytes=settings.max_request_bytes)
     for router in ROUTERS:
         app.include_router(router)
     prometheus.install(app, db, store)

@@ -34,3 +34,8 @@ class AppState:
     @property
     def register_rate(self) -> Rate:
         return Rate.parse(self.store.current().security.register_rate_limit)
+
+    @property
+    def trusted_proxies(self) -> str:
+        """The proxies whose X-Forwarded-For is believed, as the security settings hold them now."""
+        return ",".join(self.store.current().security.trusted_proxies)

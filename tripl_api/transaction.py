@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from tripl_api import client_address as forwarded
 from tripl_core.access import audit
 from tripl_core.access.principal import Principal
 from tripl_core.plan.models import Project
@@ -73,7 +74,8 @@ def _write_audit(route: APIRoute, request: Request, response: Response, body: by
         project_id=project.id if project else None,
         project_slug=project.slug if project else request.path_params.get("slug"),
         target_type=target_type, target_id=target_id,
-        ip_address=request.client.host if request.client else None, details=details,
+        ip_address=forwarded.client_address(request, request.app.state.tripl.trusted_proxies),
+        details=details,
     )
 
 

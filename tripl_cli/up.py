@@ -103,7 +103,8 @@ def _children(env: dict[str, str], workspace: Path, host: str, port: int, dagste
         Child("dagster-daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace),
                                  "--log-level", level, "--code-server-log-level", level], env),
         Child("api", [sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory",
-                      "--host", host, "--port", str(port), "--log-level", level], api_env),
+                      "--host", host, "--port", str(port), "--log-level", level,
+                      "--no-proxy-headers"], api_env),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import cached_property
@@ -30,9 +31,20 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = 10_000
     dagster_url: str | None = Field(default=None, description="The Dagster webserver the API launches scan "
                                     "runs through (GraphQL); runs execute in the API's process when unset.")
-    allow_private_webhooks: bool = Field(default=False, description="Let alert destinations reach private, "
-                                         "loopback and plain-http receivers (self-hosted); off: https and "
-                                         "public addresses only.")
+    allow_private_webhooks: bool = Field(default=False, description="Older name of outbound_allow_private "
+                                         "(either turns it on).")
+    outbound_allow_private: bool = Field(default=False, description="Let outbound calls (alert "
+                                         "destinations, data sources, AI endpoints) reach loopback, private and "
+                                         "link-local addresses, and plain http. Off: public https only.")
+    outbound_allowed_hosts: str = Field(default="", description="Comma-separated host names, addresses or "
+                                        "CIDRs outbound calls may reach even though they are not public (a "
+                                        "local receiver, a warehouse on the private network, a local LLM).")
+    outbound_max_response_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
+    trusted_proxies: str = Field(default="", description="Comma-separated addresses or CIDRs of reverse "
+                                 "proxies whose X-Forwarded-For is believed; every other peer is its own "
+                                 "client address (rate limits, audit).")
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, description="Largest request body "
+                                   "accepted (413 beyond).")
     alert_http_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     telegram_api_url: str = "https://api.telegram.org"
     linear_api_url: str = "https://api.linear.app/graphql"
@@ -59,6 +71,16 @@ class Settings(BaseSettings):
     photo_max_size_mb: int = Field(default=10, ge=1, le=100, description="Largest accepted upload.")
     photo_max_pixels: int = Field(default=40_000_000, ge=1, description="Largest accepted image (width × height "
                                   "× frames); larger ones are refused before they are decoded.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for entry in value.replace(",", " ").split():
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an address or CIDR") from exc
+        return value
 
     @field_validator("state_dir")
     @classmethod

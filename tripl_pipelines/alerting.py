@@ -2,6 +2,7 @@
 sensor that retries failed deliveries once their backoff has passed (tripl_core.alerting does the work)."""
 
 import uuid
+from dataclasses import replace
 
 from dagster import (
     AssetExecutionContext,
@@ -20,7 +21,7 @@ from tripl_core.alerting import deliveries
 from tripl_core.alerting.candidates import Collection
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.fanout import fan_out
-from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.alerting.sending import ChannelPolicy
 from tripl_core.scans.launching import job_id_from_tags
 from tripl_core.service_settings import consumers
 from tripl_core.settings import Settings
@@ -39,9 +40,9 @@ class AlertOutbound(ConfigurableResource):
 
     def sender(self, secrets: AppSecrets, app_db: AppDatabase) -> Sender:
         # SMTP comes from the service settings as saved now (no restart of Dagster needed).
-        policy = consumers.outbound_policy(OutboundPolicy.from_settings(Settings()), app_db.settings_store.current())
+        policy = consumers.channel_policy(ChannelPolicy.from_settings(Settings()), app_db.settings_store.current())
         if self.allow_private_webhooks is not None:
-            policy = OutboundPolicy(**{**policy.__dict__, "allow_private": self.allow_private_webhooks})
+            policy = replace(policy, outbound=replace(policy.outbound, allow_private=self.allow_private_webhooks))
         return Sender(box=secrets.box, policy=policy)
 
 

@@ -5,6 +5,8 @@ Used by the tests and by `tripl scans run` when no Dagster webserver is configur
 Cancel is cooperative through the job row (`cancelling`), which the run checks; there is no process to
 terminate. A run that fails before its code records the outcome still ends its job failed.
 
+The instance does not capture compute logs (IN_PROCESS_OVERRIDES): the API's stdout and stderr stay its own.
+
 The default Dagster instance is file-backed (SQLite files in a temporary directory, removed on `close`),
 not `DagsterInstance.ephemeral()`: the ephemeral instance keeps its run storage in one in-memory
 shared-cache SQLite database, where a read from another thread (a `status` check) that meets the run
@@ -18,6 +20,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import uuid
+from typing import Any
 
 from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.utils import make_new_run_id
@@ -31,9 +34,17 @@ from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import root_cause
 
-# Step output is not captured into files: the capture runs a `tail -F` child per stream and step, which
-# outlives a run thread abandoned at interpreter exit (the test suite left dozens). Logs go to context.log.
-NO_COMPUTE_LOGS = {"module": "dagster._core.storage.noop_compute_log_manager", "class": "NoOpComputeLogManager"}
+# A run in this process must not touch the process's stdout and stderr: Dagster's default compute log
+# manager captures a run's output by dup2-ing file descriptors 1 and 2 onto a log file for the whole run,
+# which sends the API's own log lines and tracebacks (every thread's) into that file; its capture also runs a
+# `tail -F` child per stream and step, which outlives a run thread abandoned at interpreter exit. Runs here
+# keep their structured logs (context.log) in the instance's event log instead; nothing redirects file
+# descriptors. Telemetry stays off, as in dagster.yaml (it would add a handler writing under ~/.dagster).
+IN_PROCESS_OVERRIDES: dict[str, Any] = {
+    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                     "class": "NoOpComputeLogManager"},
+    "telemetry": {"enabled": False},
+}
 RUN_STATUSES = {DagsterRunStatus.QUEUED: JobStatus.pending, DagsterRunStatus.NOT_STARTED: JobStatus.pending,
                 DagsterRunStatus.STARTING: JobStatus.pending, DagsterRunStatus.STARTED: JobStatus.running,
                 DagsterRunStatus.CANCELING: JobStatus.cancelling, DagsterRunStatus.SUCCESS: JobStatus.succeeded,
@@ -45,7 +56,7 @@ class InProcessLauncher:
         self._storage: tempfile.TemporaryDirectory[str] | None = None
         if instance is None:
             self._storage = tempfile.TemporaryDirectory(prefix="tripl-dagster-")
-            instance = DagsterInstance.local_temp(self._storage.name, overrides={"compute_logs": NO_COMPUTE_LOGS})
+            instance = DagsterInstance.local_temp(self._storage.name, overrides=IN_PROCESS_OVERRIDES)
         self.instance = instance
         self.definitions = build_definitions(AppDatabase(database_url=database_url),
                                              AppSecrets(secret_key=secret_key))

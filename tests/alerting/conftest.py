@@ -26,5 +26,5 @@ def settings(database_url: str, tmp_path: Path, smtp: SmtpReceiver) -> Settings:
     smtp.mails.clear()
     return Settings(state_dir=tmp_path / "state", database_url=database_url, secret_key=TEST_SECRET,
                     login_rate_limit="1000/minute", register_rate_limit="1000/minute",
-                    allow_private_webhooks=True, alert_http_timeout_seconds=TIMEOUT,
+                    outbound_allowed_hosts="127.0.0.1", alert_http_timeout_seconds=TIMEOUT,
                     smtp_host=smtp.host, smtp_port=smtp.port)

@@ -11,9 +11,10 @@ from typing import Any
 from tests.api.plan_support import make_event, make_type
 from tests.support.workspace import Workspace
 from tripl_core.alerting.deliveries import Sender
-from tripl_core.alerting.outbound import OutboundPolicy, SmtpSettings
+from tripl_core.alerting.sending import ChannelPolicy, SmtpSettings
 from tripl_core.db.engine import Database
 from tripl_core.metrics.models import AnomalySignal
+from tripl_core.outbound import outbound_policy
 from tripl_core.scans.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
@@ -78,9 +79,9 @@ def add_signal(db: Database, s: Seed, *, event: str | None = "view", bucket: dat
 
 
 def sender(settings: Settings, clock: Clock) -> Sender:
-    policy = OutboundPolicy(allow_private=True, timeout_seconds=settings.alert_http_timeout_seconds,
-                            telegram_api_url=settings.telegram_api_url, linear_api_url=settings.linear_api_url,
-                            smtp=SmtpSettings(host=settings.smtp_host, port=settings.smtp_port))
+    policy = ChannelPolicy(outbound=outbound_policy(settings), telegram_api_url=settings.telegram_api_url,
+                           linear_api_url=settings.linear_api_url,
+                           smtp=SmtpSettings(host=settings.smtp_host, port=settings.smtp_port))
     return Sender(box=SecretBox(settings.resolved_secret_key), policy=policy, clock=clock)
 
 

@@ -16,7 +16,8 @@ from tests.support.workspace import Workspace
 from tripl_core.alerting import deliveries
 from tripl_core.alerting.fanout import fan_out
 from tripl_core.alerting.models import AlertDelivery
-from tripl_core.alerting.outbound import DeliveryFailed, OutboundPolicy, check_target, post
+from tripl_core.alerting.sending import ChannelPolicy, DeliveryFailed, post
+from tripl_core.outbound import OutboundPolicy
 from tripl_core.settings import Settings
 
 
@@ -167,43 +168,31 @@ def test_a_claim_that_waited_too_long_in_its_batch_is_handed_back(ws: Workspace,
 
 
 def test_private_and_loopback_targets_are_refused_by_default() -> None:
-    for url in ("https://127.0.0.1/hook", "https://localhost/hook", "https://10.1.2.3/x", "https://192.168.0.1/x",
+    for url in ("https://127.0.0.1/hook", "https://10.1.2.3/x", "https://192.168.0.1/x",
                 "https://169.254.169.254/latest", "https://[::1]/x"):
-        with pytest.raises(DeliveryFailed, match="non-public") as refused:
-            check_target(url, allow_private=False)
+        with pytest.raises(DeliveryFailed, match="not a public address") as refused:
+            post(ChannelPolicy(), url, json={})
         assert refused.value.transient is False
     with pytest.raises(DeliveryFailed, match="https"):
-        check_target("http://hooks.example.com/x", allow_private=False)
-    check_target("http://127.0.0.1:9/x", allow_private=True)
+        post(ChannelPolicy(), "http://hooks.example.com/x", json={})
 
 
 def test_redirects_are_checked_on_every_hop(ws: Workspace) -> None:
+    local = ChannelPolicy(outbound=OutboundPolicy(allowed_hosts=("127.0.0.1",)))
     with http_receiver() as target, http_receiver(faults=[f"redirect:{target.url}/final"] * 2) as hop:
-        with pytest.raises(DeliveryFailed, match="https"):
-            post(OutboundPolicy(allow_private=False), hop.url + "/start", json={})
+        with pytest.raises(DeliveryFailed, match="not a public address"):
+            post(ChannelPolicy(), hop.url.replace("http:", "https:") + "/start", json={})
         assert hop.requests == []  # refused before connecting
-        post(OutboundPolicy(allow_private=True), hop.url + "/start", json={"a": 1})
+        post(local, hop.url + "/start", json={"a": 1})
         assert [r.path for r in target.requests] == ["/final"]
         assert target.requests[0].json() == {"a": 1}
 
 
 def test_redirect_to_a_private_address_is_refused() -> None:
-    policy = OutboundPolicy(allow_private=False)
-    with http_receiver(faults=["redirect:https://10.0.0.5/internal"]) as hop:
-        from tripl_core.alerting import outbound
-
-        hops: list[str] = []
-        original = outbound.check_target
-
-        def first_hop_public(url: str, allow_private: bool) -> None:
-            hops.append(url)
-            if len(hops) > 1:  # the receiver stands in for a public host; the redirect is checked for real
-                original(url, allow_private)
-
-        outbound.check_target = first_hop_public  # type: ignore[assignment]
-        try:
-            with pytest.raises(DeliveryFailed, match=r"non-public address 10\.0\.0\.5"):
-                post(policy, hop.url + "/start", json={})
-        finally:
-            outbound.check_target = original
-    assert hops == [hop.url + "/start", "https://10.0.0.5/internal"]
+    # Only the receiver's own port is allowed, as a stand-in for a public host; the redirect to
+    # 10.0.0.5 is checked for real and refused before any connection.
+    policy = ChannelPolicy(outbound=OutboundPolicy(allowed_hosts=("127.0.0.1",)))
+    with http_receiver(faults=["redirect:https://10.0.0.5/internal"]) as hop, \
+            pytest.raises(DeliveryFailed, match=r"10\.0\.0\.5 is not a public address"):
+        post(policy, hop.url + "/start", json={})
+    assert [r.path for r in hop.requests] == ["/start"]

@@ -38,10 +38,11 @@ def _preview_body(_lake: Path, ids: dict[str, str]) -> dict[str, Any]:
     return {"data_source_id": ids["ds_id"], "base_query": "SELECT 1 AS one"}
 
 
-EDITOR_READS = expect(200, anonymous=401, viewer=403)
+# A key bound to another project sees only the data sources its own scan configs use: 404 for this one.
+EDITOR_READS = expect(200, anonymous=401, viewer=403, bound_key=404)
 CASES: dict[str, Case] = {
     "list_data_sources": Case("GET", DS_URL, expect(200, anonymous=401)),
-    "get_data_source": Case("GET", DS_URL + "/{ds_id}", expect(200, anonymous=401)),
+    "get_data_source": Case("GET", DS_URL + "/{ds_id}", expect(200, anonymous=401, bound_key=404)),
     "create_data_source": Case("POST", DS_URL, expect(403, anonymous=401, owner=201, write_key=201),
                                body=_fresh_name),
     "update_data_source": Case("PATCH", DS_URL + "/{ds_id}", expect(403, anonymous=401, owner=200, write_key=200),

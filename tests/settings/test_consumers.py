@@ -10,7 +10,7 @@ from tests.api import sources_support
 from tests.api.plan_support import ok
 from tests.api.scans_support import create_scan
 from tests.support.workspace import Workspace
-from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.alerting.sending import ChannelPolicy
 from tripl_core.service_settings import consumers
 
 
@@ -36,7 +36,18 @@ def test_alert_email_uses_the_smtp_settings(ws: Workspace) -> None:
                                                           "smtp_password": "pw"}}))
     store = ws.client.app.state.tripl.store  # type: ignore[attr-defined]
     store.forget()
-    policy = consumers.outbound_policy(OutboundPolicy(), store.current())
+    policy = consumers.channel_policy(ChannelPolicy(), store.current())
     assert (policy.smtp.host, policy.smtp.port, policy.smtp.implicit_tls, policy.smtp.starttls) == \
         ("mail.example.com", 465, True, False)
     assert policy.smtp.password == "pw"
+
+
+
+def test_trusted_proxies_saved_in_the_security_settings_are_the_ones_the_api_believes(ws: Workspace) -> None:
+    state = ws.client.app.state.tripl  # type: ignore[attr-defined]
+    assert state.trusted_proxies == ""
+    ok(ws.owner.patch("/api/v1/settings", json={"security": {"trusted_proxies": ["10.9.9.0/24", "192.0.2.7"]}}))
+    assert state.trusted_proxies == "10.9.9.0/24,192.0.2.7"
+    refused = ws.owner.patch("/api/v1/settings", json={"security": {"trusted_proxies": ["not-a-network"]}})
+    assert refused.status_code == 422, refused.text
+    assert state.trusted_proxies == "10.9.9.0/24,192.0.2.7"

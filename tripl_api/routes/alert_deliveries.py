@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Query
 
 from tripl_api.alerting_deps import AlertSender
-from tripl_api.deps import DbSession, ProjectReader, ProjectWriter, State
+from tripl_api.deps import DbSession, Offset, ProjectReader, ProjectWriter, State
 from tripl_api.routing import api_router
 from tripl_core.alerting import deliveries
 from tripl_core.alerting.schemas import DeliveryOut, DeliveryPage
@@ -22,7 +22,7 @@ def list_alert_deliveries(project: ProjectReader, session: DbSession, status: st
                           channel: str | None = None, destination_id: uuid.UUID | None = None,
                           rule_id: uuid.UUID | None = None, scan_config_id: uuid.UUID | None = None,
                           date_from: datetime | None = None, date_to: datetime | None = None,
-                          offset: Annotated[int, Query(ge=0)] = 0,
+                          offset: Offset = 0,
                           limit: Annotated[int, Query(ge=1, le=200)] = 50) -> DeliveryPage:
     filters = deliveries.DeliveryFilters(status, channel, destination_id, rule_id, scan_config_id, date_from, date_to)
     return deliveries.page(session, project, filters, offset, limit)

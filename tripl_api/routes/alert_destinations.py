@@ -39,7 +39,7 @@ def list_alert_destinations(project: ProjectReader, session: DbSession, sender: 
 def create_alert_destination(body: DestinationCreate, project: ProjectWriter, session: DbSession,
                              sender: AlertSender) -> DestinationOut:
     """Secrets (URLs with tokens, tokens, API keys, header values) are encrypted and never returned."""
-    made = destinations.create(session, sender.box, project, body, allow_private=sender.policy.allow_private)
+    made = destinations.create(session, sender.box, project, body, policy=sender.policy.outbound)
     return destinations.describe(session, made, sender.box)
 
 
@@ -54,7 +54,7 @@ def update_alert_destination(destination_id: uuid.UUID, body: DestinationUpdate,
                              session: DbSession, sender: AlertSender) -> DestinationOut:
     """Absent fields are kept; a secret sent as "" is cleared."""
     destination = destinations.get(session, project, destination_id)
-    destinations.update(session, sender.box, destination, body, allow_private=sender.policy.allow_private)
+    destinations.update(session, sender.box, destination, body, policy=sender.policy.outbound)
     return destinations.describe(session, destination, sender.box)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from fastapi.responses import StreamingResponse
 
-from tripl_api.deps import DbSession, OwnerReader, State
+from tripl_api.deps import DbSession, Offset, OwnerReader, State
 from tripl_api.routing import api_router
 from tripl_core.access import audit
 from tripl_core.access.schemas import AuditEntryOut, AuditPage
@@ -51,7 +51,7 @@ def list_audit(
     flt: Filter,
     session: DbSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    offset: Offset = 0,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page (instead of offset)")] = None,
 ) -> AuditPage:
     """Mutating requests, newest first (owner only)."""

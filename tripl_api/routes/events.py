@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from tripl_api.deps import CurrentPrincipal, DbSession
+from tripl_api.deps import CurrentPrincipal, DbSession, Offset
 from tripl_api.plan_deps import PlanReader, PlanWriter
 from tripl_api.responses import PlainJSONResponse
 from tripl_api.routing import api_router
@@ -39,7 +39,7 @@ def list_events(
                                                    description="No volume seen for this many days")] = None,
     field_value: Annotated[str | None, Query(max_length=1_000, description="Substring of a field value")] = None,
     meta_value: Annotated[str | None, Query(max_length=1_000, description="Substring of a meta value")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
 ) -> Response:
     filters = EventFilters(event_type_id=event_type_id, search=search, status=status, tag=tag,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import Query, Request
 
 from tripl_api.alerting_deps import AlertSender
-from tripl_api.deps import DbSession, ProjectReader, ProjectWriter
+from tripl_api.deps import DbSession, Offset, ProjectReader, ProjectWriter
 from tripl_api.routing import api_router
 from tripl_core.alerting import inbox, monitors, rules
 from tripl_core.alerting.schemas import InboxActionIn, InboxItemOut, InboxPage, MonitorOut, MonitorsSummary, MuteIn
@@ -43,7 +43,7 @@ def unmute_monitor(rule_id: uuid.UUID, project: ProjectWriter, session: DbSessio
 
 @router.get("/alert-inbox", response_model=InboxPage)
 def list_alert_inbox(project: ProjectReader, session: DbSession, status: str | None = None,
-                     offset: Annotated[int, Query(ge=0)] = 0,
+                     offset: Offset = 0,
                      limit: Annotated[int, Query(ge=1, le=200)] = 50) -> InboxPage:
     return inbox.page(session, project, status, offset, limit)
 

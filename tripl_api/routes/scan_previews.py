@@ -16,6 +16,7 @@ from fastapi import BackgroundTasks, Depends
 from tripl_api.deps import CurrentPrincipal, DbSession, ProjectAccess, ProjectOwner, State
 from tripl_api.routing import api_router
 from tripl_core.access.principal import Need
+from tripl_core.outbound import outbound_policy
 from tripl_core.plan.models import Project
 from tripl_core.sources import preview
 from tripl_core.sources.schemas import JobOut, PreviewRequest
@@ -29,7 +30,8 @@ def preview_scan_config(body: PreviewRequest, project: ProjectOwner, principal: 
                         session: DbSession, state: State, background: BackgroundTasks) -> JobOut:
     """Enqueue a preview job; poll Get Scan Preview Job. An unsafe base_query is refused with 422."""
     job = preview.enqueue(session, principal, project, body)
-    background.add_task(state.jobs.submit, partial(preview.run_preview_job, state.db, state.secrets), job.id)
+    background.add_task(state.jobs.submit, partial(preview.run_preview_job, state.db, state.secrets,
+                                                            policy=outbound_policy(state.settings)), job.id)
     return JobOut.model_validate(job)
 
 

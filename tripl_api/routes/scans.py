@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
-from tripl_api.deps import CurrentPrincipal, DbSession, ProjectOwner, ProjectReader, ProjectWriter, State
+from tripl_api.deps import CurrentPrincipal, DbSession, Offset, ProjectOwner, ProjectReader, ProjectWriter, State
 from tripl_api.routing import api_router
 from tripl_core.pagination import PageRequest
 from tripl_core.scans import configs, runs
@@ -74,7 +74,7 @@ def apply_scan_event_groups(scan_id: uuid.UUID, project: ProjectWriter, principa
 @router.get("/{scan_id}/jobs", response_model=list[ScanJobOut])
 def list_scan_jobs(scan_id: uuid.UUID, project: ProjectReader, session: DbSession,
                    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                   offset: Annotated[int, Query(ge=0)] = 0) -> list[ScanJobOut]:
+                   offset: Offset = 0) -> list[ScanJobOut]:
     """Newest first."""
     config = configs.get(session, project, scan_id)
     return [ScanJobOut.model_validate(j) for j in runs.list_jobs(session, config, PageRequest(offset, limit))]

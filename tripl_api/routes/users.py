@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Query
 
-from tripl_api.deps import DbSession, Reader, WorkspaceOwner
+from tripl_api.deps import DbSession, Offset, Reader, WorkspaceOwner
 from tripl_api.routing import api_router
 from tripl_core.access import accounts
 from tripl_core.access.schemas import UserOut, UserRoleIn, UserRoleOut
@@ -16,7 +16,7 @@ router = api_router("users", "/users")
 
 @router.get("", response_model=list[UserOut])
 def list_users(_: Reader, session: DbSession, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-               offset: Annotated[int, Query(ge=0)] = 0) -> list[UserOut]:
+               offset: Offset = 0) -> list[UserOut]:
     """Every account of the workspace, oldest first."""
     return [UserOut.model_validate(u) for u in accounts.list_users(session, PageRequest(offset, limit))]
 

@@ -12,15 +12,14 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from tripl_core import cursor
-from tripl_core.access.models import AuditEntry
+from tripl_core.access.models import ApiKey, AuditEntry
 from tripl_core.access.principal import Principal
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.errors import InvalidInput
 from tripl_core.pagination import PageRequest
+from tripl_core.secret_fields import is_secret_key
 
-_SECRET_MARKERS = ("password", "token", "secret", "api_key", "apikey", "credentials", "webhook_url", "target_url",
-                   "header_value")
 MAX_DETAIL_CHARS = 500
 
 
@@ -45,10 +44,15 @@ def record(session: Session, *, principal: Principal | None, action: str, method
            status_code: int, project_id: uuid.UUID | None, project_slug: str | None,
            target_type: str | None, target_id: str | None, ip_address: str | None,
            details: dict[str, Any]) -> AuditEntry:
+    key_id = principal.api_key.id if principal and principal.api_key else None
+    if key_id is not None and session.scalar(select(ApiKey.id).where(ApiKey.id == key_id)) is None:
+        # The request deleted its own key (a bound key deleting its project): keep the id as text.
+        details = {**details, "api_key_id": str(key_id)}
+        key_id = None
     entry = AuditEntry(
         user_id=principal.user.id if principal else None,
         user_email=principal.user.email if principal else None,
-        api_key_id=principal.api_key.id if principal and principal.api_key else None,
+        api_key_id=key_id,
         action=action, method=method, path=path[:1000], status_code=status_code,
         project_id=project_id, project_slug=project_slug, target_type=target_type,
         target_id=target_id, ip_address=ip_address, details=redact(details),
@@ -61,7 +65,7 @@ def record(session: Session, *, principal: Principal | None, action: str, method
 def redact(value: Any) -> Any:
     """Never keep secrets in the log; keep long values short."""
     if isinstance(value, dict):
-        return {key: "***" if any(m in str(key).lower() for m in _SECRET_MARKERS) else redact(item)
+        return {key: "***" if is_secret_key(key) else redact(item)
                 for key, item in value.items()}
     if isinstance(value, list):
         return [redact(item) for item in value[:100]]

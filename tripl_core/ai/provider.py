@@ -1,23 +1,21 @@
 """The one place tripl's AI features reach the network: an OpenAI-compatible API (chat completions and
 embeddings) at the owner's `ai_base_url`.
 
-Outbound rules (SEMANTICS §9), kept minimal here until the shared outbound client replaces `_post`: http(s)
-only; the host must resolve to public addresses unless the owner switched on `ai_allow_private_network` (a
-model on this host or network, e.g. Ollama); no redirects; a timeout on every phase; the answer is read up to
-MAX_RESPONSE_BYTES. Failures raise ProviderError with a message naming the cause (never the key)."""
+Outbound rules (SEMANTICS §9) through the shared client (tripl_core.outbound: resolved once, pinned, every
+IPv4-embedding IPv6 form judged by its IPv4): http(s) only; the host must resolve to public addresses unless
+the owner switched on `ai_allow_private_network` (a model on this host or network, e.g. Ollama); no
+redirects; one deadline for the exchange; the answer is read up to MAX_RESPONSE_BYTES. Failures raise
+ProviderError with a message naming the cause (never the key)."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-import httpx
-
+from tripl_core import outbound
 from tripl_core.errors import UpstreamError
+from tripl_core.outbound import OutboundFailed, OutboundPolicy, OutboundRefused, check_url
 
 MAX_RESPONSE_BYTES = 2 * 1024 * 1024
 
@@ -34,24 +32,21 @@ class Endpoint:
     allow_private: bool
 
 
+def policy_of(endpoint: Endpoint) -> OutboundPolicy:
+    """The shared outbound rules for this endpoint: no redirects (a moved endpoint is a configuration to
+    fix, and following one could carry the key elsewhere), the answer capped, the owner's private switch."""
+    return OutboundPolicy(allow_private=endpoint.allow_private, timeout_seconds=endpoint.timeout_seconds,
+                          max_response_bytes=MAX_RESPONSE_BYTES, max_redirects=0)
+
+
 def check_address(url: str, allow_private: bool) -> None:
     """Refuse URLs that are not http(s) or whose host resolves to a non-public address (unless allowed)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ProviderError(f"the AI endpoint {url!r} is not an http(s) URL")
-    if allow_private:
-        return
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
-    except OSError as exc:
-        raise ProviderError(f"the AI endpoint host {parts.hostname!r} does not resolve: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise ProviderError(f"the AI endpoint host {parts.hostname!r} resolves to the non-public address "
-                                f"{address}; switch on ai_allow_private_network in the AI settings for a model on "
-                                "this host or network")
+        check_url(url, OutboundPolicy(allow_private=allow_private), what="ai_base_url")
+    except OutboundRefused as exc:
+        raise ProviderError(f"the AI endpoint is refused: {exc.message}" + (
+            "" if allow_private else "; switch on ai_allow_private_network in the AI settings for a model on "
+            "this host or network")) from exc
 
 
 def post_json(endpoint: Endpoint, path: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -61,29 +56,20 @@ def post_json(endpoint: Endpoint, path: str, payload: dict[str, Any]) -> dict[st
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if endpoint.api_key:
         headers["Authorization"] = f"Bearer {endpoint.api_key}"
-    return _post(url, headers, payload, endpoint.timeout_seconds)
-
-
-def _post(url: str, headers: dict[str, str], payload: dict[str, Any], timeout: float) -> dict[str, Any]:
     try:
-        with httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False) as client, \
-                client.stream("POST", url, headers=headers, json=payload) as response:
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_RESPONSE_BYTES:
-                    raise ProviderError(f"the AI provider's answer exceeds {MAX_RESPONSE_BYTES} bytes")
-    except httpx.TimeoutException as exc:
-        raise ProviderError(f"the AI provider did not answer within {timeout:g} s") from exc
-    except httpx.HTTPError as exc:
-        raise ProviderError(f"the AI provider could not be reached: {type(exc).__name__}: {exc}") from exc
-    if response.is_redirect:
-        raise ProviderError(f"the AI provider answered a redirect ({response.status_code}); set ai_base_url to "
-                            "the final address")
+        response = outbound.request(policy_of(endpoint), "POST", url, json=payload, headers=headers)
+    except OutboundRefused as exc:
+        if "redirect" in exc.message:
+            raise ProviderError("the AI provider answered a redirect; set ai_base_url to the final address") from exc
+        raise ProviderError(f"the AI endpoint is refused: {exc.message}") from exc
+    except OutboundFailed as exc:
+        if "Timed out" in exc.message:
+            raise ProviderError(f"the AI provider did not answer within {endpoint.timeout_seconds:g} s") from exc
+        raise ProviderError(f"the AI provider could not be reached: {exc.message}") from exc
     if response.status_code >= 400:
-        raise ProviderError(f"the AI provider answered HTTP {response.status_code}: {_reason(bytes(body))}")
+        raise ProviderError(f"the AI provider answered HTTP {response.status_code}: {_reason(response.content)}")
     try:
-        answer = json.loads(body)
+        answer = json.loads(response.content)
     except ValueError as exc:
         raise ProviderError("the AI provider's answer is not JSON") from exc
     if not isinstance(answer, dict):

@@ -29,8 +29,8 @@ from tripl_core.alerting.models import (
     DeliveryStatus,
     DestinationType,
 )
-from tripl_core.alerting.outbound import DeliveryFailed, OutboundPolicy
 from tripl_core.alerting.schemas import DeliveryOut, DeliveryPage
+from tripl_core.alerting.sending import ChannelPolicy, DeliveryFailed
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.errors import Conflict, NotFound
@@ -59,7 +59,7 @@ class Sender:
     """What sending needs besides the database: the secret box, the outbound policy and a clock."""
 
     box: SecretBox
-    policy: OutboundPolicy
+    policy: ChannelPolicy
     clock: Clock = utcnow
 
 

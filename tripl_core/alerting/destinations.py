@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from tripl_core.alerting import templates
 from tripl_core.alerting.models import AlertDestination, AlertRule, DestinationType
-from tripl_core.alerting.outbound import check_url_shape
 from tripl_core.alerting.schemas import (
     MAX_EMAIL_RECIPIENTS,
     PLAIN_FIELDS,
@@ -23,6 +22,7 @@ from tripl_core.alerting.schemas import (
     RuleOut,
 )
 from tripl_core.errors import Conflict, InvalidInput, NotFound
+from tripl_core.outbound import OutboundPolicy, OutboundRefused, check_url
 from tripl_core.plan.models import Project
 from tripl_core.security import SecretBox
 
@@ -52,18 +52,18 @@ def get(session: Session, project: Project, destination_id: uuid.UUID) -> AlertD
 
 
 def create(session: Session, box: SecretBox, project: Project, data: DestinationCreate, *,
-           allow_private: bool) -> AlertDestination:
+           policy: OutboundPolicy) -> AlertDestination:
     _ensure_name_free(session, project, data.name)
     destination = AlertDestination(project_id=project.id, type=data.type.value, name=data.name, enabled=data.enabled,
                                    settings={})
-    _apply(destination, box, data, allow_private=allow_private)
+    _apply(destination, box, data, policy=policy)
     session.add(destination)
     session.flush()
     return destination
 
 
 def update(session: Session, box: SecretBox, destination: AlertDestination, data: DestinationUpdate, *,
-           allow_private: bool) -> AlertDestination:
+           policy: OutboundPolicy) -> AlertDestination:
     if data.name is not None and data.name != destination.name:
         project = session.get(Project, destination.project_id)
         assert project is not None
@@ -71,7 +71,7 @@ def update(session: Session, box: SecretBox, destination: AlertDestination, data
         destination.name = data.name
     if data.enabled is not None:
         destination.enabled = data.enabled
-    _apply(destination, box, data, allow_private=allow_private)
+    _apply(destination, box, data, policy=policy)
     session.flush()
     return destination
 
@@ -105,7 +105,7 @@ def describe(session: Session, destination: AlertDestination, box: SecretBox) ->
 
 
 def _apply(destination: AlertDestination, box: SecretBox, data: DestinationCreate | DestinationUpdate, *,
-           allow_private: bool) -> None:
+           policy: OutboundPolicy) -> None:
     """Plain fields sent replace the stored ones; secrets sent are set ("" clears), others are kept."""
     given = data.model_dump(exclude_unset=True, exclude_none=True)
     settings = dict(destination.settings)
@@ -124,20 +124,22 @@ def _apply(destination: AlertDestination, box: SecretBox, data: DestinationCreat
     destination_type = DestinationType(destination.type)
     if destination_type is DestinationType.jira and not settings.get("jira_issue_type"):
         settings["jira_issue_type"] = DEFAULT_JIRA_ISSUE_TYPE
-    _validate(destination_type, {**settings, **secrets}, allow_private)
+    _validate(destination_type, {**settings, **secrets}, policy)
     destination.settings = settings
     destination.secrets_encrypted = box.encrypt(json.dumps(secrets)) if secrets else None
 
 
-def _validate(destination_type: DestinationType, values: dict[str, Any], allow_private: bool) -> None:
+def _validate(destination_type: DestinationType, values: dict[str, Any], policy: OutboundPolicy) -> None:
     missing = [name for name in REQUIRED[destination_type] if not values.get(name)]
     if missing:
         raise InvalidInput(f"A {destination_type.value} destination needs {', '.join(missing)}")
     for name in URL_FIELDS:
         if values.get(name):
-            reason = check_url_shape(values[name], allow_private, name)
-            if reason:
-                raise InvalidInput(reason)
+            try:  # names that do not resolve here are judged again when a message is sent
+                check_url(values[name], policy, what=name, resolve=False)
+            except OutboundRefused as refused:
+                raise InvalidInput(refused.message, details=[{"loc": ["body", name], "message": refused.message,
+                                                              "type": "outbound_refused"}]) from refused
     if values.get("email_recipients"):
         recipients(values["email_recipients"])
     if values.get("email_from_address") and not _EMAIL.match(values["email_from_address"]):

@@ -10,8 +10,8 @@ from tripl_core.alerting import destinations, templates
 from tripl_core.alerting.channels import CHANNELS, Rendered, SendContext
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.models import AlertDestination, DestinationType, MessageFormat
-from tripl_core.alerting.outbound import DeliveryFailed
 from tripl_core.alerting.schemas import DestinationTestOut
+from tripl_core.alerting.sending import DeliveryFailed
 
 TEST_RULE = "test message"
 

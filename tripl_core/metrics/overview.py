@@ -66,7 +66,7 @@ def window_metrics(session: Session, project: Project, body: WindowMetricsReques
     if config is None or not refs:
         return [EventWindowMetrics(event_id=e, scan_config_id=None, interval=None, total_count=0, data=[])
                 for e in body.event_ids]
-    start, end = window(session, config, body.time_from, body.time_to)
+    start, end = window(session, config, body.time_from, body.time_to, series=len(refs))
     rows = session.execute(select(MetricPoint.scope_ref, MetricPoint.bucket, MetricPoint.count).where(
         MetricPoint.scan_config_id == config.id, MetricPoint.scope == Scope.event.value,
         MetricPoint.scope_ref.in_(refs), MetricPoint.bucket >= start, MetricPoint.bucket < end))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tripl_core.errors import InvalidInput, NotFound
+from tripl_core.metrics import bounds
 from tripl_core.metrics import settings as anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, MetricPoint, Scope
 from tripl_core.metrics.schemas import ForecastPoint, SeriesOut, SeriesPoint, SignalOut
@@ -50,14 +51,18 @@ def config_for_scope(session: Session, project: Project, scope: Scope, ref: str)
 
 
 def window(session: Session, config: ScanConfig, time_from: datetime | None,
-           time_to: datetime | None) -> tuple[datetime, datetime]:
-    """[from, to) aligned to the interval; by default the last 7 days of the collected range."""
+           time_to: datetime | None, series: int = 1) -> tuple[datetime, datetime]:
+    """[from, to) aligned to the interval; by default the last 7 days of the collected range. Refused (422)
+    beyond the bucket caps of tripl_core.metrics.bounds for `series` series."""
+    bounds.check_moment(time_from, "from")
+    bounds.check_moment(time_to, "to")
     interval = Interval(config.interval or "1h")
     covered = coverage(session, config.id)
     end = time_to or (covered[1] if covered else bucket_start(datetime.now().astimezone(), interval))
     start = time_from or end - DEFAULT_SPAN
     if start >= end:
         raise InvalidInput("from must be before to", details=[{"field": "from"}])
+    bounds.check_buckets(start, end, interval, series)
     return bucket_start(start, interval), bucket_start(end - timedelta(microseconds=1), interval) + interval.delta
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.db.engine import Database
 from tripl_core.errors import InvalidInput
+from tripl_core.metrics import bounds
 from tripl_core.metrics.collect import MetricsCancelled, collect_metrics
 from tripl_core.metrics.run import analyse, chunks, last_complete
 from tripl_core.scans.models import ScanConfig
@@ -26,6 +27,8 @@ def validate(config: ScanConfig, time_from: datetime, time_to: datetime, now: da
         raise InvalidInput(f"Scan config '{config.name}' has no interval: it collects no metrics",
                            details=[{"field": "interval"}])
     interval = Interval(config.interval)
+    bounds.check_moment(time_from, "time_from")
+    bounds.check_moment(time_to, "time_to")
     if time_from >= time_to:
         raise InvalidInput("time_from must be before time_to", details=[{"field": "time_from"}])
     if time_to > last_complete(interval, now):

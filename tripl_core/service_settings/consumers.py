@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tripl_core.alerting.outbound import OutboundPolicy, SmtpSettings
+from tripl_core.alerting.sending import ChannelPolicy, SmtpSettings
 from tripl_core.scans.schemas import ScanConfigCreate
 from tripl_core.service_settings.schema import EmailSettings, RuntimeSettings, SmtpSecurity
 from tripl_core.service_settings.store import Effective
@@ -16,7 +16,7 @@ def smtp(email: EmailSettings) -> SmtpSettings:
                         implicit_tls=email.smtp_security == SmtpSecurity.implicit_tls)
 
 
-def outbound_policy(base: OutboundPolicy, effective: Effective) -> OutboundPolicy:
+def channel_policy(base: ChannelPolicy, effective: Effective) -> ChannelPolicy:
     """The alert channels' policy with the SMTP server the email settings name now."""
     return replace(base, smtp=smtp(effective.email))
 

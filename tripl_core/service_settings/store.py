@@ -77,6 +77,9 @@ def environment(settings: Settings, environ: Mapping[str, str] | None = None) ->
             raw = environ.get(f"TRIPL_{name.upper()}")
             if raw is not None:
                 found[key] = _parse_env(raw)
+    if settings.trusted_proxies:  # TRIPL_TRUSTED_PROXIES is comma-separated (the process Settings' form)
+        found["security.trusted_proxies"] = [item.strip() for item in settings.trusted_proxies.split(",")
+                                             if item.strip()]
     if "storage.photo_max_bytes" not in found and "photo_max_size_mb" in settings.model_fields_set:
         found["storage.photo_max_bytes"] = settings.photo_max_size_mb * 1024 * 1024
     if "email.smtp_security" not in found and "smtp_starttls" in settings.model_fields_set and settings.smtp_starttls:

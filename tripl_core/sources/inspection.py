@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from tripl_core.errors import UpstreamError
+from tripl_core.outbound import OutboundPolicy
+from tripl_core.sources import endpoints
 from tripl_core.sources.schemas import (
     ColumnOut,
     ConnectionTestOut,
@@ -37,10 +39,11 @@ TIME_COLUMN_NAMES = ("event_time", "timestamp", "ts", "time", "occurred_at", "cr
 
 
 @contextmanager
-def connected(config: WarehouseConfig) -> Iterator[Warehouse]:
-    """A warehouse for one call; its failures become UpstreamError (502) with the scrubbed reason."""
+def connected(config: WarehouseConfig, policy: OutboundPolicy | None = None) -> Iterator[Warehouse]:
+    """A warehouse for one call; its failures become UpstreamError (502) with the scrubbed reason. With
+    `policy` the host is resolved once, checked and pinned (tripl_core.sources.endpoints)."""
     try:
-        warehouse = create_warehouse(config)
+        warehouse = create_warehouse(endpoints.pinned(config, policy) if policy is not None else config)
     except WarehouseError as error:
         raise UpstreamError(f"Warehouse error: {error.message}") from None
     try:
@@ -51,11 +54,12 @@ def connected(config: WarehouseConfig) -> Iterator[Warehouse]:
         warehouse.close()
 
 
-def check_connection(config: WarehouseConfig) -> ConnectionTest:
-    """Never raises: an unreachable host, a refused login or a bad config all come back as ok=False."""
+def check_connection(config: WarehouseConfig, policy: OutboundPolicy | None = None) -> ConnectionTest:
+    """Never raises: an unreachable or refused host, a refused login or a bad config all come back as
+    ok=False."""
     started = time.perf_counter()
     try:
-        warehouse = create_warehouse(config)
+        warehouse = create_warehouse(endpoints.pinned(config, policy) if policy is not None else config)
     except WarehouseError as error:
         return ConnectionTest(False, error.message, round((time.perf_counter() - started) * 1000, 3))
     try:
@@ -74,8 +78,8 @@ def connection_report(outcome: ConnectionTest, tested_at: datetime, source: Data
                              data_source=source)
 
 
-def read_schema(config: WarehouseConfig) -> SchemaOut:
-    with connected(config) as warehouse:
+def read_schema(config: WarehouseConfig, policy: OutboundPolicy | None = None) -> SchemaOut:
+    with connected(config, policy) as warehouse:
         tables = warehouse.schema()
     return SchemaOut(tables=[
         TableOut(name=table.name, columns=[ColumnOut(name=c.name, type=c.type) for c in table.columns])
@@ -83,7 +87,8 @@ def read_schema(config: WarehouseConfig) -> SchemaOut:
     ])
 
 
-def hourly_volume(config: WarehouseConfig, window_hours: int, now: datetime) -> StatsOut:
+def hourly_volume(config: WarehouseConfig, window_hours: int, now: datetime,
+                  policy: OutboundPolicy | None = None) -> StatsOut:
     """Rows per UTC hour over the last `window_hours` hours, summed over the tables of the schema that
     have a timestamp column (scan configs do not exist yet; when they do, their base queries are what
     scans read and should be counted instead). Tables are counted one query each, in schema order, and
@@ -94,7 +99,7 @@ def hourly_volume(config: WarehouseConfig, window_hours: int, now: datetime) -> 
     totals = {end - timedelta(hours=window_hours - i): 0 for i in range(window_hours)}
     volumes: list[TableVolume] = []
     complete = True
-    with connected(config) as warehouse:
+    with connected(config, policy) as warehouse:
         for table in warehouse.schema():
             column = time_column(table)
             if column is None:

@@ -18,9 +18,10 @@ from tripl_core.access.principal import Principal
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.errors import InvalidInput, NotFound
+from tripl_core.outbound import OutboundPolicy
 from tripl_core.plan.models import Project
 from tripl_core.security import SecretBox
-from tripl_core.sources import data_sources, jobs
+from tripl_core.sources import data_sources, endpoints, jobs
 from tripl_core.sources.models import Job, JobKind, JobStatus
 from tripl_core.sources.schemas import PreviewRequest
 from tripl_core.warehouse import (
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 def enqueue(session: Session, principal: Principal, project: Project, request: PreviewRequest) -> Job:
     """Refuse an unsafe query with 422 (nothing is created); otherwise add a pending preview job."""
-    source = data_sources.get(session, request.data_source_id)
+    source = data_sources.get(session, request.data_source_id, visible_to=principal.bound_project_id)
     try:
         check_read_only(request.base_query, dialect_for(source.db_type).guard_dialect)
     except UnsafeQuery as refused:
@@ -61,14 +62,15 @@ def get_job(session: Session, project: Project, job_id: uuid.UUID) -> Job:
     return job
 
 
-def run_preview_job(db: Database, box: SecretBox, job_id: uuid.UUID) -> None:
-    """Start, run and finish one preview job; every outcome ends in succeeded or failed."""
+def run_preview_job(db: Database, box: SecretBox, job_id: uuid.UUID, policy: OutboundPolicy | None = None) -> None:
+    """Start, run and finish one preview job; every outcome ends in succeeded or failed. With `policy` the
+    warehouse host is resolved once, checked and pinned."""
     started = _start(db, box, job_id)
     if started is None:
         return
     config, request = started
     try:
-        summary = summarise(_read_preview(config, request), request)
+        summary = summarise(_read_preview(endpoints.pinned(config, policy) if policy else config, request), request)
     except (WarehouseError, UnsafeQuery) as error:
         jobs.finish(db, job_id, JobStatus.failed, error_message=error.message)
     except Exception as error:  # an unexpected failure still ends the job, with secrets kept out

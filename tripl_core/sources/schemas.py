@@ -9,13 +9,15 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr
 
 from tripl_core.schemas import RequestModel, ResponseModel
+from tripl_core.secret_fields import DATA_SOURCE_SECRET_PARAMS
 from tripl_core.sources.models import DEFAULT_PORT
 from tripl_core.warehouse import DbType
 
 MIN_TIMEOUT_SECONDS = 1
 MAX_TIMEOUT_SECONDS = 600
-# extra_params keys that are credentials: stored encrypted beside the password, never returned.
-SECRET_PARAMS = frozenset({"credentials_info", "token", "access_token", "private_key"})
+# extra_params keys that are credentials (tripl_core.secret_fields, every type's and any key that looks like
+# one): stored encrypted beside the password, never returned.
+SECRET_PARAMS = DATA_SOURCE_SECRET_PARAMS
 
 
 

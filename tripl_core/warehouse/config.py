@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tripl_core.secret_fields import is_secret_key
+
 DbType = Literal["clickhouse", "chdb", "postgres", "bigquery"]
 DB_TYPES: tuple[DbType, ...] = ("clickhouse", "chdb", "postgres", "bigquery")
 
@@ -29,8 +31,7 @@ class WarehouseConfig:
     def secrets(self) -> list[str]:
         """Values that must never appear in an error message or a log line."""
         found = [self.password] if self.password else []
-        for key in ("credentials_info", "token", "access_token"):
-            value = self.params.get(key)
-            if isinstance(value, str) and value:
+        for key, value in self.params.items():  # every key tripl_core.secret_fields calls a secret
+            if is_secret_key(key) and isinstance(value, str) and value:
                 found.append(value)
         return found

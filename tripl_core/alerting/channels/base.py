@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tripl_core.alerting.models import MessageFormat
-from tripl_core.alerting.outbound import OutboundPolicy
+from tripl_core.alerting.sending import ChannelPolicy
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,6 @@ class Rendered:
 class SendContext:
     settings: dict[str, Any]
     secrets: dict[str, str]
-    policy: OutboundPolicy
+    policy: ChannelPolicy
     idempotency_key: str
     parts_sent: int = 0

@@ -10,7 +10,7 @@ from typing import Any
 
 from tripl_core.alerting.channels.base import Rendered, SendContext
 from tripl_core.alerting.destinations import recipients
-from tripl_core.alerting.outbound import DeliveryFailed
+from tripl_core.alerting.sending import DeliveryFailed
 
 
 def build(rendered: Rendered, settings: dict[str, Any]) -> dict[str, Any]:

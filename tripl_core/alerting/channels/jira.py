@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tripl_core.alerting.channels.base import Rendered, SendContext
-from tripl_core.alerting.outbound import post
+from tripl_core.alerting.sending import post
 
 MAX_SUMMARY = 250
 

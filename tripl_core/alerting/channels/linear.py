@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tripl_core.alerting.channels.base import Rendered, SendContext
-from tripl_core.alerting.outbound import DeliveryFailed, post
+from tripl_core.alerting.sending import DeliveryFailed, post
 
 ISSUE_CREATE = ("mutation IssueCreate($input: IssueCreateInput!) { issueCreate(input: $input) "
                 "{ success issue { id identifier url } } }")

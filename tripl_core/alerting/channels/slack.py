@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tripl_core.alerting.channels.base import Rendered, SendContext
-from tripl_core.alerting.outbound import post
+from tripl_core.alerting.sending import post
 
 
 def build(rendered: Rendered, _settings: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from tripl_core.alerting.channels.base import Rendered, SendContext
 from tripl_core.alerting.models import MessageFormat
-from tripl_core.alerting.outbound import DeliveryFailed, post
+from tripl_core.alerting.sending import DeliveryFailed, post
 
 MAX_TEXT = 4096
 PARSE_MODES = {MessageFormat.telegram_html: "HTML", MessageFormat.telegram_markdownv2: "MarkdownV2"}

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from tripl_core.alerting.channels.base import Rendered, SendContext
-from tripl_core.alerting.outbound import post
+from tripl_core.alerting.sending import post
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 

@@ -1,0 +1,328 @@
+"""The one client for every outbound connection tripl makes on a user's behalf (alert destinations,
+data-source HTTP transports, AI endpoints).
+
+A target host is resolved once; every address it resolves to must be global (judged by the IPv4 address
+an IPv6 form embeds: mapped, compatible, SIIT, 6to4, NAT64, Teredo), unless the owner allowed private
+targets (`TRIPL_OUTBOUND_ALLOW_PRIVATE`) or listed the host (`TRIPL_OUTBOUND_ALLOWED_HOSTS`). The
+connection then dials the checked address itself (Host header and TLS SNI keep the name), so a resolver
+that answers differently the second time (DNS rebinding) is never asked again. Redirects are followed by
+hand, each hop checked the same way; a hop to another origin carries no credentials and no secret headers.
+Responses are capped in size and time.
+
+`outbound_policy(settings)` is the only place the switches are read."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpcore
+import httpx
+
+from tripl_core.settings import Settings
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Headers that may follow a redirect to another origin; every other header (Authorization, a webhook's
+# secret header, cookies, API keys under any name) is dropped there.
+CROSS_ORIGIN_SAFE_HEADERS = frozenset({"accept", "content-type", "user-agent", "idempotency-key"})
+DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+
+_NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_SIIT = ipaddress.ip_network("::ffff:0:0:0/96")
+_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+class OutboundRefused(Exception):
+    """The target is not allowed (its address, scheme or shape). Never worth retrying."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class OutboundFailed(Exception):
+    """The target was allowed but the exchange failed (timeout, connection, too large). `transient` says
+    whether a retry may help."""
+
+    def __init__(self, message: str, *, transient: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True)
+class OutboundPolicy:
+    allow_private: bool = False
+    allowed_hosts: tuple[str, ...] = ()  # names (exact) or IPs/CIDRs allowed even when not global
+    timeout_seconds: float = 10.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_redirects: int = 5
+    resolver: Resolver = field(default=system_resolver, compare=False)
+
+    def host_allowed(self, host: str) -> bool:
+        """True when the owner allowed this host name or literal address explicitly."""
+        name = host.strip("[]").lower().rstrip(".")
+        return self.allow_private or name in {entry.lower().rstrip(".") for entry in self.allowed_hosts}
+
+    def address_allowed(self, address: IPAddress) -> bool:
+        if self.allow_private:
+            return True
+        judged = embedded_ipv4(address) or address
+        for entry in self.allowed_hosts:
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                continue
+            if address in network or judged in network:
+                return True
+        return False
+
+
+def outbound_policy(settings: Settings, *, timeout_seconds: float | None = None) -> OutboundPolicy:
+    """The owner's switches for non-global targets: `outbound_allow_private` (and its older alias
+    `allow_private_webhooks`) and `outbound_allowed_hosts`."""
+    return OutboundPolicy(allow_private=settings.outbound_allow_private or settings.allow_private_webhooks,
+                          allowed_hosts=tuple(split_list(settings.outbound_allowed_hosts)),
+                          timeout_seconds=timeout_seconds or settings.alert_http_timeout_seconds,
+                          max_response_bytes=settings.outbound_max_response_bytes)
+
+
+def split_list(raw: str) -> list[str]:
+    """A comma- or space-separated setting as its entries."""
+    return [entry for entry in raw.replace(",", " ").split() if entry]
+
+
+def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (so `::ffff:127.0.0.1` is judged as 127.0.0.1)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client's address; the server is judged too in `is_public`
+    packed = address.packed
+    if address in _NAT64_WELL_KNOWN or address in _SIIT:
+        return ipaddress.IPv4Address(packed[12:])
+    if address in _NAT64_LOCAL:  # RFC 6052 /48: the IPv4 octets straddle the reserved "u" octet
+        return ipaddress.IPv4Address(packed[6:8] + packed[9:11])
+    if address in _COMPATIBLE and int(address) > 1:  # ::a.b.c.d (not :: or ::1)
+        return ipaddress.IPv4Address(packed[12:])
+    return None
+
+
+def is_public(address: IPAddress) -> bool:
+    """Global unicast, judged by the embedded IPv4 address for IPv6 forms that carry one."""
+    if isinstance(address, ipaddress.IPv6Address) and address.teredo is not None:
+        server, client = address.teredo
+        return _public_v4(server) and _public_v4(client)
+    embedded = embedded_ipv4(address)
+    if embedded is not None:
+        return _public_v4(embedded)
+    if isinstance(address, ipaddress.IPv4Address):
+        return _public_v4(address)
+    return address.is_global and not address.is_multicast and address.scope_id is None
+
+
+def _public_v4(address: ipaddress.IPv4Address) -> bool:
+    return address.is_global and not address.is_multicast
+
+
+def literal_address(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def check_host(host: str, port: int, policy: OutboundPolicy, *, what: str = "host",
+               resolve: bool = True) -> list[IPAddress]:
+    """The addresses `host` may be reached at, every one checked; raises OutboundRefused naming `what`.
+    With `resolve=False` (save time) only a literal address is judged and a name is returned unchecked
+    when it does not resolve; the connection checks it again."""
+    name = host.strip().strip("[]")
+    if not name:
+        raise OutboundRefused(f"{what}: a host is required")
+    literal = literal_address(name)
+    if literal is not None:
+        addresses: list[IPAddress] = [literal]
+    else:
+        try:
+            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in policy.resolver(name, port)]
+        except (OSError, UnicodeError) as exc:
+            if not resolve:
+                return []
+            raise OutboundFailed(f"{what}: cannot resolve {name}: {exc}") from exc
+        if not addresses:
+            if not resolve:
+                return []
+            raise OutboundFailed(f"{what}: {name} resolves to no address")
+    if policy.host_allowed(name):
+        return addresses
+    for address in addresses:
+        if not is_public(address) and not policy.address_allowed(address):
+            shown = name if literal is not None else f"{name} resolves to {address}, which"
+            raise OutboundRefused(
+                f"{what}: {shown} is not a public address (loopback, private, link-local, metadata or "
+                "another non-global range); an owner can allow it with TRIPL_OUTBOUND_ALLOW_PRIVATE or "
+                "TRIPL_OUTBOUND_ALLOWED_HOSTS")
+    return addresses
+
+
+def check_url(url: str, policy: OutboundPolicy, *, what: str = "url", resolve: bool = True) -> list[IPAddress]:
+    """An absolute https URL (http only for hosts the owner allowed) whose host passes `check_host`."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise OutboundRefused(f"{what}: the port is not valid") from exc
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise OutboundRefused(f"{what} must be an absolute https URL")
+    if parts.scheme == "http" and not (policy.host_allowed(parts.hostname) or _literal_allowed(parts.hostname,
+                                                                                             policy)):
+        raise OutboundRefused(f"{what} must use https (plain http only for hosts an owner allowed with "
+                              "TRIPL_OUTBOUND_ALLOW_PRIVATE or TRIPL_OUTBOUND_ALLOWED_HOSTS)")
+    return check_host(parts.hostname, port or (443 if parts.scheme == "https" else 80), policy, what=what,
+                      resolve=resolve)
+
+
+def _literal_allowed(host: str, policy: OutboundPolicy) -> bool:
+    literal = literal_address(host)
+    return literal is not None and policy.address_allowed(literal)
+
+
+@dataclass(frozen=True)
+class OutboundResponse:
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+    url: str
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.content)
+
+
+def request(policy: OutboundPolicy, method: str, url: str, *, json: Any = None, content: bytes | None = None,
+            headers: Mapping[str, str] | None = None, auth: tuple[str, str] | None = None) -> OutboundResponse:
+    """One exchange, redirects followed by hand: each hop is checked and pinned; a hop to another origin
+    goes without `auth`, without a body's secret headers (anything outside CROSS_ORIGIN_SAFE_HEADERS)."""
+    deadline = time.monotonic() + policy.timeout_seconds
+    hop_headers = dict(headers or {})
+    origin = _origin(url)
+    for _hop in range(policy.max_redirects + 1):
+        response = _send_once(policy, method, url, json=json, content=content, headers=hop_headers, auth=auth,
+                              deadline=deadline)
+        location = response.headers.get("location")
+        if response.status_code not in REDIRECTS or not location:
+            return response
+        url = urljoin(url, location)
+        if response.status_code == 303:
+            method, json, content = "GET", None, None
+        if _origin(url) != origin:
+            auth = None
+            hop_headers = {k: v for k, v in hop_headers.items() if k.lower() in CROSS_ORIGIN_SAFE_HEADERS}
+            origin = _origin(url)
+    raise OutboundRefused(f"More than {policy.max_redirects} redirects")
+
+
+def _send_once(policy: OutboundPolicy, method: str, url: str, *, json: Any, content: bytes | None,
+               headers: dict[str, str], auth: tuple[str, str] | None, deadline: float) -> OutboundResponse:
+    addresses = check_url(url, policy)
+    host = urlsplit(url).hostname or ""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}")
+    transport = PinnedTransport(host, addresses[0])
+    try:
+        with httpx.Client(transport=transport, timeout=remaining, follow_redirects=False, auth=auth,
+                          trust_env=False) as client, \
+                client.stream(method, url, json=json, content=content, headers=headers) as response:
+            body = _read_capped(response, policy, deadline, host)
+            return OutboundResponse(response.status_code, response.headers, body, url)
+    except httpx.TimeoutException as exc:
+        raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}") from exc
+    except httpx.HTTPError as exc:
+        raise OutboundFailed(f"Connection to {host} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _read_capped(response: httpx.Response, policy: OutboundPolicy, deadline: float, host: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_raw():
+        size += len(chunk)
+        if size > policy.max_response_bytes:
+            raise OutboundFailed(f"{host} answered more than {policy.max_response_bytes} bytes", transient=False)
+        if time.monotonic() > deadline:
+            raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
+
+
+class _PinnedBackend(httpcore.SyncBackend):
+    """Dials the checked address whatever name httpcore asks for; refuses any other name (a proxy, a
+    second host) so nothing reaches an address that was not checked."""
+
+    def __init__(self, host: str, address: IPAddress) -> None:
+        self._host = host.strip("[]").lower()
+        self._address = str(address)
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        if host.strip("[]").lower() != self._host:
+            raise httpcore.ConnectError(f"refused to dial {host}: only {self._host} was checked")
+        return super().connect_tcp(self._address, port, timeout, local_address, socket_options)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not outbound targets")
+
+
+class PinnedTransport(httpx.HTTPTransport):
+    """An httpx transport whose connections go to one checked address. TLS still verifies the URL's
+    host name (SNI and certificate), and the Host header is the URL's."""
+
+    def __init__(self, host: str, address: IPAddress) -> None:
+        super().__init__(verify=tls_context(), trust_env=False)
+        # httpx has no public hook for the network backend; the pool it built is replaced by the same
+        # pool dialing through the pinned backend.
+        self._pool = httpcore.ConnectionPool(ssl_context=tls_context(), max_connections=1,
+                                             network_backend=_PinnedBackend(host, address))
+
+
+@cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built once: loading the
+    CA bundle costs ~40 ms, which a client per request paid on every delivery. Contexts are thread-safe."""
+    return httpx.create_ssl_context()
