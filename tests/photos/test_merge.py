@@ -99,7 +99,7 @@ def test_a_photo_deleted_on_a_branch_leaves_main_and_its_file_goes_with_the_last
         ws: Workspace, db: Database, settings: Settings) -> None:
     place = shop(ws)
     kept = uploaded(ws.editor, place, images.png(), "kept.png")
-    doomed = uploaded(ws.editor, place, images.png(color=(200, 30, 30)), "doomed.png")
+    doomed = uploaded(ws.editor, place, images.png(color=(30, 30, 200)), "doomed.png")
     assert len(stored_files(settings.state_dir)) == 2
     branch_id, on_branch = _open_branch(ws, place)
     other_id, _ = _open_branch(ws, place, "feature/other")  # its copy still names the file after the merge
@@ -111,6 +111,7 @@ def test_a_photo_deleted_on_a_branch_leaves_main_and_its_file_goes_with_the_last
         [("removed", "doomed.png")]
     _approve_and_merge(ws, place, branch_id)
     assert [p["original_filename"] for p in _main_photos(ws, place)] == ["kept.png"]
+    assert ws.viewer.get(doomed["url"]).status_code == 404
     doomed_key = next(k for k, b in _storage_keys(db).items() if b == {other_id})
     assert len(stored_files(settings.state_dir)) == 2, "the other branch's copy still names the file"
     assert ws.viewer.get(kept["url"]).status_code == 200

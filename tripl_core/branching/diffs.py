@@ -14,7 +14,6 @@ from tripl_core.branching import state
 from tripl_core.branching.schemas import BranchDiffOut, DiffEntry, FieldChange
 from tripl_core.plan.models import Branch
 
-
 # Where an entity's `parent` in a diff entry comes from when it is not its event type.
 PARENTS = {"photo": ("event", "event"), "photo_comment": ("photo", "photo")}
 PREVIEW = 80
