@@ -14,6 +14,7 @@ TYPES = ["t1", "t2"]
 FIELDS = {"f1": "t1", "f2": "t1", "f3": "t2"}
 EVENTS = {"e1": "t1", "e2": "t1", "e3": "t2", "e4": "t2"}
 VARIABLES = ["v1", "v2", "v3"]
+PHOTOS = {"p1": "e1", "p2": "e1", "p3": "e3"}
 
 
 def base_plan() -> merge.MutableSnapshot:
@@ -31,15 +32,19 @@ def base_plan() -> merge.MutableSnapshot:
         plan["event"][key] = record
     for key in VARIABLES:
         plan["variable"][key] = {"name": f"var_{key}", "description": "", "variable_type": "string"}
+    for position, (key, event) in enumerate(PHOTOS.items()):
+        plan["photo"][key] = {"event": event, "kind": "photo", "original_filename": f"{key}.png",
+                              "storage_key": f"k/{key}.png", "sort_order": position}
     return plan
 
 
 # An edit: (operation, entity type, index of an existing key, choice of value).
 EDITABLE = {"event_type": ["description", "color"], "field": ["description"],
             "event": ["description", "status", "tags", "name", "values.f1", "values.f2", "values.f3"],
-            "variable": ["description", "variable_type", "name"]}
+            "variable": ["description", "variable_type", "name"], "photo": ["sort_order", "original_filename"]}
 VALUES = {"description": ["a", "b"], "color": ["#000000", "#ffffff"], "status": ["live", "deprecated"],
-          "tags": [["x"], ["x", "y"]], "variable_type": ["number", "json"]}
+          "tags": [["x"], ["x", "y"]], "variable_type": ["number", "json"], "sort_order": [5, 6],
+          "original_filename": ["a.png", "b.png"]}
 edit = st.tuples(st.sampled_from(["set", "set", "set", "clear_value", "delete", "add"]),
                  st.sampled_from(sorted(EDITABLE)), st.integers(0, 10), st.integers(0, 10))
 
@@ -58,11 +63,16 @@ def apply_edits(plan: merge.MutableSnapshot, side: str, edits: list[tuple[str, s
             elif entity_type == "variable":
                 out["variable"][f"{side}_new{number}"] = {"name": f"{side}_var{number}", "description": "",
                                                           "variable_type": "string"}
+            elif entity_type == "photo" and out["event"]:
+                event = sorted(out["event"])[choice % len(out["event"])]
+                out["photo"][f"{side}_new{number}"] = {"event": event, "kind": "photo", "sort_order": 9,
+                                                       "original_filename": f"{side}{number}.png",
+                                                       "storage_key": f"k/{side}{number}.png"}
             continue
         if not keys:
             continue
         key = keys[index % len(keys)]
-        if operation == "delete" and entity_type in ("event", "variable", "field"):
+        if operation == "delete" and entity_type in ("event", "variable", "field", "photo"):
             del records[key]
             merge.drop_orphans(out)
             continue
@@ -94,14 +104,22 @@ def expected_conflicts(base: merge.Snapshot, ours: merge.Snapshot, theirs: merge
                    for k, r in base["event"].items()) or \
             any(attribute in r for k, r in side["event"].items() if k not in base["event"])
 
+    def photos_edited(side: merge.Snapshot, event_key: str) -> bool:
+        """Work under an event: a photo of it added or changed on `side`."""
+        return any(r["event"] == event_key and base["photo"].get(k) != r for k, r in side["photo"].items())
+
     for entity_type in merge.ENTITY_TYPES:
         for key, b in base.get(entity_type, {}).items():
             o, t = ours.get(entity_type, {}).get(key), theirs.get(entity_type, {}).get(key)
+            if entity_type == "photo":  # a photo lost with its event was not deleted on its own
+                o = b if o is None and b["event"] not in ours["event"] else o
+                t = b if t is None and b["event"] not in theirs["event"] else t
             if o is None and t is None:
                 continue
             if o is None or t is None:
                 survivor, side = (o, ours) if o is not None else (t, theirs)
-                if survivor != b or (entity_type == "field" and values_edited(side, key)):
+                if survivor != b or (entity_type == "field" and values_edited(side, key)) \
+                        or (entity_type == "event" and photos_edited(side, key)):
                     found.add((entity_type, key, merge.WHOLE_ENTITY))
                 continue
             for attribute in b.keys() | o.keys() | t.keys():

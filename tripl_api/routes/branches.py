@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Query, Response
+from fastapi import BackgroundTasks, Query, Response
 
-from tripl_api.deps import CurrentPrincipal, DbSession, ProjectReader, ProjectWriter
+from tripl_api.deps import CurrentPrincipal, DbSession, ProjectReader, ProjectWriter, State
+from tripl_api.routes.photos import PhotoConfig
 from tripl_api.routing import api_router
 from tripl_core.branching import branches, comments, conflicts, diffs, merging, review
 from tripl_core.branching.schemas import (
@@ -25,6 +26,7 @@ from tripl_core.branching.schemas import (
     ReviewerOut,
 )
 from tripl_core.pagination import Page, PageRequest
+from tripl_core.photos import files
 
 router = api_router("plan-branches", "/projects/{slug}/branches")
 
@@ -137,9 +139,14 @@ def delete_branch_resolution(branch_id: uuid.UUID, resolution_id: uuid.UUID, pro
 
 @router.post("/{branch_id}/merge", response_model=BranchDetailOut)
 def merge_branch(branch_id: uuid.UUID, project: ProjectWriter, principal: CurrentPrincipal, session: DbSession,
+                 state: State, config: PhotoConfig, background: BackgroundTasks,
                  force: Annotated[bool, Query(description="Owners only: merge without a fresh approval")] = False,
                  ) -> BranchDetailOut:
     """Apply the branch to main in one transaction and write a `merge` revision; the branch becomes merged
     and read-only. 409 while it is not approved (fresh) or a conflict is unresolved."""
-    branch = merging.merge(session, principal, project, branches.get(session, project, branch_id), force=force)
+    released: list[tuple[str, str]] = []
+    branch = merging.merge(session, principal, project, branches.get(session, project, branch_id), force=force,
+                           released=released)
+    for backend, key in released:  # after the response, i.e. after the merge committed
+        background.add_task(files.release, state.db, config, backend, key)
     return branches.detail(session, branch)

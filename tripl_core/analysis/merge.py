@@ -11,6 +11,11 @@ or event name within a type, variable or meta field name) conflict on the branch
 Work under an entity counts as a change of it: deleting a type whose events the other side edited (or a field
 whose values it edited) conflicts on the type (field), and the choice settles the whole subtree. An entity
 left without its parent is dropped.
+Event photos (`photo`, child of an event) and their review comments (`photo_comment`, child of a photo; a
+reply also references its top-level comment through `parent`, which is None for a top-level comment) are
+entities like any other: a new photo or comment on either side is carried, a photo removed on one side and
+left alone (with its comments) on the other is removed, and removing one the other side reordered, relabelled
+or commented on conflicts on the photo (`*`).
 Pure: no database, so it is property-tested directly."""
 
 from __future__ import annotations
@@ -26,13 +31,16 @@ Snapshot = Mapping[str, Mapping[str, Record]]
 MutableSnapshot = dict[str, dict[str, dict[str, Any]]]
 
 # In dependency order: parents before children.
-ENTITY_TYPES = ("event_type", "field", "meta_field", "variable", "event", "relation")
+ENTITY_TYPES = ("event_type", "field", "meta_field", "variable", "event", "relation", "photo", "photo_comment")
 # Attributes that hold another entity's key, and which entity type it is.
 REFERENCES: dict[str, dict[str, str]] = {
     "field": {"event_type": "event_type"},
     "event": {"event_type": "event_type"},
     "relation": {"source_event_type": "event_type", "target_event_type": "event_type",
                  "source_field": "field", "target_field": "field"},
+    "photo": {"event": "event"},
+    # `parent` is None for a top-level comment: a missing reference is no reference (see drop_orphans).
+    "photo_comment": {"photo": "photo", "parent": "photo_comment"},
 }
 # Dynamic attributes of events: `values.<field key>` and `meta.<meta field key>`.
 DYNAMIC_PREFIXES = {"values.": "field", "meta.": "meta_field"}
@@ -206,7 +214,8 @@ def _touched(base: Snapshot, side: Snapshot) -> set[tuple[str, str]]:
                 continue
             changed = record if before is None else {a: v for a, v in record.items() if before.get(a) != v}
             for attr, target in REFERENCES.get(entity_type, {}).items():
-                touched.add((target, str(record.get(attr))))
+                if record.get(attr) is not None:
+                    touched.add((target, str(record.get(attr))))
             for attribute in (set(changed) | (set(before) - set(record) if before else set())):
                 prefix, _, target_key = attribute.partition(".")
                 if target_key and prefix + "." in DYNAMIC_PREFIXES:
@@ -341,19 +350,25 @@ def _came_from_branch(entity_type: str, key: str, ours: Snapshot, merged: Mappin
 
 def drop_orphans(snapshot: MutableSnapshot) -> list[tuple[str, str]]:
     """Remove entities whose referenced parents are missing, and dynamic values of missing fields; returns
-    the dropped entities."""
+    the dropped entities. A None reference is none (a top-level comment has no parent comment)."""
     dropped: list[tuple[str, str]] = []
     for entity_type in ENTITY_TYPES:
         references = REFERENCES.get(entity_type, {})
         records = snapshot.get(entity_type, {})
-        for key in list(records):
-            record = records[key]
-            if any(record.get(attr) not in snapshot.get(target, {}) for attr, target in references.items()):
-                del records[key]
-                dropped.append((entity_type, key))
-                continue
-            for attribute in [a for a in record if _is_dynamic(a)]:
-                prefix, _, target_key = attribute.partition(".")
-                if target_key not in snapshot.get(DYNAMIC_PREFIXES[prefix + "."], {}) or record[attribute] is None:
-                    del record[attribute]
+        again = True
+        while again:  # a type that references itself (replies) may orphan rows it already passed
+            again = False
+            for key in list(records):
+                record = records[key]
+                if any(record.get(attr) is not None and record.get(attr) not in snapshot.get(target, {})
+                       for attr, target in references.items()):
+                    del records[key]
+                    dropped.append((entity_type, key))
+                    again = entity_type in references.values()
+                    continue
+                for attribute in [a for a in record if _is_dynamic(a)]:
+                    prefix, _, target_key = attribute.partition(".")
+                    if target_key not in snapshot.get(DYNAMIC_PREFIXES[prefix + "."], {}) \
+                            or record[attribute] is None:
+                        del record[attribute]
     return dropped

@@ -2,7 +2,11 @@
 statements (deletes by id list, executemany inserts, one update per changed row).
 
 Keys of entities main already has are main ids; an entity new to main (created on the branch, or restored
-by a `theirs` resolution) gets a fresh id, and references to it are re-pointed."""
+by a `theirs` resolution) gets a fresh id, and references to it are re-pointed.
+
+A photo row written onto main names the branch's stored file (no copy). A photo the merge removes from main
+gives its file up: `released_files` lists them for the caller to release after commit, where files.release
+deletes each only if no photo row on any branch still references it."""
 
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from tripl_core.analysis import merge
 from tripl_core.branching.snapshot import DATETIME_ATTRS, USER_ATTRS
 from tripl_core.db.base import utcnow
 from tripl_core.errors import Conflict
+from tripl_core.photos.models import EventPhoto, PhotoComment
 from tripl_core.plan.models import (
     Event,
     EventFieldValue,
@@ -35,14 +40,17 @@ from tripl_core.plan.models import (
 from tripl_core.scans.models import ScanConfig
 
 TABLES: dict[str, Any] = {"event_type": EventType, "field": FieldDefinition, "meta_field": MetaField,
-                          "variable": Variable, "event": Event, "relation": Relation}
+                          "variable": Variable, "event": Event, "relation": Relation, "photo": EventPhoto,
+                          "photo_comment": PhotoComment}
 # Snapshot reference attribute → column holding the referenced id.
 REFERENCE_COLUMNS = {"event_type": "event_type_id", "source_event_type": "source_event_type_id",
                      "target_event_type": "target_event_type_id", "source_field": "source_field_id",
-                     "target_field": "target_field_id"}
+                     "target_field": "target_field_id", "event": "event_id", "photo": "photo_id",
+                     "parent": "parent_id"}
 # Attributes kept in their own rows rather than columns.
 SET_ATTRS = frozenset({"owners", "tags"})
-PROJECT_SCOPED = frozenset({"event_type", "meta_field", "variable", "event", "relation"})
+PROJECT_SCOPED = frozenset({"event_type", "meta_field", "variable", "event", "relation", "photo"})
+StoredFile = tuple[str, str]  # (storage backend, storage key)
 
 
 class MainWriter:
@@ -54,6 +62,7 @@ class MainWriter:
         self.ours = ours
         self.principal = principal
         self.new_ids: dict[tuple[str, str], uuid.UUID] = {}
+        self.released_files: list[StoredFile] = []
 
     def id_of(self, entity_type: str, key: str) -> uuid.UUID:
         if key in self.ours.get(entity_type, {}):
@@ -78,6 +87,7 @@ class MainWriter:
                 self._update(change)
         self._record_history([c for c in changes if c.entity_type == "event" and c.kind != "removed"])
         self.session.flush()
+        self.released_files = _released_files(self.ours, changes)
         return changes
 
     def _check_scan_bindings(self, removed: list[merge.Change]) -> None:
@@ -97,12 +107,22 @@ class MainWriter:
                 continue
             if attribute in REFERENCE_COLUMNS:
                 target = merge.REFERENCES[entity_type][attribute]
-                out[REFERENCE_COLUMNS[attribute]] = self.id_of(target, value)
+                out[REFERENCE_COLUMNS[attribute]] = None if value is None else self.id_of(target, value)
             else:
                 out[attribute] = _column_value(attribute, value)
         return out
 
     def _insert(self, entity_type: str, added: list[merge.Change]) -> None:
+        if entity_type == "photo_comment":  # replies point at comments: insert those first
+            top_level = [c for c in added if c.attributes.get("parent", (None, None))[1] is None]
+            replies = [c for c in added if c.attributes.get("parent", (None, None))[1] is not None]
+            if top_level and replies:
+                self._insert_rows(entity_type, top_level)
+                self._insert_rows(entity_type, replies)
+                return
+        self._insert_rows(entity_type, added)
+
+    def _insert_rows(self, entity_type: str, added: list[merge.Change]) -> None:
         rows = []
         for change in added:
             record = {a: after for a, (_, after) in change.attributes.items()}
@@ -166,6 +186,20 @@ class MainWriter:
                  "actor_id": self.principal.user.id, "actor_name": self.principal.display_name,
                  "created_at": utcnow()} for c in changes]
         self.session.execute(insert(_table(EventHistoryEntry)), rows)
+
+
+def _released_files(ours: merge.Snapshot, changes: list[merge.Change]) -> list[StoredFile]:
+    """Files that main's photos named before the merge and no longer do (removed, or pointed elsewhere)."""
+    released: list[StoredFile] = []
+    for change in changes:
+        if change.entity_type != "photo" or change.kind == "added":
+            continue
+        if change.kind == "changed" and not {"storage_backend", "storage_key"} & change.attributes.keys():
+            continue
+        before = ours.get("photo", {}).get(change.key, {})
+        if before.get("storage_backend") and before.get("storage_key"):
+            released.append((str(before["storage_backend"]), str(before["storage_key"])))
+    return released
 
 
 def _jsonable(value: Any) -> Any:

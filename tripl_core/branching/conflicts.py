@@ -116,8 +116,10 @@ def _validated(conflict: merge.Conflict, data: ResolutionCreate) -> Any:
     if attribute.startswith(tuple(merge.DYNAMIC_PREFIXES)):
         schema: type[RequestModel] = FieldValueIn
         name = "value"
-    else:
+    elif conflict.entity_type in WRITE_SCHEMAS:
         schema, name = WRITE_SCHEMAS[conflict.entity_type], attribute
+    else:  # photos and their comments: a conflict picks one side (sort order, label, a comment's text)
+        raise InvalidInput(f"{conflict.entity_type} attribute '{attribute}' takes ours or theirs, not a custom value")
     info = schema.model_fields.get(name)
     if info is None:
         raise InvalidInput(f"{conflict.entity_type} attribute '{attribute}' takes ours or theirs, not a custom value")

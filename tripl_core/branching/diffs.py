@@ -14,6 +14,15 @@ from tripl_core.branching import state
 from tripl_core.branching.schemas import BranchDiffOut, DiffEntry, FieldChange
 from tripl_core.plan.models import Branch
 
+# Where an entity's `parent` in a diff entry comes from when it is not its event type.
+PARENTS = {"photo": ("event", "event"), "photo_comment": ("photo", "photo")}
+PREVIEW = 80
+
+
+def _preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW else flat[:PREVIEW - 1] + "…"
+
 
 class Namer:
     """Names entities by key, looking in each snapshot in turn (a deleted entity is named from before)."""
@@ -37,17 +46,26 @@ class Namer:
                     f" ({record.get('relation_type')})")
         if entity_type == "field":
             return f"{self.name('event_type', record['event_type'])}.{record.get('name')}"
+        if entity_type == "photo":  # the label (the uploaded file's name or the Figma title)
+            return str(record.get("original_filename") or record.get("kind") or key)
+        if entity_type == "photo_comment":
+            return _preview(str(record.get("body") or key))
         return str(record.get("name", key))
 
     def short_name(self, entity_type: str, key: str) -> str:
         record = self.record(entity_type, key)
-        return key if record is None or entity_type == "relation" else str(record.get("name", key))
+        if record is None or entity_type == "relation":
+            return key
+        return self.name(entity_type, key) if entity_type in PARENTS else str(record.get("name", key))
 
     def parent(self, entity_type: str, key: str) -> str | None:
         record = self.record(entity_type, key)
-        if record is None or "event_type" not in record:
+        if record is None:
             return None
-        return self.name("event_type", record["event_type"])
+        attribute, parent_type = PARENTS.get(entity_type, ("event_type", "event_type"))
+        if attribute not in record:
+            return None
+        return self.name(parent_type, record[attribute])
 
     def attribute(self, entity_type: str, attribute: str) -> str:
         prefix, _, target_key = attribute.partition(".")

@@ -3,7 +3,11 @@
 Refused (409) unless the branch is approved with a fresh approval (an owner may force past review) and every
 conflict with main as it is now has a fresh resolution. The branch row and main's row are locked first, so
 a concurrent write to main or to the branch either lands before (and is then part of what is merged
-against) or waits and finds the branch merged."""
+against) or waits and finds the branch merged.
+
+Photo files the merge stopped referencing on main are appended to `released` (when given) for the caller to
+release after the transaction commits (tripl_core.photos.files.release keeps any a row still names); a
+caller that passes none leaves them to the orphan sweep."""
 
 from __future__ import annotations
 
@@ -20,7 +24,8 @@ from tripl_core.errors import Conflict, PermissionDenied
 from tripl_core.plan.models import Branch, BranchKind, BranchStatus, Project
 
 
-def merge(session: Session, principal: Principal, project: Project, branch: Branch, *, force: bool) -> Branch:
+def merge(session: Session, principal: Principal, project: Project, branch: Branch, *, force: bool,
+          released: list[apply.StoredFile] | None = None) -> Branch:
     state.require_working(branch)
     main = session.scalar(select(Branch).where(Branch.project_id == project.id,
                                                Branch.kind == BranchKind.main.value).with_for_update())
@@ -45,7 +50,10 @@ def merge(session: Session, principal: Principal, project: Project, branch: Bran
                        "them (Get Branch Conflicts) before merging",
                        details=[{"entity_type": c.entity_type, "entity_key": c.key, "field": c.attribute,
                                  "kind": c.kind} for c in unresolved[:50]])
-    changes = apply.MainWriter(session, project.id, main.id, loaded.ours, principal).apply(result.merged)
+    writer = apply.MainWriter(session, project.id, main.id, loaded.ours, principal)
+    changes = writer.apply(result.merged)
+    if released is not None:
+        released.extend(writer.released_files)
     revision = revisions.write(session, principal, project, RevisionKind.merge, f"Merge of branch {branch.name}",
                                snapshot.read(session, main.id))
     branch.status = BranchStatus.merged.value

@@ -2,7 +2,13 @@
 
 Keys are `coalesce(origin_id, id)`: on main (no origins) the row's id, on a working branch the id of the
 main row it was copied from, or its own id when it was created on the branch. Scan bookkeeping
-(`last_seen_at`, `authored`) is not part of the plan a branch changes and is left out."""
+(`last_seen_at`, `authored`) is not part of the plan a branch changes and is left out.
+
+Event photos are part of the plan: `photo` records hang off their event (`event` holds its key) and carry the
+file reference (`storage_backend`, `storage_key`, `content_type`, `size_bytes`) rather than the bytes, so a
+merge points main's row at the same stored file. Photo comments (`photo_comment`: `photo`, `parent`, `body`,
+author and time) are the review discussion of a photo and are merged too: comments written on the branch
+arrive on main with the photo they belong to, and deleting a photo takes its comments along."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from tripl_core.analysis.merge import ENTITY_TYPES, MutableSnapshot
+from tripl_core.photos.models import EventPhoto, PhotoComment
 from tripl_core.plan.models import (
     Event,
     EventFieldValue,
@@ -40,9 +47,12 @@ VARIABLE_ATTRS = ("name", "source_name", "variable_type", "description")
 EVENT_ATTRS = ("name", "source_name", "description", "order", "status", "sunset_at", "owner_id", "reviewed",
                "metric_breakdown_columns")
 RELATION_ATTRS = ("relation_type", "description")
+PHOTO_ATTRS = ("kind", "original_filename", "storage_backend", "storage_key", "content_type", "size_bytes",
+               "external_url", "sort_order", "uploaded_by_user_id")
+PHOTO_COMMENT_ATTRS = ("body", "user_id", "created_at")
 # Attributes that reference users or hold times: serialised as text in snapshots.
-DATETIME_ATTRS = frozenset({"sunset_at"})
-USER_ATTRS = frozenset({"owner_id"})
+DATETIME_ATTRS = frozenset({"sunset_at", "created_at"})
+USER_ATTRS = frozenset({"owner_id", "uploaded_by_user_id", "user_id"})
 
 
 def key_of(model: Any) -> ColumnElement[str]:
@@ -71,6 +81,8 @@ def read(session: Session, branch_id: uuid.UUID) -> MutableSnapshot:
     _read_simple(conn, branch_id, Variable, VARIABLE_ATTRS, snapshot["variable"])
     _read_events(conn, branch_id, snapshot["event"])
     _read_relations(conn, branch_id, snapshot["relation"])
+    _read_photos(conn, branch_id, snapshot["photo"])
+    _read_photo_comments(conn, branch_id, snapshot["photo_comment"])
     return snapshot
 
 
@@ -150,6 +162,28 @@ def _read_relations(session: Connection, branch_id: uuid.UUID, out: dict[str, di
         out[_key(key)] = {"source_event_type": _key(s_type), "target_event_type": _key(t_type),
                           "source_field": _key(s_field), "target_field": _key(t_field),
                          "relation_type": relation_type, "description": description}
+
+
+def _read_photos(session: Connection, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
+    event = aliased(Event)
+    columns = [getattr(EventPhoto, a) for a in PHOTO_ATTRS]
+    query = select(key_of(EventPhoto), key_of(event), *columns).join(event, event.id == EventPhoto.event_id) \
+        .where(EventPhoto.branch_id == branch_id)
+    for row in session.execute(query):
+        out[_key(row[0])] = {"event": _key(row[1]),
+                             **{a: _text(a, v) for a, v in zip(PHOTO_ATTRS, row[2:], strict=True)}}
+
+
+def _read_photo_comments(session: Connection, branch_id: uuid.UUID, out: dict[str, dict[str, Any]]) -> None:
+    photo, parent = aliased(EventPhoto), aliased(PhotoComment)
+    columns = [getattr(PhotoComment, a) for a in PHOTO_COMMENT_ATTRS]
+    query = select(key_of(PhotoComment), key_of(photo), key_of(parent), *columns) \
+        .join(photo, photo.id == PhotoComment.photo_id) \
+        .outerjoin(parent, parent.id == PhotoComment.parent_id) \
+        .where(PhotoComment.branch_id == branch_id)
+    for row in session.execute(query):
+        out[_key(row[0])] = {"photo": _key(row[1]), "parent": None if row[2] is None else _key(row[2]),
+                             **{a: _text(a, v) for a, v in zip(PHOTO_COMMENT_ATTRS, row[3:], strict=True)}}
 
 
 def entity_counts(snapshot: MutableSnapshot) -> dict[str, int]:
