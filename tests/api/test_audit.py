@@ -158,4 +158,4 @@ def test_retention_prunes_old_entries_from_a_dagster_run(ws: Workspace, settings
     assert result.success
     assert result.output_for_node("prune_audit_entries") == 1
     assert audit_count(ws) == kept
-    assert [s.name for s in definitions.schedules] == ["prune_audit_log_schedule"]
+    assert "prune_audit_log_schedule" in [s.name for s in definitions.schedules]

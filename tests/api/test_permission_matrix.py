@@ -91,6 +91,7 @@ CASES: dict[str, Case] = {
     "list_project_activity": Case("GET", "/api/v1/activity/projects/shop",
                                   expect(200, anonymous=401, bound_key=404)),
     "list_audit": Case("GET", "/api/v1/audit", expect(200, anonymous=401, viewer=403, editor=403)),
+    "export_audit": Case("GET", "/api/v1/audit/export", expect(200, anonymous=401, viewer=403, editor=403)),
     "list_api_keys": Case("GET", "/api/v1/me/api-keys",
                           expect(403, anonymous=401, viewer=200, editor=200, owner=200)),
     "create_api_key": Case("POST", "/api/v1/me/api-keys",

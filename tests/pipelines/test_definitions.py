@@ -69,6 +69,7 @@ def test_assets_are_grouped_and_metrics_assets_checked() -> None:
     graph = defs.resolve_asset_graph()
     groups = {key.path[-1]: graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups == {"catalog": "plan", "event_metrics": "metrics", "anomaly_signals": "metrics",
-                      "distribution_drifts": "metrics", "release_regressions": "metrics", "alert_fanout": "alerts"}
+                      "distribution_drifts": "metrics", "release_regressions": "metrics", "alert_fanout": "alerts",
+                      "photo_files": "photos", "search_index": "search"}
     checked = {check.asset_key.path[-1] for check in graph.asset_check_keys}
     assert {"event_metrics", "anomaly_signals", "distribution_drifts", "release_regressions"} <= checked

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from tests.conftest import TEST_SECRET
 from tests.support.postgres import PostgresServer
 from tripl_core.db.engine import Database
+from tripl_core.outbound import OutboundPolicy
 from tripl_core.plan.models import Branch, BranchKind, Project
 from tripl_core.scans.models import ScanConfig
 from tripl_core.security import SecretBox
@@ -98,6 +99,10 @@ class Setup:
     data_source_id: uuid.UUID
 
 
+# The warehouses these tests read run on this machine; the owner's switch that allows them.
+LOCAL_WAREHOUSES = OutboundPolicy(allowed_hosts=("127.0.0.1",))
+
+
 def make_project(db: Database, source: DataSourceCreate, slug: str = "shop") -> Setup:
     with db.unit_of_work() as session:
         project = Project(name=slug.title(), slug=slug)
@@ -105,7 +110,7 @@ def make_project(db: Database, source: DataSourceCreate, slug: str = "shop") -> 
         session.flush()
         branch = Branch(project_id=project.id, name="main", kind=BranchKind.main.value)
         session.add(branch)
-        ds = data_sources.create(session, BOX, source)
+        ds = data_sources.create(session, BOX, source, LOCAL_WAREHOUSES)
         session.flush()
         return Setup(project.id, branch.id, ds.id)
 
