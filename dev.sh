@@ -69,6 +69,8 @@ case "${1:-}" in
     setup
     ensure_postgres_binaries
     ensure_codegen_toolchains
+    # Both cores (pytest-xdist) unless the caller chose the worker count.
+    case " $* " in *" -n "*|*" -n="*|*" --numprocesses"*) ;; *) set -- -n 2 "$@" ;; esac
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   *)
