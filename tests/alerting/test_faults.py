@@ -34,7 +34,7 @@ def test_transient_faults_are_retried_with_backoff_then_sent_once(ws: Workspace,
     s = seed(ws)
     add_signal(ws.db, s)
     clock = Clock()
-    with http_receiver(faults=[fault, fault], hang_seconds=1.0) as receiver:
+    with http_receiver(faults=[fault, fault], hang_seconds=6.0) as receiver:
         dest = destination(ws, {"type": "webhook", "target_url": receiver.url + "/hook"})
         rule(ws, dest["id"])
         send = sender(settings, clock)
