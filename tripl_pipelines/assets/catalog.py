@@ -33,7 +33,7 @@ CONTRACTS_CHECK = "field_contracts"
 )
 def catalog(context: AssetExecutionContext, app_db: AppDatabase,
             app_secrets: AppSecrets) -> Iterator[MaterializeResult]:
-    from tripl_core.scans.catalog import run_catalog_scan  # engineer B's discovery; loaded only to run
+    from tripl_core.scans.catalog import run_catalog_scan  # heavy (warehouse readers); imported only when a scan runs
 
     db = app_db.database
     run = job_rows.start(context.op_execution_context, db, JobKind.scan)
