@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import TypedDict
 
 from starlette.requests import Request
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ServerOptions(TypedDict):
+    proxy_headers: bool
+
+
 # Passed to uvicorn by every server tripl starts; this module alone decides which proxies are believed.
-SERVER_OPTIONS = {"proxy_headers": False}
+SERVER_OPTIONS: ServerOptions = {"proxy_headers": False}
 UNKNOWN = "unknown"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, params
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -112,7 +112,7 @@ class ProjectAccess:
         return project
 
 
-def rate_limited(action: str) -> object:
+def rate_limited(action: str) -> params.Depends:
     def check(request: Request, state: State) -> None:
         rate = state.login_rate if action == "login" else state.register_rate
         state.limiter.hit(action, client_address(request), rate, what=action)

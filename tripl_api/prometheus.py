@@ -48,7 +48,7 @@ class RequestMetrics:
 
 def install(app: FastAPI, db: Database, store: SettingsStore) -> None:
     metrics = Metrics(db)
-    app.add_middleware(RequestMetrics, metrics=metrics)  # type: ignore[arg-type]
+    app.add_middleware(RequestMetrics, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Any:

@@ -4,7 +4,8 @@ rolled back when it fails, with the request's audit entry written inside the sam
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from enum import Enum
 from typing import Any
 
 from fastapi import Request, Response
@@ -22,7 +23,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 class TransactionalRoute(APIRoute):
     """Routes that read-only POST (queries) can say so with `openapi_extra={"x-read-only": True}`."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
         route = self
 
@@ -86,6 +87,8 @@ def _target(route: APIRoute, params: dict[str, Any], response: Response) -> tupl
         return name.removesuffix("_id"), str(value)
     created = _json_or_none(getattr(response, "body", b""))
     tag = route.tags[0] if route.tags else None
+    if isinstance(tag, Enum):
+        tag = str(tag.value)
     if isinstance(created, dict) and "id" in created:
         return (tag.rstrip("s") if tag else None), str(created["id"])
     return None, None

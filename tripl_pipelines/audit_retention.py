@@ -9,7 +9,7 @@ from tripl_core.settings import Settings
 from tripl_pipelines.resources import AppDatabase
 
 
-class RetentionConfig(Config):  # type: ignore[misc]
+class RetentionConfig(Config):
     retention_days: int | None = Field(default=None, ge=1, description="Overrides TRIPL_AUDIT_RETENTION_DAYS")
 
 

@@ -26,11 +26,10 @@ from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.utils import make_new_run_id
 
 from tripl_core.db.engine import Database
-from tripl_core.scans.launching import dagster_job_name, partition_key, run_tags
+from tripl_core.scans.launching import PARTITIONS, dagster_job_name, partition_key, run_tags
 from tripl_core.sources import jobs
 from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.definitions import build_definitions
-from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import root_cause
 
@@ -89,8 +88,8 @@ class InProcessLauncher:
 
     def _execute(self, job_id: uuid.UUID, name: str, key: str, tags: dict[str, str], run_id: str) -> None:
         try:
-            if not self.instance.has_dynamic_partition(scan_configs.name, key):
-                self.instance.add_dynamic_partitions(scan_configs.name, [key])
+            if not self.instance.has_dynamic_partition(PARTITIONS, key):
+                self.instance.add_dynamic_partitions(PARTITIONS, [key])
             result = self.definitions.resolve_job_def(name).execute_in_process(
                 instance=self.instance, partition_key=key, tags=tags, run_id=run_id, raise_on_error=False)
             failure = None if result.success else _failure_message(result)

@@ -26,7 +26,7 @@ SWEEP_JOB = "sweep_photo_files"
 LISTED = 500  # removed files named in the metadata; the count is always complete
 
 
-class PhotoStorage(ConfigurableResource):  # type: ignore[misc]
+class PhotoStorage(ConfigurableResource):
     """The storage section of the TRIPL_* settings; `state_dir` overrides TRIPL_STATE_DIR (tests set it)."""
 
     state_dir: str | None = None
@@ -36,7 +36,7 @@ class PhotoStorage(ConfigurableResource):  # type: ignore[misc]
         return storage_config(settings, section)
 
 
-class SweepConfig(Config):  # type: ignore[misc]
+class SweepConfig(Config):
     grace_minutes: int = Field(default=int(sweep.GRACE.total_seconds() // 60), ge=0,
                                description="Files younger than this are kept: their upload may not have "
                                            "committed its row yet.")

@@ -18,7 +18,7 @@ from tripl_core.service_settings.store import SettingsStore
 from tripl_core.settings import Settings
 
 
-class AppDatabase(ConfigurableResource):  # type: ignore[misc]
+class AppDatabase(ConfigurableResource):
     """The app database. `database_url` overrides TRIPL_DATABASE_URL (tests point it at their own)."""
 
     database_url: str | None = None
@@ -60,7 +60,7 @@ class AppDatabase(ConfigurableResource):  # type: ignore[misc]
             yield session
 
 
-class AppSecrets(ConfigurableResource):  # type: ignore[misc]
+class AppSecrets(ConfigurableResource):
     """Decrypts data-source secrets. `secret_key` overrides TRIPL_SECRET_KEY (or the state dir's key)."""
 
     secret_key: str | None = None

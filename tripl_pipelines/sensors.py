@@ -16,6 +16,7 @@ from dagster import (
 from sqlalchemy import select
 
 from tripl_core.scans import runs
+from tripl_core.scans.launching import PARTITIONS
 from tripl_core.scans.models import ScanConfig
 from tripl_core.sources import jobs
 from tripl_core.sources.models import Job, JobStatus
@@ -30,7 +31,7 @@ RUN_OUTCOMES = {DagsterRunStatus.FAILURE: JobStatus.failed, DagsterRunStatus.CAN
 def scan_config_partitions(context: SensorEvaluationContext, app_db: AppDatabase) -> SensorResult | SkipReason:
     with app_db.unit_of_work() as session:
         wanted = {str(config_id) for config_id in session.scalars(select(ScanConfig.id))}
-    present = set(context.instance.get_dynamic_partitions(scan_configs.name))
+    present = set(context.instance.get_dynamic_partitions(PARTITIONS))
     added, removed = sorted(wanted - present), sorted(present - wanted)
     if not added and not removed:
         return SkipReason(f"{len(present)} scan config partitions, all current")

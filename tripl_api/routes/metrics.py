@@ -108,7 +108,7 @@ def get_top_movers(scan_config_id: uuid.UUID, project: ProjectReader, session: D
                    scope_ref: str, bucket: datetime,
                    limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[TopMover]:
     """Breakdown rows of a scope ranked by |z| of their own series at `bucket`, largest first."""
-    config = reads.config_of(session, project, scan_config_id)
+    config = reads.config_by_id(session, project, scan_config_id)
     return drilldown.top_movers(session, config, drilldown.scope_key(config, scope_type, scope_ref), bucket, limit)
 
 
@@ -116,7 +116,7 @@ def get_top_movers(scan_config_id: uuid.UUID, project: ProjectReader, session: D
 def get_seasonality_heatmap(scan_config_id: uuid.UUID, project: ProjectReader, session: DbSession,
                             scope_type: str, scope_ref: str, time_from: From = None,
                             time_to: To = None) -> SeasonalityHeatmap:
-    config = reads.config_of(session, project, scan_config_id)
+    config = reads.config_by_id(session, project, scan_config_id)
     key = drilldown.scope_key(config, scope_type, scope_ref)
     return drilldown.heatmap(session, config, key, time_from, time_to)
 
@@ -125,7 +125,7 @@ def get_seasonality_heatmap(scan_config_id: uuid.UUID, project: ProjectReader, s
 def get_breakdown_timeline(scan_config_id: uuid.UUID, project: ProjectReader, session: DbSession,
                            scope_type: str, scope_ref: str, breakdown_column: str, breakdown_value: str,
                            is_other: bool = False, time_from: From = None, time_to: To = None) -> BreakdownTimeline:
-    config = reads.config_of(session, project, scan_config_id)
+    config = reads.config_by_id(session, project, scan_config_id)
     key = drilldown.scope_key(config, scope_type, scope_ref)
     return drilldown.breakdown_timeline(session, config, key, breakdown_column, breakdown_value, is_other,
                                         time_from, time_to)
@@ -135,7 +135,7 @@ def get_breakdown_timeline(scan_config_id: uuid.UUID, project: ProjectReader, se
 def get_app_version_series(scan_config_id: uuid.UUID, project: ProjectReader, session: DbSession,
                            scope_type: str = "project_total", scope_ref: str | None = None, time_from: From = None,
                            time_to: To = None) -> AppVersionSeries:
-    config = reads.config_of(session, project, scan_config_id)
+    config = reads.config_by_id(session, project, scan_config_id)
     key = drilldown.scope_key(config, scope_type, scope_ref)
     return releases.version_series(session, config, key, time_from, time_to)
 
@@ -143,14 +143,14 @@ def get_app_version_series(scan_config_id: uuid.UUID, project: ProjectReader, se
 @router.get("/scans/{scan_config_id}/version-adoption", response_model=AppVersionAdoption)
 def get_app_version_adoption(scan_config_id: uuid.UUID, project: ProjectReader, session: DbSession,
                              time_from: From = None, time_to: To = None) -> AppVersionAdoption:
-    config = reads.config_of(session, project, scan_config_id)
+    config = reads.config_by_id(session, project, scan_config_id)
     return releases.adoption(session, config, time_from, time_to)
 
 
 @router.get("/scans/{scan_config_id}/release-regressions", response_model=ReleaseRegressions)
-def get_release_regressions(scan_config_id: uuid.UUID, project: ProjectReader, session: DbSession,
-                            scope_type: str | None = None) -> ReleaseRegressions:
-    config = reads.config_of(session, project, scan_config_id)
+def get_release_regressions(scan_config_id: uuid.UUID, project: ProjectReader,
+                            session: DbSession) -> ReleaseRegressions:
+    config = reads.config_by_id(session, project, scan_config_id)
     return releases.regressions_out(session, config)
 
 

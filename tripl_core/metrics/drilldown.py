@@ -96,9 +96,8 @@ def event_breakdowns(session: Session, project: Project, event_id: uuid.UUID, co
                            selected_column=selected, series=series)
 
 
-def top_movers(session: Session, config: ScanConfig | None, key: ScopeKey, bucket: datetime,
+def top_movers(session: Session, config: ScanConfig, key: ScopeKey, bucket: datetime,
                limit: int) -> list[TopMover]:
-    assert config is not None
     interval = Interval(config.interval or "1h")
     detector = anomaly_settings.detector_settings(anomaly_settings.peek(session, config.project_id))
     at = bucket_start(bucket, interval)

@@ -29,12 +29,17 @@ def metric_configs(session: Session, project: Project) -> list[ScanConfig]:
                                                          ScanConfig.interval.is_not(None)).order_by(ScanConfig.name)))
 
 
+def config_by_id(session: Session, project: Project, scan_config_id: uuid.UUID) -> ScanConfig:
+    config = session.get(ScanConfig, scan_config_id)
+    if config is None or config.project_id != project.id:
+        raise NotFound(f"Scan config {scan_config_id} not found in project '{project.slug}'")
+    return config
+
+
 def config_of(session: Session, project: Project, scan_config_id: uuid.UUID | None) -> ScanConfig | None:
+    """The named config, or (no id given) the project's first metrics config, None when it has none."""
     if scan_config_id is not None:
-        config = session.get(ScanConfig, scan_config_id)
-        if config is None or config.project_id != project.id:
-            raise NotFound(f"Scan config {scan_config_id} not found in project '{project.slug}'")
-        return config
+        return config_by_id(session, project, scan_config_id)
     configs = metric_configs(session, project)
     return configs[0] if configs else None
 

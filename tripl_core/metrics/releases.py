@@ -112,8 +112,7 @@ def detect_regressions(session: Session, config: ScanConfig, end: datetime) -> i
     return len(found)
 
 
-def regressions_out(session: Session, config: ScanConfig | None) -> ReleaseRegressions:
-    assert config is not None
+def regressions_out(session: Session, config: ScanConfig) -> ReleaseRegressions:
     rows = session.execute(select(ReleaseRegression, Event.name).join(Event, Event.id == ReleaseRegression.event_id)
                            .where(ReleaseRegression.scan_config_id == config.id)
                            .order_by(ReleaseRegression.observed - ReleaseRegression.expected)).all()

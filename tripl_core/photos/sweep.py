@@ -27,7 +27,7 @@ class SweepReport:
     too_recent: int = 0
     removed: list[str] = field(default_factory=list)  # `backend:key`
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, int]:
         return {"scanned": self.scanned, "referenced": self.referenced, "too_recent": self.too_recent,
                 "removed": len(self.removed)}
 

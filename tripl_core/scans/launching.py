@@ -5,6 +5,7 @@ this protocol and the Dagster job names and tags the two sides agree on."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Protocol
 
 from sqlalchemy import select
@@ -99,7 +100,7 @@ def partition_key(job: Job) -> str:
     return str(job.scan_config_id)
 
 
-def job_id_from_tags(tags: dict[str, str]) -> uuid.UUID | None:
+def job_id_from_tags(tags: Mapping[str, str]) -> uuid.UUID | None:
     raw = tags.get(JOB_ID_TAG)
     try:
         return uuid.UUID(raw) if raw else None
