@@ -18,15 +18,14 @@ from tripl_api.routes import (
     ai,
     alert_deliveries,
     alert_destinations,
-    annotations,
     anomaly_settings,
     api_keys,
     audit,
     auth,
     branches,
+    chart_annotations,
     codegen,
     data_sources,
-    drifts,
     event_types,
     events,
     export,
@@ -43,6 +42,7 @@ from tripl_api.routes import (
     revisions,
     scan_previews,
     scans,
+    schema_drifts,
     search,
     users,
     variables,
@@ -66,8 +66,8 @@ ROUTERS += [events.router, event_types.router, event_types.owners_router, fields
             variables.router, relations.router, photos.router]
 ROUTERS += [branches.router, revisions.router]
 ROUTERS += [data_sources.router, scan_previews.router, scans.router]
-ROUTERS += [metrics.router, annotations.router, anomaly_settings.router, metrics_replay.router]
-ROUTERS += [drifts.router, reconciliation.router]
+ROUTERS += [metrics.router, chart_annotations.router, anomaly_settings.router, metrics_replay.router]
+ROUTERS += [schema_drifts.router, reconciliation.router]
 ROUTERS += [alert_destinations.router, alert_deliveries.router, monitors.router]
 ROUTERS += [codegen.router, export.router, jobs.router, jobs.workspace_router]
 ROUTERS += [search.router, ai.router, settings_routes.router]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from tests.api.scans_support import wait_for_scan_job
 from tests.support import launching
 from tests.support.workspace import Workspace
-from tripl_core.demo import catalog
+from tripl_core.demo import app_events
 from tripl_core.demo.warehouse import _schedule
 from tripl_core.metrics.models import AnomalySignal, Scope
 from tripl_core.plan.models import Event
@@ -67,11 +67,11 @@ def test_the_first_collection_shows_every_planted_case(ws: Workspace, launcher: 
                                   .join(Event, Event.id == AnomalySignal.event_id)
                                   .where(AnomalySignal.scope == Scope.event.value)).all()
     found = {(name, bucket.replace(tzinfo=UTC), direction) for name, bucket, direction in signals}
-    assert (catalog.SPIKE_EVENT, schedule.spike[0], "spike") in found
-    assert (catalog.DROP_EVENT, schedule.drop[0], "drop") in found
+    assert (app_events.SPIKE_EVENT, schedule.spike[0], "spike") in found
+    assert (app_events.DROP_EVENT, schedule.drop[0], "drop") in found
     # the same through the series API: the planted buckets are flagged
-    for name, (start, _), direction in ((catalog.SPIKE_EVENT, schedule.spike, "spike"),
-                                        (catalog.DROP_EVENT, schedule.drop, "drop")):
+    for name, (start, _), direction in ((app_events.SPIKE_EVENT, schedule.spike, "spike"),
+                                        (app_events.DROP_EVENT, schedule.drop, "drop")):
         series = ws.viewer.get(f"{D}/events/{ids[name]}/metrics", params={
             "from": _iso(start - timedelta(days=1)), "to": _iso(start + timedelta(days=1))}).json()
         assert [(p["bucket"], p["z"] > 0) for p in series["data"] if p["is_anomaly"]] == \
@@ -80,21 +80,21 @@ def test_the_first_collection_shows_every_planted_case(ws: Workspace, launcher: 
     # the planted silence: one open `silence` signal on its event, listed among the active signals while
     # the event stays silent (however long ago it started)
     silences = [(bucket.replace(tzinfo=UTC), direction) for name, bucket, direction in signals
-                if name == catalog.SILENCE_EVENT]
+                if name == app_events.SILENCE_EVENT]
     assert [direction for _, direction in silences] == ["silence"]
     assert schedule.silence[0] <= silences[0][0] < schedule.silence[0] + timedelta(hours=2)
     active = ws.viewer.get(f"{D}/anomalies/signals").json()
     active = active["items"] if isinstance(active, dict) else active
-    assert [(s["direction"], s["status"]) for s in active if s["event_id"] == str(ids[catalog.SILENCE_EVENT])] \
+    assert [(s["direction"], s["status"]) for s in active if s["event_id"] == str(ids[app_events.SILENCE_EVENT])] \
         == [("silence", "open")]
 
     regressions = ws.viewer.get(f"{D}/scans/{scan['id']}/release-regressions").json()["items"]
-    assert (catalog.MISSING_EVENT, "missing", "3.4.0") in {(i["event_name"], i["kind"], i["version"])
+    assert (app_events.MISSING_EVENT, "missing", "3.4.0") in {(i["event_name"], i["kind"], i["version"])
                                                           for i in regressions}
 
     purchase = ws.viewer.get(f"{D}/event-types").json()
     purchase_id = next(t["id"] for t in (purchase["items"] if isinstance(purchase, dict) else purchase)
-                       if t["name"] == catalog.PURCHASE)
+                       if t["name"] == app_events.PURCHASE)
     drifts = ws.viewer.get(f"{D}/distribution-drifts", params={"scope_type": "event_type",
                                                                "scope_ref": purchase_id}).json()["data"]
     currency = {d["window_end"]: d["band"] for d in drifts if d["field"] == "properties.currency"}
@@ -105,8 +105,8 @@ def test_the_first_collection_shows_every_planted_case(ws: Workspace, launcher: 
 
     schema_drifts = ws.viewer.get(f"{D}/event-types/{purchase_id}/drifts").json()
     items = schema_drifts["items"] if isinstance(schema_drifts, dict) else schema_drifts
-    assert (f"properties.{catalog.COUPON_KEY}", "new_field") in {(d["field_name"], d["drift_type"]) for d in items}
+    assert (f"properties.{app_events.COUPON_KEY}", "new_field") in {(d["field_name"], d["drift_type"]) for d in items}
     dead = ws.viewer.get(f"{D}/reconciliation/dead-events").json()
-    assert catalog.DEAD_EVENT in str(dead)
+    assert app_events.DEAD_EVENT in str(dead)
     shadows = ws.viewer.get(f"{D}/reconciliation/shadow-events").json()
-    assert catalog.SHADOW_EVENT in str(shadows)
+    assert app_events.SHADOW_EVENT in str(shadows)

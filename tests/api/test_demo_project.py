@@ -16,7 +16,7 @@ from tests.support.workspace import Actor, Workspace
 from tripl_core.access.models import User
 from tripl_core.access.principal import Principal
 from tripl_core.demo import DEMO_PLAN
-from tripl_core.demo.catalog import COUPON_KEY, DEAD_EVENT, SHADOW_EVENT
+from tripl_core.demo.app_events import COUPON_KEY, DEAD_EVENT, SHADOW_EVENT
 from tripl_core.demo.project import create_demo_project
 from tripl_core.plan.models import Project, Variable
 from tripl_core.security import SecretBox

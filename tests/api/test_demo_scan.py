@@ -16,7 +16,7 @@ from tests.api.scans_support import wait_for_scan_job
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.demo import DEMO_PLAN
-from tripl_core.demo.catalog import COUPON_KEY, DEAD_EVENT, PURCHASE, SHADOW_EVENT, event_type_of
+from tripl_core.demo.app_events import COUPON_KEY, DEAD_EVENT, PURCHASE, SHADOW_EVENT, event_type_of
 from tripl_core.observe.models import SchemaDrift, ShadowCandidate
 from tripl_core.plan.models import Event, EventType, Variable
 

@@ -18,7 +18,7 @@ from tests.api.plan_support import make_type
 from tests.api.scans_support import create_scan
 from tests.api.sources_support import chdb_body, create_source
 from tests.support.workspace import Workspace
-from tripl_core.metrics import drifts
+from tripl_core.metrics import distribution_drifts
 from tripl_core.metrics.collect import load_input
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
@@ -56,7 +56,7 @@ def _read(ws: Workspace, lake: Path, settings: Settings, end: datetime) -> tuple
     config_input, config = load_input(ws.db, uuid.UUID(scan["id"]), SecretBox(settings.resolved_secret_key))
     warehouse = create_warehouse(config)
     try:
-        baseline, current = drifts.read_drift_counts(warehouse, config_input, end)
+        baseline, current = distribution_drifts.read_drift_counts(warehouse, config_input, end)
     finally:
         warehouse.close()
     return baseline[("project_total", scan["id"], "v")], current[("project_total", scan["id"], "v")]
@@ -71,7 +71,7 @@ def test_current_is_the_whole_day_before_an_end_off_midnight(ws: Workspace, hour
 
 def test_values_folded_by_one_window_are_other_on_both_sides(monkeypatch: pytest.MonkeyPatch, ws: Workspace,
                                                              hourly_lake: Path, settings: Settings) -> None:
-    monkeypatch.setattr(drifts, "TOP_VALUES", 1)  # each window keeps its own most frequent value only
+    monkeypatch.setattr(distribution_drifts, "TOP_VALUES", 1)  # each window keeps its own most frequent value only
     baseline, current = _read(ws, hourly_lake, settings, END)
     # baseline keeps `day` and current `late`: neither count is known on the other side
     assert baseline == {"Other": 7 * 24}
@@ -80,7 +80,7 @@ def test_values_folded_by_one_window_are_other_on_both_sides(monkeypatch: pytest
 
 def test_a_value_both_windows_keep_stays_itself(monkeypatch: pytest.MonkeyPatch, ws: Workspace,
                                                 hourly_lake: Path, settings: Settings) -> None:
-    monkeypatch.setattr(drifts, "TOP_VALUES", 2)
+    monkeypatch.setattr(distribution_drifts, "TOP_VALUES", 2)
     baseline, current = _read(ws, hourly_lake, settings, END - timedelta(days=1))  # no `late` in either window
     assert baseline == {"day": 6 * 18, "night": 7 * 6}  # the rows start 18 h into its first day
     assert current == {"day": 18, "night": 6}

@@ -16,7 +16,7 @@ from tests.scans.catalog_support import rows as catalog_rows
 from tests.support.workspace import Actor, Workspace
 from tripl_core.db.base import utcnow
 from tripl_core.plan.models import Branch, BranchKind, Event, Project
-from tripl_core.scans.catalog import run_catalog_scan
+from tripl_core.scans.catalog_scan import run_catalog_scan
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 
 from tests.conformance.fixture_data import END, START, Event, expected_json_keys, json_value
 from tripl_core.warehouse import ColumnRef, JsonRef, RowSample, TimeWindow, Warehouse
-from tripl_core.warehouse.catalog import (
+from tripl_core.warehouse.catalog_queries import (
     ContractKind,
     ContractProbe,
     GroupedField,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tripl_core.analysis import drift, regressions, versions
+from tripl_core.analysis import distribution_drift, regressions, versions
 
 T0 = datetime(2024, 3, 4, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -31,10 +31,10 @@ def _sample(shares: dict[str, float], n: int, seed: int) -> Counter[str]:
 def test_same_distribution_is_stable_and_small_samples_never_significant() -> None:
     shares = {f"v{i}": 1 / (i + 1) for i in range(12)}
     for seed in range(20):
-        result = drift.distribution_drift(_sample(shares, 2000, seed), _sample(shares, 500, seed + 100))
-        assert result.band is drift.DriftBand.stable, result
-        small = drift.distribution_drift(_sample(shares, 300, seed), _sample(shares, 60, seed + 100))
-        assert small.band is not drift.DriftBand.significant, small
+        result = distribution_drift.distribution_drift(_sample(shares, 2000, seed), _sample(shares, 500, seed + 100))
+        assert result.band is distribution_drift.DriftBand.stable, result
+        small = distribution_drift.distribution_drift(_sample(shares, 300, seed), _sample(shares, 60, seed + 100))
+        assert small.band is not distribution_drift.DriftBand.significant, small
         # the raw PSI of a tiny sample is mostly noise; the noise term takes most of it away
         assert small.noise > 0.5 * small.psi
 
@@ -42,21 +42,21 @@ def test_same_distribution_is_stable_and_small_samples_never_significant() -> No
 def test_shifted_distribution_is_significant_and_names_the_moved_value() -> None:
     base = _sample({"ios": 0.5, "android": 0.4, "web": 0.1}, 20_000, 1)
     cur = _sample({"ios": 0.2, "android": 0.4, "web": 0.4}, 5_000, 2)
-    result = drift.distribution_drift(base, cur)
-    assert result.band is drift.DriftBand.significant
+    result = distribution_drift.distribution_drift(base, cur)
+    assert result.band is distribution_drift.DriftBand.significant
     assert result.changes[0][0] in {"ios", "web"}
     assert result.score == pytest.approx(result.psi - result.noise)
 
 
 def test_bands_edges() -> None:
-    assert drift.band(0.0999) is drift.DriftBand.stable
-    assert drift.band(0.10) is drift.DriftBand.minor
-    assert drift.band(0.25) is drift.DriftBand.significant
+    assert distribution_drift.band(0.0999) is distribution_drift.DriftBand.stable
+    assert distribution_drift.band(0.10) is distribution_drift.DriftBand.minor
+    assert distribution_drift.band(0.25) is distribution_drift.DriftBand.significant
 
 
 def test_a_value_appearing_from_nothing_has_finite_psi() -> None:
-    result = drift.distribution_drift({"a": 1000}, {"a": 500, "b": 500})
-    assert result.band is drift.DriftBand.significant
+    result = distribution_drift.distribution_drift({"a": 1000}, {"a": 500, "b": 500})
+    assert result.band is distribution_drift.DriftBand.significant
 
 
 def _totals(plan: list[dict[str, int]]) -> dict[datetime, dict[str, int]]:

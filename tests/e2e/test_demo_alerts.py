@@ -22,7 +22,7 @@ import pytest
 
 from tests.e2e.support import STARTUP_SECONDS, Up, diagnostics, eventually
 from tests.support.receivers import HttpReceiver, Received, http_receiver
-from tripl_core.demo import catalog
+from tripl_core.demo import app_events
 from tripl_core.demo.synth import BUCKET
 from tripl_core.demo.warehouse import _schedule
 from tripl_core.warehouse import Interval, bucket_start
@@ -72,18 +72,18 @@ class Planted:
             return any(check(item) for item in items)
 
         wanted = {
-            "spike": lambda i: i["kind"] == "signal" and i["event"] == catalog.SPIKE_EVENT
+            "spike": lambda i: i["kind"] == "signal" and i["event"] == app_events.SPIKE_EVENT
             and i["direction"] == "spike" and i["bucket"] in self.spike,
-            "drop": lambda i: i["kind"] == "signal" and i["event"] == catalog.DROP_EVENT
+            "drop": lambda i: i["kind"] == "signal" and i["event"] == app_events.DROP_EVENT
             and i["direction"] == "drop" and i["bucket"] in self.drop,
-            "silence": lambda i: i["kind"] == "signal" and i["event"] == catalog.SILENCE_EVENT
+            "silence": lambda i: i["kind"] == "signal" and i["event"] == app_events.SILENCE_EVENT
             and i["direction"] == "silence" and i["bucket"] in self.silence,
             "release regression": lambda i: i["kind"] == "release_regression"
-            and i["event"] == catalog.MISSING_EVENT and "3.4.0" in i["scope_name"],
+            and i["event"] == app_events.MISSING_EVENT and "3.4.0" in i["scope_name"],
             "currency drift": lambda i: i["kind"] == "distribution_drift"
             and i["drift_field"] == "properties.currency",
             "new coupon field": lambda i: i["kind"] == "schema_drift"
-            and i["drift_field"] == f"properties.{catalog.COUPON_KEY}",
+            and i["drift_field"] == f"properties.{app_events.COUPON_KEY}",
         }
         return [name for name, check in wanted.items() if not has(check)]
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.e2e.support import STARTUP_SECONDS, Up, eventually, wait_for_job
 from tripl_core.db.engine import Database
-from tripl_core.demo.catalog import SHADOW_EVENT
+from tripl_core.demo.app_events import SHADOW_EVENT
 from tripl_core.observe.models import ShadowCandidate
 from tripl_core.plan.models import Project
 

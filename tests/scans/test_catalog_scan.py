@@ -25,7 +25,7 @@ from tripl_core.plan.models import (
     Variable,
 )
 from tripl_core.scans import runs
-from tripl_core.scans.catalog import ScanFailed, run_catalog_scan
+from tripl_core.scans.catalog_scan import ScanFailed, run_catalog_scan
 from tripl_core.sources.schemas import DataSourceCreate
 from tripl_core.warehouse import UnsafeQuery
 

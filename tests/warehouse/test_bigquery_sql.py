@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
-from tripl_core.warehouse import ColumnRef, Interval, JsonRef, TimeWindow, catalog
+from tripl_core.warehouse import ColumnRef, Interval, JsonRef, TimeWindow, catalog_queries
 from tripl_core.warehouse.base import Param, ParamKind, SqlQuery
 from tripl_core.warehouse.dialects.bigquery import BigQueryDialect
 from tripl_core.warehouse.transports.bigquery import query_parameter
@@ -34,18 +34,19 @@ def _generated() -> list[tuple[str, SqlQuery]]:
         ("json keys", dialect.json_keys(BASE, "properties", None)),
         ("json keys window", dialect.json_keys(BASE, "properties", WINDOW)),
         ("schema", dialect.schema("proj.ds")),
-        ("catalog profile", catalog.type_profile_sql(dialect, BASE, ColumnRef("category"), [plan], [
-            catalog.ContractProbe("click", plan, catalog.ContractKind.required_null),
-            catalog.ContractProbe("click", plan, catalog.ContractKind.regex, pattern="^p"),
-            catalog.ContractProbe(None, plan, catalog.ContractKind.range, minimum=0.5, maximum=9.0),
-            catalog.ContractProbe("click", plan, catalog.ContractKind.enum, options=("a", "b"))], WINDOW, 10)),
-        ("catalog grouped", catalog.grouped_sql(dialect, BASE, ColumnRef("category"), [plan], "ts",
-                                                [catalog.GroupedField(ColumnRef("u"), 20)], WINDOW, 50_001)),
-        ("catalog one pass", catalog.grouped_profile_sql(dialect, BASE, ColumnRef("category"), [plan], "ts",
+        ("catalog profile", catalog_queries.type_profile_sql(dialect, BASE, ColumnRef("category"), [plan], [
+            catalog_queries.ContractProbe("click", plan, catalog_queries.ContractKind.required_null),
+            catalog_queries.ContractProbe("click", plan, catalog_queries.ContractKind.regex, pattern="^p"),
+            catalog_queries.ContractProbe(None, plan, catalog_queries.ContractKind.range, minimum=0.5, maximum=9.0),
+            catalog_queries.ContractProbe("click", plan, catalog_queries.ContractKind.enum, options=("a", "b"))],
+            WINDOW, 10)),
+        ("catalog grouped", catalog_queries.grouped_sql(dialect, BASE, ColumnRef("category"), [plan], "ts",
+                                                [catalog_queries.GroupedField(ColumnRef("u"), 20)], WINDOW, 50_001)),
+        ("catalog one pass", catalog_queries.grouped_profile_sql(dialect, BASE, ColumnRef("category"), [plan], "ts",
                                                          [ColumnRef("u"), JsonRef.parse("properties.page")], [
-            catalog.ContractProbe("click", plan, catalog.ContractKind.required_null),
-            catalog.ContractProbe(None, plan, catalog.ContractKind.range, minimum=0.5, maximum=9.0)], WINDOW,
-            50_001, 101)),
+            catalog_queries.ContractProbe("click", plan, catalog_queries.ContractKind.required_null),
+            catalog_queries.ContractProbe(None, plan, catalog_queries.ContractKind.range, minimum=0.5, maximum=9.0)],
+            WINDOW, 50_001, 101)),
     ]
     for interval in Interval:
         queries.append((f"buckets {interval.value}", dialect.bucket_counts(BASE, "ts", interval, START, END)))

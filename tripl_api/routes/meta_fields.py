@@ -8,7 +8,7 @@ from tripl_api.deps import CurrentPrincipal, DbSession
 from tripl_api.plan_deps import PlanReader, PlanWriter
 from tripl_api.routing import api_router
 from tripl_core.plan import meta_fields
-from tripl_core.plan.catalog_schemas import MetaFieldCreate, MetaFieldOut, MetaFieldUpdate
+from tripl_core.plan.meta_field_schemas import MetaFieldCreate, MetaFieldOut, MetaFieldUpdate
 
 router = api_router("meta-fields", "/projects/{slug}/meta-fields")
 

@@ -8,7 +8,7 @@ from tripl_api.deps import CurrentPrincipal, DbSession
 from tripl_api.plan_deps import PlanReader, PlanWriter
 from tripl_api.routing import api_router
 from tripl_core.plan import relations
-from tripl_core.plan.catalog_schemas import RelationCreate, RelationOut
+from tripl_core.plan.relation_schemas import RelationCreate, RelationOut
 
 router = api_router("relations", "/projects/{slug}/relations")
 

@@ -10,7 +10,7 @@ from tripl_api.routing import api_router
 from tripl_core.observe import contexts
 from tripl_core.observe.schemas import VariableValueOut
 from tripl_core.plan import variables
-from tripl_core.plan.catalog_schemas import VariableCreate, VariableOut, VariableUpdate
+from tripl_core.plan.variable_schemas import VariableCreate, VariableOut, VariableUpdate
 
 router = api_router("variables", "/projects/{slug}/variables")
 

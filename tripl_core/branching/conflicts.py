@@ -20,10 +20,12 @@ from tripl_core.branching import branches, diffs, state
 from tripl_core.branching.models import MergeResolution, ResolutionChoice
 from tripl_core.branching.schemas import ConflictEntityOut, ConflictFieldOut, ConflictsOut, ResolutionCreate
 from tripl_core.errors import Conflict, InvalidInput, NotFound
-from tripl_core.plan.catalog_schemas import MetaFieldCreate, RelationCreate, VariableCreate
 from tripl_core.plan.event_schemas import EventCreate, FieldValueIn
+from tripl_core.plan.meta_field_schemas import MetaFieldCreate
 from tripl_core.plan.models import Branch, BranchStatus, Project
+from tripl_core.plan.relation_schemas import RelationCreate
 from tripl_core.plan.type_schemas import EventTypeCreate, FieldCreate
+from tripl_core.plan.variable_schemas import VariableCreate
 from tripl_core.schemas import RequestModel
 
 # The create schemas hold each attribute's rules: a custom value is validated like a normal write of it.

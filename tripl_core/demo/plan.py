@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tripl_core.demo import catalog
+from tripl_core.demo import app_events
 
 FieldType = str  # string | number | boolean | json | enum | url
 
@@ -98,57 +98,57 @@ _COMMON_FIELDS = (
 _AB = PlanField("properties.ab.variant", "enum", "A/B test arm", enum_options=("control", "treatment"))
 
 _TYPE_FIELDS: dict[str, tuple[PlanField, ...]] = {
-    catalog.SCREEN_VIEW: (
-        PlanField("properties.screen", "enum", "Screen shown", True, tuple(catalog.SCREENS.values())),
-        PlanField("properties.referrer", "enum", "How the user got there", enum_options=catalog.REFERRERS),
+    app_events.SCREEN_VIEW: (
+        PlanField("properties.screen", "enum", "Screen shown", True, tuple(app_events.SCREENS.values())),
+        PlanField("properties.referrer", "enum", "How the user got there", enum_options=app_events.REFERRERS),
         PlanField("properties.load_ms", "number", "Time to first render in milliseconds"),
         _AB,
     ),
-    catalog.CLICK: (
-        PlanField("properties.screen", "enum", "Screen clicked on", True, tuple(catalog.SCREENS.values())),
+    app_events.CLICK: (
+        PlanField("properties.screen", "enum", "Screen clicked on", True, tuple(app_events.SCREENS.values())),
         PlanField("properties.button", "string", "Button identifier", True),
         PlanField("properties.position", "number", "Position of the element in its list"),
         _AB,
     ),
-    catalog.PURCHASE: (
+    app_events.PURCHASE: (
         PlanField("properties.price", "number", "Amount in the purchase currency", True),
-        PlanField("properties.currency", "enum", "ISO 4217 currency", True, catalog.CURRENCIES),
+        PlanField("properties.currency", "enum", "ISO 4217 currency", True, app_events.CURRENCIES),
         PlanField("properties.items", "number", "Items in the basket"),
-        PlanField("properties.payment.method", "enum", "Payment method", enum_options=catalog.PAYMENT_METHODS),
+        PlanField("properties.payment.method", "enum", "Payment method", enum_options=app_events.PAYMENT_METHODS),
     ),
-    catalog.AUTH: (
-        PlanField("properties.method", "enum", "Sign-in method", True, catalog.AUTH_METHODS),
+    app_events.AUTH: (
+        PlanField("properties.method", "enum", "Sign-in method", True, app_events.AUTH_METHODS),
         PlanField("properties.success", "boolean", "Whether the attempt succeeded", True),
     ),
-    catalog.SYSTEM: (
-        PlanField("properties.network", "enum", "Connectivity", enum_options=catalog.NETWORKS),
+    app_events.SYSTEM: (
+        PlanField("properties.network", "enum", "Connectivity", enum_options=app_events.NETWORKS),
         PlanField("properties.memory_mb", "number", "Device memory in MiB"),
         PlanField("properties.battery", "number", "Battery level in percent"),
     ),
 }
 
 _TYPE_TEXT: dict[str, tuple[str, str, str]] = {
-    catalog.SCREEN_VIEW: ("Screen views", "A screen became visible", "#6366f1"),
-    catalog.CLICK: ("Clicks", "The user tapped or clicked a control", "#0ea5e9"),
-    catalog.PURCHASE: ("Purchases", "Checkout and payment steps", "#22c55e"),
-    catalog.AUTH: ("Authentication", "Sign-in, sign-up and sign-out", "#f59e0b"),
-    catalog.SYSTEM: ("System", "App lifecycle and device events", "#64748b"),
+    app_events.SCREEN_VIEW: ("Screen views", "A screen became visible", "#6366f1"),
+    app_events.CLICK: ("Clicks", "The user tapped or clicked a control", "#0ea5e9"),
+    app_events.PURCHASE: ("Purchases", "Checkout and payment steps", "#22c55e"),
+    app_events.AUTH: ("Authentication", "Sign-in, sign-up and sign-out", "#f59e0b"),
+    app_events.SYSTEM: ("System", "App lifecycle and device events", "#64748b"),
 }
 
 _TEAMS = {
-    catalog.SCREEN_VIEW: "growth",
-    catalog.CLICK: "growth",
-    catalog.PURCHASE: "payments",
-    catalog.AUTH: "identity",
-    catalog.SYSTEM: "platform",
+    app_events.SCREEN_VIEW: "growth",
+    app_events.CLICK: "growth",
+    app_events.PURCHASE: "payments",
+    app_events.AUTH: "identity",
+    app_events.SYSTEM: "platform",
 }
 
 
 def _events() -> tuple[PlanEvent, ...]:
     planned = []
-    for type_name, events in catalog.WEIGHTS.items():
+    for type_name, events in app_events.WEIGHTS.items():
         for name in events:
-            if name == catalog.SHADOW_EVENT:
+            if name == app_events.SHADOW_EVENT:
                 continue
             planned.append(
                 PlanEvent(
@@ -166,7 +166,7 @@ def _events() -> tuple[PlanEvent, ...]:
 DEMO_PLAN = DemoPlan(
     event_types=tuple(
         PlanEventType(name, *_TYPE_TEXT[name][:2], _TYPE_TEXT[name][2], _COMMON_FIELDS + _TYPE_FIELDS[name])
-        for name in catalog.WEIGHTS
+        for name in app_events.WEIGHTS
     ),
     events=_events(),
     meta_fields=(

@@ -9,11 +9,12 @@ from tripl_core.access.principal import Principal
 from tripl_core.demo.plan import DEMO_PLAN, DemoPlan, PlanEventType, PlanField
 from tripl_core.plan import event_types, events, meta_fields, variables
 from tripl_core.plan.branch_scope import PlanScope
-from tripl_core.plan.catalog_schemas import MetaFieldCreate, VariableCreate
 from tripl_core.plan.event_schemas import EventCreate, MetaValueIn
 from tripl_core.plan.event_types import default_display_name
+from tripl_core.plan.meta_field_schemas import MetaFieldCreate
 from tripl_core.plan.models import Event, EventStatus, FieldType, MetaFieldType, VariableType
 from tripl_core.plan.type_schemas import EventTypeCreate, FieldCreate
+from tripl_core.plan.variable_schemas import VariableCreate
 
 
 def write_demo_plan(session: Session, principal: Principal, scope: PlanScope,

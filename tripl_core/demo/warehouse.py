@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tripl_core.demo import catalog
+from tripl_core.demo import app_events
 from tripl_core.demo.cases import (
     DeadEvent,
     DemoCases,
@@ -67,7 +67,7 @@ class _Schedule:
     drop: tuple[datetime, datetime]
     silence: tuple[datetime, datetime]
     releases: tuple[ReleaseSpec, ...]
-    moments: catalog.PlantedMoments
+    moments: app_events.PlantedMoments
 
 
 def generate_demo_warehouse(folder: Path, *, end: datetime, days: int = 35, seed: int = 7) -> DemoCases:
@@ -80,11 +80,11 @@ def generate_demo_warehouse(folder: Path, *, end: datetime, days: int = 35, seed
     end = _floor_to_bucket(end)
     start = end - days * _DAY
     schedule = _schedule(end)
-    types = catalog.demo_types(schedule.moments)
+    types = app_events.demo_types(schedule.moments)
     model = volume_model(np.random.default_rng([seed, 2]), types, start, days, EVENTS_PER_DAY, noise_sigma=NOISE_SIGMA)
-    scale_window(model, catalog.SPIKE_EVENT, *schedule.spike, SPIKE_FACTOR)
-    scale_window(model, catalog.DROP_EVENT, *schedule.drop, DROP_FACTOR)
-    scale_window(model, catalog.SILENCE_EVENT, *schedule.silence, 0.0)
+    scale_window(model, app_events.SPIKE_EVENT, *schedule.spike, SPIKE_FACTOR)
+    scale_window(model, app_events.DROP_EVENT, *schedule.drop, DROP_FACTOR)
+    scale_window(model, app_events.SILENCE_EVENT, *schedule.silence, 0.0)
     population = make_population(np.random.default_rng([seed, 3]), USERS)
     builder = TableBuilder(model, types, schedule.releases, BASE_VERSION, population)
     folder.mkdir(parents=True, exist_ok=True)
@@ -120,12 +120,12 @@ def _schedule(end: datetime) -> _Schedule:
             "3.4.0",
             new_release_at,
             phases=((new_release_at, 0.05), (new_release_at + _DAY, 0.10), (new_release_at + 2 * _DAY, 0.20)),
-            missing_events=frozenset({catalog.MISSING_EVENT}),
+            missing_events=frozenset({app_events.MISSING_EVENT}),
         ),
         # Beta testers run the next version already; pre-releases never count as the newest release.
         ReleaseSpec("3.5.0-beta.1", midnight - 1 * _DAY + timedelta(hours=8), prerelease=True),
     )
-    moments = catalog.PlantedMoments(
+    moments = app_events.PlantedMoments(
         currency_shift=midnight - 4 * _DAY + timedelta(hours=6),
         coupon_since=midnight - 2 * _DAY + timedelta(hours=9),
         dead_after=end - DEAD_SILENCE,
@@ -177,15 +177,15 @@ def _cases(
         end=end,
         seed=seed,
         row_count=rows,
-        event_types=tuple(catalog.WEIGHTS),
+        event_types=tuple(app_events.WEIGHTS),
         events=tuple(events),
         base_version=BASE_VERSION,
         releases=tuple(Release(s.version, s.released_at, s.prerelease, s.phases) for s in schedule.releases),
-        spike=_anomaly(catalog.SPIKE_EVENT, "spike", schedule.spike, SPIKE_FACTOR),
-        drop=_anomaly(catalog.DROP_EVENT, "drop", schedule.drop, DROP_FACTOR),
+        spike=_anomaly(app_events.SPIKE_EVENT, "spike", schedule.spike, SPIKE_FACTOR),
+        drop=_anomaly(app_events.DROP_EVENT, "drop", schedule.drop, DROP_FACTOR),
         missing_on_release=MissingOnRelease(
-            event_type=catalog.event_type_of(catalog.MISSING_EVENT),
-            event_name=catalog.MISSING_EVENT,
+            event_type=app_events.event_type_of(app_events.MISSING_EVENT),
+            event_name=app_events.MISSING_EVENT,
             version=new_release.version,
             previous_version=previous.version,
             released_at=new_release.released_at,
@@ -193,30 +193,31 @@ def _cases(
             final_share=population_share.final_share,
         ),
         distribution_shift=DistributionShift(
-            event_type=catalog.PURCHASE,
+            event_type=app_events.PURCHASE,
             field="properties.currency",
             since=schedule.moments.currency_shift,
-            baseline=tuple(zip(catalog.CURRENCIES, catalog.CURRENCY_BASELINE, strict=True)),
-            current=tuple(zip(catalog.CURRENCIES, catalog.CURRENCY_SHIFTED, strict=True)),
+            baseline=tuple(zip(app_events.CURRENCIES, app_events.CURRENCY_BASELINE, strict=True)),
+            current=tuple(zip(app_events.CURRENCIES, app_events.CURRENCY_SHIFTED, strict=True)),
         ),
         new_field=NewField(
-            event_type=catalog.PURCHASE,
-            field=f"properties.{catalog.COUPON_KEY}",
+            event_type=app_events.PURCHASE,
+            field=f"properties.{app_events.COUPON_KEY}",
             since=schedule.moments.coupon_since,
-            share=catalog.COUPON_SHARE,
-            values=catalog.COUPONS,
+            share=app_events.COUPON_SHARE,
+            values=app_events.COUPONS,
         ),
         dead_event=DeadEvent(
-            catalog.event_type_of(catalog.DEAD_EVENT), catalog.DEAD_EVENT, schedule.moments.dead_after
+            app_events.event_type_of(app_events.DEAD_EVENT), app_events.DEAD_EVENT, schedule.moments.dead_after
         ),
-        shadow_event=ShadowEvent(catalog.event_type_of(catalog.SHADOW_EVENT), catalog.SHADOW_EVENT),
-        silence=Silence(catalog.event_type_of(catalog.SILENCE_EVENT), catalog.SILENCE_EVENT, *schedule.silence),
+        shadow_event=ShadowEvent(app_events.event_type_of(app_events.SHADOW_EVENT), app_events.SHADOW_EVENT),
+        silence=Silence(app_events.event_type_of(app_events.SILENCE_EVENT), app_events.SILENCE_EVENT,
+                        *schedule.silence),
     )
 
 
 def _anomaly(event_name: str, direction: str, window: tuple[datetime, datetime], factor: float) -> VolumeAnomaly:
     return VolumeAnomaly(
-        event_type=catalog.event_type_of(event_name),
+        event_type=app_events.event_type_of(event_name),
         event_name=event_name,
         direction="spike" if direction == "spike" else "drop",
         start=window[0],

@@ -116,7 +116,7 @@ def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime
     if end <= start:
         raise MetricsFailed(f"The window [{_iso(time_from)}, {_iso(time_to)}) holds no complete "
                             f"{scan.interval.value} bucket")
-    from tripl_core.metrics import drifts  # drifts builds on this module's input
+    from tripl_core.metrics import distribution_drifts as drifts  # drifts builds on this module's input
 
     warehouse = create_warehouse(config)
     try:

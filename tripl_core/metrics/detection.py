@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.analysis.anomaly import BatchDetection
 from tripl_core.db.bulk import insert_rows
-from tripl_core.metrics import settings as anomaly_settings
+from tripl_core.metrics import anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
 from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
 from tripl_core.metrics.signals import CLOSED, SILENCE

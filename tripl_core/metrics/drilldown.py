@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.errors import InvalidInput, NotFound
-from tripl_core.metrics import settings as anomaly_settings
+from tripl_core.metrics import anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, BreakdownPoint, MetricPoint, Scope
 from tripl_core.metrics.reads import config_for_scope, window
 from tripl_core.metrics.schemas import (

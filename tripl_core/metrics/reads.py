@@ -12,8 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tripl_core.errors import InvalidInput, NotFound
-from tripl_core.metrics import bounds
-from tripl_core.metrics import settings as anomaly_settings
+from tripl_core.metrics import anomaly_settings, bounds
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, MetricPoint, Scope
 from tripl_core.metrics.schemas import ForecastPoint, SeriesOut, SeriesPoint, SignalOut
 from tripl_core.metrics.series import coverage, history_span, load_counts, score, zero_filled

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.analysis import regressions
 from tripl_core.analysis.versions import by_release, release_key
-from tripl_core.metrics import settings as anomaly_settings
+from tripl_core.metrics import anomaly_settings
 from tripl_core.metrics.drilldown import ScopeKey, _clip
 from tripl_core.metrics.models import AppVersionPoint, DistributionDrift, ReleaseRegression, Scope
 from tripl_core.metrics.reads import config_of, window

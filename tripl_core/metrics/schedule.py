@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.db.engine import Database
-from tripl_core.metrics import lateness
-from tripl_core.metrics import settings as anomaly_settings
+from tripl_core.metrics import anomaly_settings, lateness
 from tripl_core.metrics.models import MetricWindow
 from tripl_core.metrics.run import last_complete
 from tripl_core.metrics.series import history_span

@@ -11,9 +11,9 @@ from tripl_core.access import activity
 from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict
 from tripl_core.plan.branch_scope import PlanScope, get_row
-from tripl_core.plan.catalog_schemas import MetaFieldCreate, MetaFieldUpdate
 from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.field_rules import check_meta_field
+from tripl_core.plan.meta_field_schemas import MetaFieldCreate, MetaFieldUpdate
 from tripl_core.plan.models import MetaField
 
 NULLABLE_ATTRIBUTES = frozenset({"enum_options", "default_value", "link_template"})

@@ -12,8 +12,8 @@ from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict, NotFound
 from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.models import MAIN_BRANCH, Branch, BranchKind, Project
+from tripl_core.plan.project_summary import project_summaries
 from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
-from tripl_core.plan.summary import project_summaries
 
 
 def list_visible(session: Session, principal: Principal) -> list[Project]:

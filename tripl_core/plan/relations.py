@@ -11,8 +11,8 @@ from tripl_core.access import activity
 from tripl_core.access.principal import Principal
 from tripl_core.errors import InvalidInput
 from tripl_core.plan.branch_scope import PlanScope, get_row, require_ids
-from tripl_core.plan.catalog_schemas import RelationCreate
 from tripl_core.plan.models import EventType, FieldDefinition, Relation
+from tripl_core.plan.relation_schemas import RelationCreate
 
 
 def list_relations(session: Session, scope: PlanScope) -> list[Relation]:

@@ -15,7 +15,6 @@ from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict
 from tripl_core.plan import history, templates
 from tripl_core.plan.branch_scope import PlanScope, get_row
-from tripl_core.plan.catalog_schemas import VariableCreate, VariableOut, VariableUpdate
 from tripl_core.plan.changes import apply_changes
 from tripl_core.plan.models import (
     Event,
@@ -25,6 +24,7 @@ from tripl_core.plan.models import (
     MetaField,
     Variable,
 )
+from tripl_core.plan.variable_schemas import VariableCreate, VariableOut, VariableUpdate
 
 
 def list_variables(session: Session, scope: PlanScope) -> list[Variable]:

@@ -18,7 +18,7 @@ from tripl_core.db.base import utcnow
 from tripl_core.errors import DomainError
 from tripl_core.scans.runs import ScanCancelled
 from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, RowSample, TimeWindow, Warehouse
-from tripl_core.warehouse import catalog as queries
+from tripl_core.warehouse import catalog_queries as queries
 
 MAX_JSON_PATHS = 200  # per JSON column; keys beyond are not analysed (counted in the summary)
 # JSON keys are discovered in the most recent rows (by time_column; else the first rows read), at most

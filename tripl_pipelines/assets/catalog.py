@@ -1,5 +1,5 @@
 """The catalog scan of one scan config (partition): plan discovery, variables, schema drift, shadow
-events and field contracts, all done by `tripl_core.scans.catalog.run_catalog_scan`; this asset tracks
+events and field contracts, all done by `tripl_core.scans.catalog_scan.run_catalog_scan`; this asset tracks
 the job row and tells Dagster what the run found."""
 
 from collections.abc import Iterator
@@ -33,7 +33,9 @@ CONTRACTS_CHECK = "field_contracts"
 )
 def catalog(context: AssetExecutionContext, app_db: AppDatabase,
             app_secrets: AppSecrets) -> Iterator[MaterializeResult]:
-    from tripl_core.scans.catalog import run_catalog_scan  # heavy (warehouse readers); imported only when a scan runs
+    from tripl_core.scans.catalog_scan import (
+        run_catalog_scan,  # heavy (warehouse readers); imported only when a scan runs
+    )
 
     db = app_db.database
     run = job_rows.start(context.op_execution_context, db, JobKind.scan)

@@ -27,8 +27,9 @@ from dagster import (
 from sqlalchemy import func, select
 
 from tripl_core.jobs import metrics_runs
-from tripl_core.metrics import drifts, lateness
+from tripl_core.metrics import lateness
 from tripl_core.metrics.detection import detect_window
+from tripl_core.metrics.distribution_drifts import collect_drifts
 from tripl_core.metrics.models import AnomalySignal, AppVersionPoint, MetricWindow
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
@@ -148,7 +149,7 @@ def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase,
 def distribution_drifts(context: AssetExecutionContext, app_db: AppDatabase, app_secrets: AppSecrets,
                         window: CollectedWindow) -> Iterator[Output[None] | AssetCheckResult]:
     with _failing_the_job(context, app_db):
-        written, significant = drifts.collect_drifts(app_db.database, uuid.UUID(window.scan_config_id),
+        written, significant = collect_drifts(app_db.database, uuid.UUID(window.scan_config_id),
                                                      window.time_from, window.time_to, secrets=app_secrets.box)
     with app_db.unit_of_work() as session:
         config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.plan.models import Branch, BranchKind, Event, EventStatus, EventType, Variable
-from tripl_core.plan.summary import CONTRIBUTORS
+from tripl_core.plan.project_summary import CONTRIBUTORS
 
 
 def plan_counts(session: Session, project_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

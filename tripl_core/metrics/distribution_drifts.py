@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from tripl_core.analysis.drift import distribution_drift
+from tripl_core.analysis.distribution_drift import distribution_drift
 from tripl_core.db.bulk import insert_rows
 from tripl_core.db.engine import Database
 from tripl_core.metrics.collect import CollectionInput, _ref, load_input
