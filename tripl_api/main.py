@@ -53,7 +53,6 @@ from tripl_api.routes import (
 from tripl_api.state import AppState
 from tripl_core import readiness
 from tripl_core.db.engine import Database
-from tripl_core.observe import hooks as observe_hooks
 from tripl_core.scans.launching import RunLauncher
 from tripl_core.search import composition
 from tripl_core.security import SecretBox
@@ -131,7 +130,6 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
                   openapi_tags=TAGS, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)  # Swagger UI and ReDoc from installed assets, not a CDN
     app.state.tripl = state
-    observe_hooks.register()
     install_error_handlers(app)
     app.add_middleware(RequestEdge, max_body_bytes=settings.max_request_bytes)
     for router in ROUTERS:

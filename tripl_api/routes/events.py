@@ -9,8 +9,9 @@ from tripl_api.deps import CurrentPrincipal, DbSession, Offset
 from tripl_api.plan_deps import PlanReader, PlanWriter
 from tripl_api.responses import PlainJSONResponse
 from tripl_api.routing import api_router
+from tripl_core.observe import plan_views
 from tripl_core.pagination import Page, PageRequest
-from tripl_core.plan import event_order, event_queries, event_views, events, history
+from tripl_core.plan import event_order, event_queries, events, history
 from tripl_core.plan.event_schemas import (
     BulkDelete,
     BulkUpdate,
@@ -45,13 +46,13 @@ def list_events(
     filters = EventFilters(event_type_id=event_type_id, search=search, status=status, tag=tag,
                            silent_since_days=silent_since_days, field_value=field_value, meta_value=meta_value)
     rows, total = event_queries.list_events(session, scope, filters, PageRequest(offset=offset, limit=limit))
-    return PlainJSONResponse({"items": event_views.describe_rows(session, rows), "total": total})
+    return PlainJSONResponse({"items": plan_views.describe_event_rows(session, rows), "total": total})
 
 
 @router.post("", response_model=EventOut, status_code=201)
 def create_event(body: EventCreate, scope: PlanWriter, principal: CurrentPrincipal, session: DbSession) -> EventOut:
     """Create an event in a type. A name taken in that type answers 409 naming the holder."""
-    return event_views.describe(session, events.create_many(session, principal, scope, [body], bulk=False))[0]
+    return plan_views.describe_events(session, events.create_many(session, principal, scope, [body], bulk=False))[0]
 
 
 @router.get("/tags", response_model=list[str])
@@ -65,14 +66,14 @@ def get_event_by_name(scope: PlanReader, session: DbSession, name: Annotated[str
                                                                                         max_length=500)],
                       event_type_id: uuid.UUID | None = None) -> EventOut:
     """The event with exactly this name in any type (409 when several types have one; pass event_type_id)."""
-    return event_views.describe(session, [event_queries.by_name(session, scope, name, event_type_id)])[0]
+    return plan_views.describe_events(session, [event_queries.by_name(session, scope, name, event_type_id)])[0]
 
 
 @router.post("/bulk", response_model=list[EventOut], status_code=201)
 def bulk_create_events(body: list[EventCreate], scope: PlanWriter, principal: CurrentPrincipal,
                        session: DbSession) -> list[EventOut]:
     """Create many events: all or none; an error names the failing item ("Event 3 of 10: …")."""
-    return event_views.describe(session, events.create_many(session, principal, scope, body, bulk=True))
+    return plan_views.describe_events(session, events.create_many(session, principal, scope, body, bulk=True))
 
 
 @router.post("/bulk-delete", status_code=204, response_class=Response)
@@ -87,14 +88,14 @@ def bulk_delete_events(body: BulkDelete, scope: PlanWriter, principal: CurrentPr
 def bulk_update_events(body: BulkUpdate, scope: PlanWriter, principal: CurrentPrincipal,
                        session: DbSession) -> list[EventOut]:
     """Set status, sunset date, owner or the reviewed mark of many events: all or none."""
-    return event_views.describe(session, events.update_many(session, principal, scope, body))
+    return plan_views.describe_events(session, events.update_many(session, principal, scope, body))
 
 
 @router.post("/bulk-update-tags", response_model=list[EventOut])
 def bulk_update_event_tags(body: BulkUpdateTags, scope: PlanWriter, principal: CurrentPrincipal,
                            session: DbSession) -> list[EventOut]:
     """`add` tags to, `remove` tags from, or `set` the tags of many events: all or none."""
-    return event_views.describe(session, events.update_tags(session, principal, scope, body.ids,
+    return plan_views.describe_events(session, events.update_tags(session, principal, scope, body.ids,
                                                             body.action.value, body.tags))
 
 
@@ -102,12 +103,12 @@ def bulk_update_event_tags(body: BulkUpdateTags, scope: PlanWriter, principal: C
 def reorder_events(body: Reorder, scope: PlanWriter, principal: CurrentPrincipal,
                    session: DbSession) -> list[EventOut]:
     """Set the order of one type's events: `event_ids` lists all of them."""
-    return event_views.describe(session, event_order.reorder(session, principal, scope, body.event_ids))
+    return plan_views.describe_events(session, event_order.reorder(session, principal, scope, body.event_ids))
 
 
 @router.get("/{event_id}", response_model=EventOut)
 def get_event(event_id: uuid.UUID, scope: PlanReader, session: DbSession) -> EventOut:
-    return event_views.describe(session, [events.get(session, scope, event_id)])[0]
+    return plan_views.describe_events(session, [events.get(session, scope, event_id)])[0]
 
 
 @router.patch("/{event_id}", response_model=EventOut)
@@ -115,7 +116,7 @@ def update_event(event_id: uuid.UUID, body: EventUpdate, scope: PlanWriter, prin
                  session: DbSession) -> EventOut:
     """Change an event; listed values are written as authored, `null`/`""` clears one (back to scans)."""
     event = events.get(session, scope, event_id)
-    return event_views.describe(session, [events.update(session, principal, scope, event, body)])[0]
+    return plan_views.describe_events(session, [events.update(session, principal, scope, event, body)])[0]
 
 
 @router.delete("/{event_id}", status_code=204, response_class=Response)
@@ -138,4 +139,4 @@ def move_event(event_id: uuid.UUID, body: Move, scope: PlanWriter, principal: Cu
     """Swap with the neighbour in `direction`, counting only `visible_event_ids` when given."""
     event = events.get(session, scope, event_id)
     moved = event_order.move(session, principal, scope, event, body.direction.value, body.visible_event_ids)
-    return event_views.describe(session, [moved])[0]
+    return plan_views.describe_events(session, [moved])[0]

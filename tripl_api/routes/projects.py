@@ -14,6 +14,7 @@ from tripl_api.deps import (
 )
 from tripl_api.routing import api_router
 from tripl_core.demo.project import create_demo_project as build_demo_project
+from tripl_core.observe import plan_views
 from tripl_core.plan import projects
 from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
 
@@ -23,7 +24,7 @@ router = api_router("projects", "/projects")
 @router.get("", response_model=list[ProjectOut])
 def list_projects(principal: Reader, session: DbSession) -> list[ProjectOut]:
     """Every project you can see (a key bound to a project sees only that one)."""
-    return projects.describe(session, projects.list_visible(session, principal))
+    return plan_views.describe_projects(session, projects.list_visible(session, principal))
 
 
 @router.post("", response_model=ProjectOut, status_code=201)
@@ -31,7 +32,7 @@ def create_project(body: ProjectCreate, principal: WorkspaceWriter, session: DbS
                    request: Request) -> ProjectOut:
     """Create a project with its `main` plan branch."""
     request.state.project = project = projects.create(session, principal, body)  # audit names it
-    return projects.describe(session, [project])[0]
+    return plan_views.describe_projects(session, [project])[0]
 
 
 # Declared before the `/{slug}` routes; POST /projects/demo shares no method with them anyway.
@@ -44,19 +45,19 @@ def create_demo_project(principal: WorkspaceWriter, session: DbSession, state: S
     scan already launched (find the job with List Scan Jobs)."""
     demo = build_demo_project(session, principal, state.secrets, state.settings.state_dir, state.launcher)
     request.state.project = demo.project  # audit names it
-    return projects.describe(session, [demo.project])[0]
+    return plan_views.describe_projects(session, [demo.project])[0]
 
 
 @router.get("/{slug}", response_model=ProjectOut)
 def get_project(project: ProjectReader, session: DbSession) -> ProjectOut:
-    return projects.describe(session, [project])[0]
+    return plan_views.describe_projects(session, [project])[0]
 
 
 @router.patch("/{slug}", response_model=ProjectOut)
 def update_project(body: ProjectUpdate, project: ProjectWriter, principal: CurrentPrincipal,
                    session: DbSession) -> ProjectOut:
     """Rename, re-slug or re-describe a project. A taken slug answers 409."""
-    return projects.describe(session, [projects.update(session, principal, project, body)])[0]
+    return plan_views.describe_projects(session, [projects.update(session, principal, project, body)])[0]
 
 
 @router.delete("/{slug}", status_code=204, response_class=Response)

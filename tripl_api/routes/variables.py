@@ -7,7 +7,7 @@ from fastapi import Response
 from tripl_api.deps import CurrentPrincipal, DbSession
 from tripl_api.plan_deps import PlanReader, PlanWriter
 from tripl_api.routing import api_router
-from tripl_core.observe import contexts
+from tripl_core.observe import contexts, plan_views
 from tripl_core.observe.schemas import VariableValueOut
 from tripl_core.plan import variables
 from tripl_core.plan.variable_schemas import VariableCreate, VariableOut, VariableUpdate
@@ -19,13 +19,13 @@ router = api_router("variables", "/projects/{slug}/variables")
 def list_variables(scope: PlanReader, session: DbSession) -> list[VariableOut]:
     """Variables of the branch with their usage: `event_count` (events whose values use the variable) and the
     contexts scans observed (`context_count`, `low_context_count`, `high_context_count`, `sample_values`)."""
-    return variables.describe(session, scope, variables.list_variables(session, scope))
+    return plan_views.describe_variables(session, scope, variables.list_variables(session, scope))
 
 
 @router.post("", response_model=VariableOut, status_code=201)
 def create_variable(body: VariableCreate, scope: PlanWriter, principal: CurrentPrincipal,
                     session: DbSession) -> VariableOut:
-    return variables.describe(session, scope, [variables.create(session, principal, scope, body)])[0]
+    return plan_views.describe_variables(session, scope, [variables.create(session, principal, scope, body)])[0]
 
 
 @router.get("/{variable_id}/values", response_model=list[VariableValueOut])
@@ -38,8 +38,8 @@ def list_variable_values(variable_id: uuid.UUID, scope: PlanReader, session: DbS
 def update_variable(variable_id: uuid.UUID, body: VariableUpdate, scope: PlanWriter, principal: CurrentPrincipal,
                     session: DbSession) -> VariableOut:
     """Renaming rewrites `${old}` to `${new}` in every field and meta value of the branch."""
-    variable = variables.get(session, scope, variable_id)
-    return variables.describe(session, scope, [variables.update(session, principal, scope, variable, body)])[0]
+    variable = variables.update(session, principal, scope, variables.get(session, scope, variable_id), body)
+    return plan_views.describe_variables(session, scope, [variable])[0]
 
 
 @router.delete("/{variable_id}", status_code=204, response_class=Response)

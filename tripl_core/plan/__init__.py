@@ -1,3 +1,1 @@
-"""The tracking plan. Importing the package registers the plan's contribution to project summaries."""
-
-from tripl_core.plan import plan_counts as plan_counts
+"""The tracking plan: projects, event types, events, fields, meta fields, variables and relations."""

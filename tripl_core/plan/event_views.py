@@ -24,26 +24,17 @@ from tripl_core.plan.models import (
     MetaField,
 )
 
-# `drift_count` = open schema drifts of the event's type touching the event. Drifts are raised by scans;
-# the scans module registers a counter here (one grouped query for a batch of event ids). With none
-# registered there are no drifts, so every count is 0.
+# `drift_count` = open schema drifts of the event's type touching the event. Drifts are raised by scans and
+# kept by `observe`, a layer above the plan: the caller passes their counter in (one grouped query for a
+# batch of event ids); `observe.plan_views` is the composition the API uses.
 DriftCounter = Callable[[Session, Sequence[uuid.UUID]], dict[uuid.UUID, int]]
-DRIFT_COUNTERS: list[DriftCounter] = []
 
 
-def drift_counts(session: Session, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    totals: dict[uuid.UUID, int] = defaultdict(int)
-    for count in DRIFT_COUNTERS:
-        for event_id, n in count(session, event_ids).items():
-            totals[event_id] += n
-    return totals
+def describe(session: Session, events: Sequence[Event], count_drifts: DriftCounter) -> list[EventOut]:
+    return EVENT_LIST.validate_python(describe_rows(session, events, count_drifts))
 
 
-def describe(session: Session, events: Sequence[Event]) -> list[EventOut]:
-    return EVENT_LIST.validate_python(describe_rows(session, events))
-
-
-def describe_rows(session: Session, events: Sequence[Event]) -> list[dict[str, Any]]:
+def describe_rows(session: Session, events: Sequence[Event], count_drifts: DriftCounter) -> list[dict[str, Any]]:
     """`EventOut`-shaped plain data. Pages of events serialise this directly: validating thousands of value
     rows built from typed columns only re-checked what the database already guarantees."""
     if not events:
@@ -76,7 +67,7 @@ def describe_rows(session: Session, events: Sequence[Event]) -> list[dict[str, A
                                          .where(EventTag.event_id.in_(ids)).order_by(EventTag.tag)):
         tags[_key(event_id)].append(tag)
     known = variables.names(session, branch_id)
-    drifts = drift_counts(session, ids)
+    drifts = count_drifts(session, ids)
     keys = {e.id: e.id.hex for e in events}
     return [{
         "id": e.id, "project_id": e.project_id, "event_type_id": e.event_type_id, "event_type": types[e.event_type_id],

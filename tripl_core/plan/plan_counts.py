@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.plan.models import Branch, BranchKind, Event, EventStatus, EventType, Variable
-from tripl_core.plan.project_summary import CONTRIBUTORS
 
 
 def plan_counts(session: Session, project_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -31,7 +30,3 @@ def plan_counts(session: Session, project_ids: Sequence[uuid.UUID]) -> dict[uuid
         out[project_id]["events_by_status"][status] = count
         out[project_id]["events"] += count
     return out
-
-
-if plan_counts not in CONTRIBUTORS:
-    CONTRIBUTORS.append(plan_counts)

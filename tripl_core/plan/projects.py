@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from tripl_core.access.principal import Principal
 from tripl_core.errors import Conflict, NotFound
 from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.models import MAIN_BRANCH, Branch, BranchKind, Project
-from tripl_core.plan.project_summary import project_summaries
+from tripl_core.plan.project_summary import SummaryContributor, project_summaries
 from tripl_core.plan.schemas import ProjectCreate, ProjectOut, ProjectUpdate
 
 
@@ -73,7 +74,9 @@ def _ensure_slug_free(session: Session, slug: str) -> None:
         raise Conflict(f"A project with slug '{slug}' already exists")
 
 
-def describe(session: Session, items: list[Project]) -> list[ProjectOut]:
-    """Project responses with their summaries, computed for the whole batch at once."""
-    summaries = project_summaries(session, [p.id for p in items])
+def describe(session: Session, items: list[Project],
+             contributors: Sequence[SummaryContributor]) -> list[ProjectOut]:
+    """Project responses with their summaries (the plan's counts and the contributors'), computed for the
+    whole batch at once."""
+    summaries = project_summaries(session, [p.id for p in items], contributors)
     return [ProjectOut.model_validate(p).model_copy(update={"summary": summaries[p.id]}) for p in items]

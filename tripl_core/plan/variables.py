@@ -41,20 +41,18 @@ def names(session: Session, branch_id: uuid.UUID) -> set[str]:
 
 
 # Observed contexts (`context_count`, `low_context_count`, `high_context_count`, `sample_values`) are
-# recorded by scans on main; the observe package registers a provider here that answers them for a batch
-# of main variable ids with a fixed number of queries.
+# recorded by scans on main and kept by `observe`, a layer above the plan: the caller passes the provider
+# in (it answers a batch of main variable ids with a fixed number of queries); `observe.plan_views` does.
 ContextUsage = Callable[[Session, Sequence[uuid.UUID]], dict[uuid.UUID, dict[str, Any]]]
-CONTEXT_USAGE: list[ContextUsage] = []
 
 
-def describe(session: Session, scope: PlanScope, items: list[Variable]) -> list[VariableOut]:
+def describe(session: Session, scope: PlanScope, items: list[Variable],
+             context_usage: ContextUsage) -> list[VariableOut]:
     """Variable rows with `event_count`, counted for all of them in one grouped query, and their observed
     contexts (a branch copy shows the contexts of the main variable it was copied from)."""
     counts = _event_counts(session, scope.branch_id) if items else {}
     main_ids = {v.id: v.origin_id or v.id for v in items}
-    usage: dict[uuid.UUID, dict[str, Any]] = {}
-    for provider in CONTEXT_USAGE:
-        usage.update(provider(session, list(main_ids.values())))
+    usage = context_usage(session, list(main_ids.values())) if items else {}
     return [VariableOut.model_validate(v).model_copy(
         update={"event_count": counts.get(v.id, 0), **usage.get(main_ids[v.id], {})}) for v in items]
 
