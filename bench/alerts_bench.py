@@ -33,7 +33,7 @@ from tripl_core.db.migrate import upgrade
 from tripl_core.metrics.models import AnomalySignal
 from tripl_core.outbound import OutboundPolicy
 from tripl_core.plan.models import Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.sources.models import DataSource
 

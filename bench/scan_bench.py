@@ -147,8 +147,8 @@ def catalog_scan(env: dict[str, str]) -> dict[str, Any]:
 
 def profile_queries(env: dict[str, str]) -> dict[str, Any]:
     """The catalog scan run here (no Dagster), with each warehouse query's time: which ones dominate."""
+    from tripl_core.scan_configs.models import ScanConfig
     from tripl_core.scans.catalog_scan import run_catalog_scan
-    from tripl_core.scans.models import ScanConfig
     from tripl_core.warehouse.warehouse import Warehouse
 
     timings: list[tuple[float, str]] = []

@@ -15,9 +15,9 @@ from dagster import (
 )
 from sqlalchemy import select
 
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans import runs
 from tripl_core.scans.launching import PARTITIONS
-from tripl_core.scans.models import ScanConfig
 from tripl_core.sources import jobs
 from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.partitions import scan_configs

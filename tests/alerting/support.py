@@ -15,7 +15,7 @@ from tripl_core.alerting.sending import ChannelPolicy, SmtpSettings
 from tripl_core.db.engine import Database
 from tripl_core.metrics.models import AnomalySignal
 from tripl_core.outbound import outbound_policy
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 from tripl_core.sources.models import DataSource

@@ -10,7 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 from tripl_core.db.migrate import alembic_config, include_name
-from tripl_core.db.models import Base
+from tripl_core.tables import Base
 
 
 def test_one_head(tmp_path: Path) -> None:

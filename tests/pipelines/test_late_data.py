@@ -30,7 +30,7 @@ from tripl_core.metrics.models import AnomalySignal
 from tripl_core.metrics.replay import collect_chunks
 from tripl_core.metrics.run import analyse
 from tripl_core.metrics.schedule import due_collections
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 from tripl_core.warehouse import Interval, bucket_start

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tripl_core.db.engine import Database
 from tripl_core.plan.models import Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.sources.models import DataSource, Job, JobStatus
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase

@@ -22,7 +22,7 @@ from tests.support.postgres import PostgresServer
 from tripl_core.db.engine import Database
 from tripl_core.outbound import OutboundPolicy
 from tripl_core.plan.models import Branch, BranchKind, Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
 from tripl_core.sources.schemas import DataSourceCreate

@@ -18,7 +18,7 @@ from tripl_core.metrics.models import AnomalySignal, DistributionDrift, ReleaseR
 from tripl_core.metrics.signals import ACTIVE_FOR, ACTIVE_INTERVALS
 from tripl_core.observe.models import DriftStatus, SchemaDrift
 from tripl_core.plan.models import Event, EventType
-from tripl_core.scans.models import ScanConfig, ScanInterval
+from tripl_core.scan_configs.models import ScanConfig, ScanInterval
 
 SIGNIFICANT = "significant"
 CATCH_UP_HORIZON = timedelta(days=7)

@@ -42,7 +42,7 @@ from tripl_core.db.engine import Database
 from tripl_core.metrics.detection import FRESHNESS
 from tripl_core.metrics.models import AnomalySettings
 from tripl_core.plan.models import Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 
 MAX_ITEMS_PER_DELIVERY = 25
 DEFAULT_SIGMA = 4.0

@@ -19,7 +19,7 @@ from tripl_core.alerting.models import (
 from tripl_core.alerting.schemas import InboxActionIn, InboxItemOut, InboxPage
 from tripl_core.errors import InvalidInput, NotFound
 from tripl_core.plan.models import Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 
 DEFAULT_MUTE = timedelta(hours=24)
 ACTION_STATUS = {"acknowledge": GroupStatus.acknowledged, "resolve": GroupStatus.resolved,

@@ -24,7 +24,7 @@ from tripl_core.alerting.models import (
 from tripl_core.alerting.schemas import MonitorOut, MonitorsSummary, MuteIn
 from tripl_core.errors import InvalidInput
 from tripl_core.plan.models import Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 
 QUIET = frozenset({GroupStatus.resolved.value, GroupStatus.false_positive.value})
 

@@ -18,7 +18,7 @@ from tripl_core.alerting.schemas import SimulatedDay, SimulatedFiring, Simulatio
 from tripl_core.analysis.matching import Candidate, MatchState, RuleView, passes
 from tripl_core.analysis.matching import select as select_items
 from tripl_core.plan.models import Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 
 NOISY_FIRINGS_PER_DAY = 12
 MAX_ITEMS_SHOWN = 100

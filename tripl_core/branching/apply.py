@@ -37,7 +37,7 @@ from tripl_core.plan.models import (
     Relation,
     Variable,
 )
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 
 TABLES: dict[str, Any] = {"event_type": EventType, "field": FieldDefinition, "meta_field": MetaField,
                           "variable": Variable, "event": Event, "relation": Relation, "photo": EventPhoto,

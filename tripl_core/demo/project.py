@@ -31,9 +31,9 @@ from tripl_core.plan import projects
 from tripl_core.plan.branch_scope import resolve
 from tripl_core.plan.models import Project
 from tripl_core.plan.schemas import ProjectCreate
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans import runs
 from tripl_core.scans.launching import RunLauncher
-from tripl_core.scans.models import ScanConfig
 from tripl_core.scans.schemas import ScanSettings
 from tripl_core.scans.validation import Problems, check_columns, check_rules, result_columns
 from tripl_core.security import SecretBox

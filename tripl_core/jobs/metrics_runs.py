@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.sources import jobs
 from tripl_core.sources.models import Job, JobKind, JobStatus
 

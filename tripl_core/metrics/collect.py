@@ -29,7 +29,7 @@ from tripl_core.metrics import lateness
 from tripl_core.metrics.models import AppVersionPoint, BreakdownPoint, MetricPoint, MetricWindow, Scope
 from tripl_core.plan.models import Event, EventType
 from tripl_core.plan.projects import main_branch_id
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
 from tripl_core.warehouse import (

@@ -27,7 +27,7 @@ from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
 from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
 from tripl_core.metrics.signals import CLOSED, SILENCE
 from tripl_core.plan.models import Event
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval
 
 

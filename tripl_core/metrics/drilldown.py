@@ -26,7 +26,7 @@ from tripl_core.metrics.schemas import (
 )
 from tripl_core.metrics.series import coverage, history_span, score, zero_filled
 from tripl_core.plan.models import Event, Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
 
 ScopeKey = tuple[str, str]

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from tripl_core.db.base import utcnow
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
 
 DEFAULT_DELAY = timedelta(hours=1)

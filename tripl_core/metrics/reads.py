@@ -17,7 +17,7 @@ from tripl_core.metrics.models import AnomalySignal, MetricForecast, MetricPoint
 from tripl_core.metrics.schemas import ForecastPoint, SeriesOut, SeriesPoint, SignalOut
 from tripl_core.metrics.series import coverage, history_span, load_counts, score, zero_filled
 from tripl_core.plan.models import Event, EventType, Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
 
 DEFAULT_SPAN = timedelta(days=7)

@@ -29,7 +29,7 @@ from tripl_core.metrics.schemas import (
 )
 from tripl_core.metrics.series import zero_filled
 from tripl_core.plan.models import Event, Project
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval
 
 OVERLAP_READ = timedelta(days=28)

@@ -16,7 +16,7 @@ from tripl_core.errors import InvalidInput
 from tripl_core.metrics import bounds
 from tripl_core.metrics.collect import MetricsCancelled, collect_metrics
 from tripl_core.metrics.run import analyse, chunks, last_complete
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.warehouse import Interval, bucket_start
 

@@ -14,7 +14,7 @@ from tripl_core.metrics import lateness
 from tripl_core.metrics.collect import MetricsFailed, collect_metrics
 from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.releases import detect_regressions
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.warehouse import Interval, bucket_start
 

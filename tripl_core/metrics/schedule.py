@@ -21,8 +21,8 @@ from tripl_core.metrics import anomaly_settings, lateness
 from tripl_core.metrics.models import MetricWindow
 from tripl_core.metrics.run import last_complete
 from tripl_core.metrics.series import history_span
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.launching import COLLECTION_TAG, readable_tags
-from tripl_core.scans.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tripl_core.db.base import utcnow
 from tripl_core.metrics.models import AnomalySignal
 from tripl_core.plan.models import Project
-from tripl_core.scans.models import ScanConfig, ScanInterval
+from tripl_core.scan_configs.models import ScanConfig, ScanInterval
 
 # Signal kinds (`direction`): spikes and drops of a bucket's volume, and a silence, a scope that was
 # regularly seen and has been at zero longer than its history makes plausible (SEMANTICS §4).

@@ -17,7 +17,7 @@ from tripl_core.plan.branch_scope import PlanScope, get_row
 from tripl_core.plan.changes import update_recorded
 from tripl_core.plan.models import Event, EventType, FieldDefinition, Relation
 from tripl_core.plan.type_schemas import EventTypeCreate, EventTypeOut, EventTypeUpdate, FieldOut
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 
 
 def list_types(session: Session, scope: PlanScope) -> list[EventType]:

@@ -14,7 +14,7 @@ from tripl_core.db.base import utcnow
 from tripl_core.errors import Conflict, NotFound
 from tripl_core.plan.models import EventType, Project
 from tripl_core.plan.projects import main_branch_id
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.schemas import ScanConfigCreate, ScanConfigUpdate, ScanSettings
 from tripl_core.scans.validation import Problems, check_columns, check_rules, probe_failure, result_columns
 from tripl_core.security import SecretBox

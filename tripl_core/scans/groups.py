@@ -18,7 +18,7 @@ from tripl_core.db.engine import Database
 from tripl_core.errors import NotFound
 from tripl_core.plan.models import Event, EventFieldValue, EventStatus, EventType, FieldDefinition
 from tripl_core.plan.projects import main_branch_id
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.schemas import EventGroupRule
 
 

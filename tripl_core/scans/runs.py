@@ -20,8 +20,8 @@ from tripl_core.db.engine import Database
 from tripl_core.errors import Conflict, NotFound
 from tripl_core.pagination import PageRequest, paginate
 from tripl_core.plan.models import Project
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.launching import LaunchFailed, RunLauncher
-from tripl_core.scans.models import ScanConfig
 from tripl_core.sources import jobs
 from tripl_core.sources.models import Job, JobKind, JobStatus
 

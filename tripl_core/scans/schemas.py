@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from tripl_core.scans.models import (
+from tripl_core.scan_configs.models import (
     DEFAULT_APP_VERSION_KEEP_RELEASES,
     DEFAULT_CARDINALITY_THRESHOLD,
     DEFAULT_METRICS_ROW_LIMIT,

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from tripl_core.access.rate_limit import Rate
-from tripl_core.scans.models import DEFAULT_METRICS_ROW_LIMIT, DEFAULT_SCAN_ROW_LIMIT
+from tripl_core.scan_configs.models import DEFAULT_METRICS_ROW_LIMIT, DEFAULT_SCAN_ROW_LIMIT
 
 
 def _http_url(value: str | None, what: str) -> str | None:

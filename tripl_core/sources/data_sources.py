@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.errors import Conflict, InvalidInput, NotFound
 from tripl_core.outbound import OutboundPolicy
-from tripl_core.scans.models import ScanConfig
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.secret_fields import is_secret_key
 from tripl_core.security import SecretBox
 from tripl_core.sources import endpoints, inspection

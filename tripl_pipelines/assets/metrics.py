@@ -34,8 +34,8 @@ from tripl_core.metrics.models import AnomalySignal, AppVersionPoint, MetricWind
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
 from tripl_core.metrics.run import scheduled_window
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.launching import TIME_FROM_TAG, TIME_TO_TAG, job_id_from_tags
-from tripl_core.scans.models import ScanConfig
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 

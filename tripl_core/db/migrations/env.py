@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from tripl_core.db.migrate import include_name
-from tripl_core.db.models import Base
+from tripl_core.tables import Base
 
 config = context.config
 target_metadata = Base.metadata
