@@ -52,9 +52,9 @@ from tripl_api.routes import (
 )
 from tripl_api.state import AppState
 from tripl_core import readiness
+from tripl_core.ai import search_composition
 from tripl_core.db.engine import Database
 from tripl_core.scans.launching import RunLauncher
-from tripl_core.search import composition
 from tripl_core.security import SecretBox
 from tripl_core.service_settings import logs
 from tripl_core.settings import Settings
@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
     settings = settings or Settings()
     db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     box = SecretBox(settings.resolved_secret_key)
-    store, engine = composition.compose(db, settings, box)  # the search index follows every write through db
+    store, engine = search_composition.compose(db, settings, box)  # the search index follows every write through db
     state = AppState(settings=settings, db=db, secrets=box, store=store, search=engine)
     if launcher is not None:
         state.launcher = launcher

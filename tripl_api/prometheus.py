@@ -13,8 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tripl_api.errors import error_response
 from tripl_core.db.engine import Database
-from tripl_core.service_settings.prom import Metrics
 from tripl_core.service_settings.store import SettingsStore
+from tripl_core.telemetry.prometheus import Metrics
 
 
 class RequestMetrics:

@@ -14,10 +14,10 @@ import typer
 
 from tripl_core.codegen import json_schema
 from tripl_core.codegen.generate import Language, generate
-from tripl_core.codegen.plan_reader import PlanSnapshot, read_plan
 from tripl_core.db.engine import Database
 from tripl_core.errors import DomainError
 from tripl_core.plan import branch_scope, projects
+from tripl_core.plan.plan_reader import PlanSnapshot, read_plan
 from tripl_core.settings import Settings
 from tripl_core.validation.payloads import PayloadValidator, Verdict
 from tripl_core.validation.rules import WRONG_TYPE, Violation

@@ -16,12 +16,12 @@ import typer
 
 from tripl_cli import bootstrap, stack
 from tripl_cli.supervisor import Child, Supervisor
+from tripl_core.ai import search_composition
 from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
 from tripl_core.demo.project import DemoProject
 from tripl_core.errors import DomainError
 from tripl_core.scans.launching import LaunchFailed
-from tripl_core.search import composition
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 
@@ -45,7 +45,8 @@ def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagst
     upgrade(settings.resolved_database_url)
     settings.resolved_secret_key  # noqa: B018 - generate the key file before child processes race for it
     db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    composition.compose(db, settings, SecretBox(settings.resolved_secret_key))  # the demo plan is searchable at once
+    # the demo plan is searchable at once
+    search_composition.compose(db, settings, SecretBox(settings.resolved_secret_key))
     try:
         account = bootstrap.ensure_first_account(db, settings.state_dir)
         demo_project = bootstrap.ensure_demo_project(db, settings) if demo else None

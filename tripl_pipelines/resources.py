@@ -10,8 +10,8 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 from sqlalchemy.orm import Session
 
+from tripl_core.ai import search_composition
 from tripl_core.db.engine import Database
-from tripl_core.search import composition
 from tripl_core.search.engine import SearchEngine
 from tripl_core.security import SecretBox
 from tripl_core.service_settings.store import SettingsStore
@@ -34,7 +34,7 @@ class AppDatabase(ConfigurableResource):
             url = self.database_url or settings.resolved_database_url
             db = Database(url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
             # Plan writes of pipelines (catalog scans, event groups) keep the search index current too.
-            self._store, self._search = composition.compose(
+            self._store, self._search = search_composition.compose(
                 db, settings, lambda: SecretBox(settings.resolved_secret_key), embed_after_commit=False)
             self._db = db
         return self._db

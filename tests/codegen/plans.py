@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tripl_core.codegen.plan_reader import FieldSpec, PlanSnapshot, snapshot
 from tripl_core.demo.plan import DEMO_PLAN
+from tripl_core.plan.plan_reader import FieldSpec, PlanSnapshot, snapshot
 
 TypeRows = list[tuple[str, str, list[FieldSpec]]]
 EventRows = list[tuple[str, str, str, str]]

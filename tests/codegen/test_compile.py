@@ -13,7 +13,7 @@ import pytest
 from tests.codegen import samples, toolchains
 from tests.codegen.plans import awkward_snapshot, demo_snapshot
 from tripl_core.codegen.generate import Language, generate
-from tripl_core.codegen.plan_reader import PlanSnapshot
+from tripl_core.plan.plan_reader import PlanSnapshot
 from tripl_core.validation.payloads import PayloadValidator
 
 PLANS = {"demo": demo_snapshot, "awkward": awkward_snapshot}

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from tripl_core.codegen import go, python, typescript
-from tripl_core.codegen.plan_reader import PlanSnapshot
+from tripl_core.plan.plan_reader import PlanSnapshot
 
 
 class Language(StrEnum):

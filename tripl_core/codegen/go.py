@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tripl_core.codegen.header import comment_text, header
 from tripl_core.codegen.identifiers import GO_RESERVED, Namespace, camel, pascal
-from tripl_core.codegen.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
+from tripl_core.plan.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
 
 _LEAF_TYPES = {"string": "string", "url": "string", "number": "float64", "boolean": "bool", "json": "any"}
 DEFAULT_PACKAGE = "tracking"

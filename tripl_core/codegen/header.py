@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from tripl_core.codegen.identifiers import Namespace, pascal
-from tripl_core.codegen.plan_reader import PlanSnapshot
+from tripl_core.plan.plan_reader import PlanSnapshot
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 _PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tripl_core.codegen.plan_reader import EventSpec, FieldSpec, ObjectSpec, PlanSnapshot
+from tripl_core.plan.plan_reader import EventSpec, FieldSpec, ObjectSpec, PlanSnapshot
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _TYPES = {"string": "string", "url": "string", "enum": "string", "number": "number", "boolean": "boolean"}

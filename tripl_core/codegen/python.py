@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tripl_core.codegen.header import comment_text, header
 from tripl_core.codegen.identifiers import PYTHON_RESERVED, Namespace, pascal
-from tripl_core.codegen.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
+from tripl_core.plan.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
 
 _LEAF_TYPES = {"string": "str", "url": "str", "number": "float", "boolean": "bool",
                "json": "dict[str, object] | list[object]"}

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from tripl_core.codegen import json_schema
 from tripl_core.codegen.generate import FILE_NAMES, MEDIA_TYPES, Language, generate
-from tripl_core.codegen.plan_reader import read_plan
 from tripl_core.plan.branch_scope import PlanScope
+from tripl_core.plan.plan_reader import read_plan
 from tripl_core.validation.payloads import PayloadValidator, Verdict, without_cycle_collection
 
 

@@ -7,7 +7,7 @@ import json
 
 from tripl_core.codegen.header import comment_text, header
 from tripl_core.codegen.identifiers import TYPESCRIPT_RESERVED, Namespace, pascal
-from tripl_core.codegen.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
+from tripl_core.plan.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
 
 _LEAF_TYPES = {"string": "string", "url": "string", "number": "number", "boolean": "boolean",
                "json": "Record<string, unknown> | unknown[]"}

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from tripl_core.codegen.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
+from tripl_core.plan.plan_reader import FieldSpec, ObjectSpec, PlanSnapshot
 from tripl_core.validation.rules import (
     MISSING_FIELD,
     UNKNOWN_EVENT,

@@ -12,7 +12,7 @@ from typing import Any
 
 from tripl_core.analysis import field_types
 from tripl_core.analysis.schema_drift import ENUM, RANGE, REGEX, DeclaredField, contracts_of
-from tripl_core.codegen.plan_reader import FieldSpec
+from tripl_core.plan.plan_reader import FieldSpec
 
 MISSING_FIELD, UNKNOWN_FIELD, UNKNOWN_EVENT = "missing_field", "unknown_field", "unknown_event"
 WRONG_TYPE = "wrong_type"

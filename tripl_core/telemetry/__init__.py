@@ -1,0 +1,1 @@
+"""What tripl reports about itself to monitoring (Prometheus): read from every domain, imported by none."""
