@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import Depends
 
 from tripl_api.deps import State
+from tripl_core.alerting import channel_settings
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.sending import ChannelPolicy
-from tripl_core.service_settings import consumers
 
 
 def alert_sender(state: State) -> Sender:
-    policy = consumers.channel_policy(ChannelPolicy.from_settings(state.settings), state.store.current())
+    policy = channel_settings.channel_policy(ChannelPolicy.from_settings(state.settings), state.store.current())
     return Sender(box=state.secrets, policy=policy)
 
 

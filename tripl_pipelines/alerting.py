@@ -17,13 +17,12 @@ from dagster import (
 )
 from dagster._core.errors import DagsterInvalidPropertyError
 
-from tripl_core.alerting import deliveries
+from tripl_core.alerting import channel_settings, deliveries
 from tripl_core.alerting.candidates import Collection
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.fanout import fan_out
 from tripl_core.alerting.sending import ChannelPolicy
 from tripl_core.scans.launching import job_id_from_tags
-from tripl_core.service_settings import consumers
 from tripl_core.settings import Settings
 from tripl_pipelines.assets.metrics import CollectedWindow
 from tripl_pipelines.partitions import scan_configs
@@ -40,7 +39,8 @@ class AlertOutbound(ConfigurableResource):
 
     def sender(self, secrets: AppSecrets, app_db: AppDatabase) -> Sender:
         # SMTP comes from the service settings as saved now (no restart of Dagster needed).
-        policy = consumers.channel_policy(ChannelPolicy.from_settings(Settings()), app_db.settings_store.current())
+        policy = channel_settings.channel_policy(ChannelPolicy.from_settings(Settings()),
+                                                 app_db.settings_store.current())
         if self.allow_private_webhooks is not None:
             policy = replace(policy, outbound=replace(policy.outbound, allow_private=self.allow_private_webhooks))
         return Sender(box=secrets.box, policy=policy)

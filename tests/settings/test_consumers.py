@@ -10,8 +10,8 @@ from tests.api import sources_support
 from tests.api.plan_support import ok
 from tests.api.scans_support import create_scan
 from tests.support.workspace import Workspace
+from tripl_core.alerting import channel_settings
 from tripl_core.alerting.sending import ChannelPolicy
-from tripl_core.service_settings import consumers
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_alert_email_uses_the_smtp_settings(ws: Workspace) -> None:
                                                           "smtp_password": "pw"}}))
     store = ws.client.app.state.tripl.store  # type: ignore[attr-defined]
     store.forget()
-    policy = consumers.channel_policy(ChannelPolicy(), store.current())
+    policy = channel_settings.channel_policy(ChannelPolicy(), store.current())
     assert (policy.smtp.host, policy.smtp.port, policy.smtp.implicit_tls, policy.smtp.starttls) == \
         ("mail.example.com", 465, True, False)
     assert policy.smtp.password == "pw"

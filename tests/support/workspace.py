@@ -15,6 +15,7 @@ from tripl_core.access.models import ApiKeyScope, AuthSession, User, UserRole
 from tripl_core.access.schemas import ApiKeyCreateIn
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
+from tripl_core.plan import projects
 from tripl_core.security import hash_password, new_token, token_digest
 
 PASSWORD = "correct horse battery"
@@ -75,9 +76,10 @@ class Workspace:
         with self.db.unit_of_work() as session:
             user = session.get(User, actor.user.id)
             assert user is not None
+            project_id = projects.get_by_slug(session, project_slug).id if project_slug is not None else None
             _, token = api_keys.create_key(session, user, ApiKeyCreateIn(
                 name=f"{scope} key", scope=ApiKeyScope(scope), project_slug=project_slug,
-                expires_in_days=expires_in_days))
+                expires_in_days=expires_in_days), project_id)
         return Actor(self.client, headers={"Authorization": f"Bearer {token}"}, user=actor.user)
 
     def project(self, slug: str = "shop", name: str = "Shop") -> dict[str, Any]:

@@ -8,6 +8,7 @@ from tripl_api.deps import DbSession, SessionOnly
 from tripl_api.routing import api_router
 from tripl_core.access import api_keys
 from tripl_core.access.schemas import ApiKeyCreatedOut, ApiKeyCreateIn, ApiKeyOut
+from tripl_core.plan import projects
 
 router = api_router("api-keys", "/me/api-keys")
 
@@ -21,7 +22,8 @@ def list_api_keys(principal: SessionOnly, session: DbSession) -> list[ApiKeyOut]
 @router.post("", response_model=ApiKeyCreatedOut, status_code=201)
 def create_api_key(body: ApiKeyCreateIn, principal: SessionOnly, session: DbSession) -> ApiKeyCreatedOut:
     """Create a key. The response carries the token once; only its digest is stored."""
-    key, token = api_keys.create_key(session, principal.user, body)
+    project_id = projects.get_by_slug(session, body.project_slug).id if body.project_slug is not None else None
+    key, token = api_keys.create_key(session, principal.user, body, project_id)
     return ApiKeyCreatedOut.model_validate({**ApiKeyOut.model_validate(key).model_dump(), "token": token})
 
 

@@ -16,8 +16,8 @@ from tripl_api.deps import CurrentPrincipal, DbSession, Offset, ProjectOwner, Pr
 from tripl_api.routing import api_router
 from tripl_core.pagination import PageRequest
 from tripl_core.scans import configs, runs
+from tripl_core.scans.row_limit_defaults import with_row_limit_defaults
 from tripl_core.scans.schemas import ScanConfigCreate, ScanConfigOut, ScanConfigUpdate, ScanJobOut
-from tripl_core.service_settings import consumers
 from tripl_core.sources.models import JobKind
 
 router = api_router("scans", "/projects/{slug}/scans")
@@ -33,7 +33,7 @@ def create_scan_config(body: ScanConfigCreate, project: ProjectOwner, session: D
                        state: State) -> ScanConfigOut:
     """Checked against the data source: the read-only guard, and every column the config names (format
     placeholders included) must be in the base query's result. 422 names each offending field."""
-    body = consumers.with_row_limit_defaults(body, state.store.current().runtime)  # unset limits: the service's
+    body = with_row_limit_defaults(body, state.store.current().runtime)  # unset limits: the service's
     return ScanConfigOut.model_validate(configs.create(session, state.secrets, project, body))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tripl_api.deps import DbSession, OwnerReader, State, WorkspaceOwner
 from tripl_api.routing import api_router
+from tripl_core.ai import prompt_check
 from tripl_core.service_settings import service, views
 from tripl_core.service_settings.schema import AiSettingsUpdate
 from tripl_core.service_settings.views import (
@@ -56,4 +57,4 @@ def put_ai_settings(body: AiSettingsUpdate, owner: WorkspaceOwner,  # type: igno
 @router.post("/ai/test", response_model=TestAiOut, openapi_extra={"x-read-only": True})
 def test_ai_settings(body: TestAiIn, owner: WorkspaceOwner, session: DbSession, state: State) -> TestAiOut:
     """Sends the prompt with the saved AI settings and answers `{ok, message}` whatever happens."""
-    return service.test_ai(state.store, session, body.prompt)
+    return prompt_check.try_prompt(state.store, session, body.prompt)

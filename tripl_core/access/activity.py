@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tripl_core.access.models import ActivityEntry
 from tripl_core.access.principal import Principal
-from tripl_core.plan.models import Project
 
 
-def record(session: Session, project: Project, *, actor: Principal | None, kind: str, summary: str,
+class ProjectNames(Protocol):
+    """What an entry copies from its project (the plan's `Project`, a layer above, fits it): the feed keeps
+    the names, so it still reads after the project is renamed or deleted."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def slug(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+def record(session: Session, project: ProjectNames, *, actor: Principal | None, kind: str, summary: str,
            entity_type: str | None = None, entity_id: uuid.UUID | str | None = None,
            entity_name: str | None = None, actor_name: str | None = None,
            details: dict[str, Any] | None = None) -> ActivityEntry:

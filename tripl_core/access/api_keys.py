@@ -13,7 +13,6 @@ from tripl_core.access.principal import Principal
 from tripl_core.access.schemas import ApiKeyCreateIn
 from tripl_core.db.base import utcnow
 from tripl_core.errors import NotAuthenticated, NotFound, PermissionDenied
-from tripl_core.plan.models import Project
 from tripl_core.security import API_KEY_PREFIX, new_token, token_digest
 
 # Writing last_used_at on every request would turn reads into writes; once a minute is precise enough.
@@ -24,14 +23,11 @@ def list_keys(session: Session, user: User) -> list[ApiKey]:
     return list(session.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at)))
 
 
-def create_key(session: Session, user: User, data: ApiKeyCreateIn) -> tuple[ApiKey, str]:
+def create_key(session: Session, user: User, data: ApiKeyCreateIn,
+               project_id: uuid.UUID | None) -> tuple[ApiKey, str]:
+    """`project_id`: the project `data.project_slug` names, found by the caller (projects are the plan's)."""
     if data.scope is ApiKeyScope.write and user.role == UserRole.viewer.value:
         raise PermissionDenied("Viewers can create read keys only")
-    project_id = None
-    if data.project_slug is not None:
-        project_id = session.scalar(select(Project.id).where(Project.slug == data.project_slug))
-        if project_id is None:
-            raise NotFound(f"Project '{data.project_slug}' not found")
     token = new_token(API_KEY_PREFIX)
     key = ApiKey(user_id=user.id, name=data.name, key_prefix=token[:10], token_hash=token_digest(token),
                  scope=data.scope.value, project_id=project_id,

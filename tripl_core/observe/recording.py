@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from tripl_core.analysis.identity import ObservedEvent
 from tripl_core.analysis.schema_drift import ContractOutcome, DeclaredField, Finding, judge_type
 from tripl_core.observe.models import DriftStatus, ObservedVolume, SchemaDrift, ShadowCandidate, ShadowStatus
+from tripl_core.observe.observations import Observation, PlanWrite
 from tripl_core.plan.models import FieldDefinition
-from tripl_core.scans.catalog_read import Observation
-from tripl_core.scans.catalog_write import PlanWrite
 
 MAX_SOURCE_NAMES = 500
 

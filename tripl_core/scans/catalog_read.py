@@ -7,7 +7,7 @@ import dataclasses
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from tripl_core.analysis.identity import FieldAggregate, FieldSource, GroupedRow
 from tripl_core.analysis.schema_drift import DeclaredField, Measure, ObservedField, contracts_of
 from tripl_core.db.base import utcnow
 from tripl_core.errors import DomainError
+from tripl_core.observe.observations import Observation
 from tripl_core.scans.runs import ScanCancelled
 from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, RowSample, TimeWindow, Warehouse
 from tripl_core.warehouse import catalog_queries as queries
@@ -51,21 +52,7 @@ class ScanInput:
     sampled: set[tuple[str, str]]  # shadow candidates that already hold sample rows
 
 
-@dataclass
-class Observation:
-    window: TimeWindow | None
-    sources: list[FieldSource]
-    type_rows: dict[str, int]
-    observed: dict[str, dict[str, ObservedField]]
-    measures: dict[str, dict[tuple[str, str], Measure]]
-    plan: IdentityPlan
-    daily: dict[tuple[str, str, date], int]
-    samples: dict[tuple[str, str], list[dict[str, Any]]]
-    columns_analysed: int
-    json_paths_ignored: int
-    rows_read: int = 0
-    json_keys_sampled_rows: int = 0  # at most this many rows were read to discover JSON keys
-    extra: dict[str, int] = field(default_factory=dict)
+
 
 
 def observe(warehouse: Warehouse, scan: ScanInput, cancel_requested: Callable[[], bool]) -> Observation:

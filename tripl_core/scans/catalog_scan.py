@@ -23,10 +23,11 @@ from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.observe import recording
 from tripl_core.observe.models import ShadowCandidate
+from tripl_core.observe.observations import Observation
 from tripl_core.plan.models import Event, EventType, FieldDefinition, Project
 from tripl_core.plan.projects import main_branch_id
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.scans.catalog_read import Observation, ScanCancelled, ScanFailed, ScanInput, observe
+from tripl_core.scans.catalog_read import ScanCancelled, ScanFailed, ScanInput, observe
 from tripl_core.scans.catalog_write import write_plan
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources

@@ -12,7 +12,6 @@ import dataclasses
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from tripl_core.analysis import field_types, identity
 from tripl_core.analysis.identity import FieldSource, ObservedEvent
 from tripl_core.observe.models import VariableContext
+from tripl_core.observe.observations import Observation, PlanWrite
 from tripl_core.plan import history
 from tripl_core.plan.event_types import default_display_name
 from tripl_core.plan.models import (
@@ -33,21 +33,13 @@ from tripl_core.plan.models import (
     Variable,
     VariableType,
 )
-from tripl_core.scans.catalog_read import Observation, ScanInput
+from tripl_core.scans.catalog_read import ScanInput
 
 PROMOTED = frozenset({EventStatus.ready_for_dev.value, EventStatus.implemented.value})
 MAX_NAME = 100
 
 
-@dataclass
-class PlanWrite:
-    """What the plan half did, and what the drift and reconciliation half needs from it."""
 
-    types: dict[str, EventType]
-    discovered_fields: set[uuid.UUID]  # types whose fields this scan filled
-    matched: dict[tuple[str, str], Event] = field(default_factory=dict)  # (type name, identity) → event
-    shadows: list[ObservedEvent] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def write_plan(session: Session, project: Project, branch_id: uuid.UUID, scan: ScanInput, obs: Observation,
