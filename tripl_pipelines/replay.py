@@ -9,7 +9,7 @@ from datetime import datetime
 
 from dagster import AssetMaterialization, OpExecutionContext, Output, job, op
 
-from tripl_core.metrics.collect import MetricsFailed
+from tripl_core.metrics.collection_input import MetricsFailed
 from tripl_core.metrics.replay import replay
 from tripl_core.scans.launching import DAGSTER_JOBS
 from tripl_core.sources import jobs

@@ -19,7 +19,7 @@ from tests.api.scans_support import create_scan
 from tests.api.sources_support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_core.metrics import distribution_drifts
-from tripl_core.metrics.collect import load_input
+from tripl_core.metrics.collection_input import load_input
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 from tripl_core.warehouse import create_warehouse

@@ -13,33 +13,28 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis import identity
-from tripl_core.analysis.identity import GroupRule, IdentitySpec
 from tripl_core.analysis.versions import newest_releases
+from tripl_core.db.base import as_utc
 from tripl_core.db.bulk import insert_rows
 from tripl_core.db.engine import Database
-from tripl_core.errors import DomainError
-from tripl_core.metrics import lateness
+from tripl_core.metrics import distribution_drifts, lateness
+from tripl_core.metrics.collection_input import CollectionInput, MetricsFailed, field_ref, load_input
 from tripl_core.metrics.models import AppVersionPoint, BreakdownPoint, MetricPoint, MetricWindow, Scope
-from tripl_core.plan.models import Event, EventType
-from tripl_core.plan.projects import main_branch_id
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
-from tripl_core.sources import data_sources
 from tripl_core.warehouse import (
     ColumnRef,
     FieldRef,
     Interval,
-    JsonRef,
     TimeWindow,
     Warehouse,
-    WarehouseConfig,
     bucket_start,
     create_warehouse,
 )
@@ -49,32 +44,8 @@ MAX_VERSIONS_READ = 1000  # distinct app versions considered when choosing the k
 NULL_VALUE = "(null)"
 
 
-class MetricsFailed(DomainError):
-    """The collection cannot run as configured; the message says why (a limit, no interval)."""
-
-
 class MetricsCancelled(Exception):
     """The job was cancelled between two warehouse steps."""
-
-
-@dataclass(frozen=True)
-class CollectionInput:
-    scan_config_id: uuid.UUID
-    project_id: uuid.UUID
-    base_query: str
-    time_column: str
-    interval: Interval
-    bound_type: tuple[str, uuid.UUID] | None  # (name, id) when all rows are of one type
-    event_type_column: str | None
-    spec: IdentitySpec
-    breakdown_columns: tuple[str, ...]
-    breakdown_limit: int | None
-    app_version_column: str | None
-    keep_releases: int
-    drift_fields: tuple[str, ...]
-    row_limit: int | None
-    types: dict[str, uuid.UUID]  # main-branch event type name → id
-    events: dict[tuple[str, str], tuple[uuid.UUID, uuid.UUID]]  # (type name, identity) → (event id, type id)
 
 
 @dataclass
@@ -109,20 +80,19 @@ def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime
                     secrets: SecretBox, cancel_requested: Callable[[], bool] = lambda: False,
                     with_drifts: bool = True, now: datetime | None = None) -> CollectionResult:
     """Collect [time_from, time_to) (aligned to the config's interval) and replace its stored rows.
-    `with_drifts` False leaves the distribution drifts to `drifts.collect_drifts` (the Dagster asset).
+    `with_drifts` False leaves the distribution drifts to `distribution_drifts.collect_drifts` (the
+    Dagster asset).
     Re-counted buckets that grew teach the config its data delay (`lateness.learn`, as of `now`)."""
     scan, config = load_input(db, scan_config_id, secrets)
     start, end = align(time_from, scan.interval), align(time_to, scan.interval)
     if end <= start:
         raise MetricsFailed(f"The window [{_iso(time_from)}, {_iso(time_to)}) holds no complete "
                             f"{scan.interval.value} bucket")
-    from tripl_core.metrics import distribution_drifts as drifts  # drifts builds on this module's input
-
     warehouse = create_warehouse(config)
     try:
         aggregates, rows_read = read_window(warehouse, scan, start, end, cancel_requested)
-        drift_counts = drifts.read_drift_counts(warehouse, scan, end) if with_drifts and scan.drift_fields \
-            else None
+        drift_counts = (distribution_drifts.read_drift_counts(warehouse, scan, end)
+                        if with_drifts and scan.drift_fields else None)
     finally:
         warehouse.close()
     if cancel_requested():
@@ -131,42 +101,12 @@ def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime
     with db.unit_of_work() as session:
         write_window(session, scan, start, end, aggregates, result, now)
         if drift_counts is not None:
-            result.significant_drifts = drifts.write_drifts(session, scan, end, *drift_counts)
+            result.significant_drifts = distribution_drifts.write_drifts(session, scan, end, *drift_counts)
     return result
 
 
 def align(moment: datetime, interval: Interval) -> datetime:
     return bucket_start(moment, interval)
-
-
-def load_input(db: Database, scan_config_id: uuid.UUID, secrets: SecretBox) -> tuple[CollectionInput,
-                                                                                     WarehouseConfig]:
-    with db.unit_of_work() as session:
-        config = session.get(ScanConfig, scan_config_id)
-        if config is None:
-            raise MetricsFailed(f"Scan config {scan_config_id} no longer exists")
-        if not config.interval or not config.time_column:
-            raise MetricsFailed(f"Scan config '{config.name}' has no interval (or no time_column): it is "
-                                "catalog-only and collects no metrics")
-        branch_id = main_branch_id(session, config.project_id)
-        types = dict(session.execute(select(EventType.name, EventType.id)
-                                     .where(EventType.branch_id == branch_id)).all())
-        names = {type_id: name for name, type_id in types.items()}
-        events = {(names[type_id], source or name): (event_id, type_id) for event_id, type_id, source, name in
-                  session.execute(select(Event.id, Event.event_type_id, Event.source_name, Event.name)
-                                  .where(Event.branch_id == branch_id))}
-        bound = session.get(EventType, config.event_type_id) if config.event_type_id else None
-        spec = IdentitySpec(config.event_name_format or None, frozenset(config.json_value_paths or ()),
-                            config.cardinality_threshold,
-                            tuple(GroupRule.parse(rule) for rule in config.event_group_rules or ()))
-        scan = CollectionInput(
-            config.id, config.project_id, config.base_query, config.time_column, Interval(config.interval),
-            (bound.name, bound.id) if bound else None, config.event_type_column, spec,
-            tuple(config.metric_breakdown_columns or ()), config.metric_breakdown_values_limit,
-            config.app_version_column, config.app_version_keep_releases or 0,
-            tuple(config.distribution_drift_fields or ()), config.metrics_row_limit,
-            types, events)
-        return scan, data_sources.warehouse_config(data_sources.get(session, config.data_source_id), secrets)
 
 
 # -- the warehouse half ----------------------------------------------------------------------------------
@@ -180,12 +120,12 @@ def read_window(warehouse: Warehouse, scan: CollectionInput, start: datetime, en
     keys = _grouping_keys(warehouse, scan, columns, start, end)
     step()
     group_by: list[FieldRef] = ([ColumnRef(scan.event_type_column)] if scan.event_type_column else [])
-    group_by += [_ref(key, columns) for key in keys]
+    group_by += [field_ref(key, columns) for key in keys]
     parts = identity.identity_parts(scan.spec, []) if scan.spec.event_name_format else \
         [k for k in keys if k not in scan.spec.rule_fields()]
-    folds = [Fold(_ref(column, columns), top=scan.breakdown_limit) for column in scan.breakdown_columns]
+    folds = [Fold(field_ref(column, columns), top=scan.breakdown_limit) for column in scan.breakdown_columns]
     if scan.app_version_column:
-        version_ref = _ref(scan.app_version_column, columns)
+        version_ref = field_ref(scan.app_version_column, columns)
         seen = warehouse.top_values(scan.base_query, version_ref, MAX_VERSIONS_READ,
                                     TimeWindow(scan.time_column, start, end))
         folds.append(Fold(version_ref, keep=tuple(newest_releases((v.value for v in seen), scan.keep_releases))))
@@ -249,10 +189,6 @@ def _grouping_keys(warehouse: Warehouse, scan: CollectionInput, columns: Sequenc
     return list(dict.fromkeys([*low, *scan.spec.rule_fields()]))
 
 
-def _ref(label: str, columns: Sequence[str]) -> FieldRef:
-    return ColumnRef(label) if label in columns or "." not in label else JsonRef.parse(label)
-
-
 def _resolver(scan: CollectionInput, keys: Sequence[str], parts: Sequence[str],
               agg: _Aggregates) -> Callable[[tuple[str | None, ...]], list[tuple[str, str]]]:
     """Grouping values → the scopes a row counts in: the project total, its event type, its plan event."""
@@ -297,7 +233,7 @@ def write_window(session: Session, scan: CollectionInput, start: datetime, end: 
     if before:
         after = {bucket: count for (scope, ref, bucket), count in agg.counts.items()
                  if scope == Scope.project_total.value and ref == total}
-        lateness.learn(config, scan.interval, {_utc(b): c for b, c in before.items()}, after, now)
+        lateness.learn(config, scan.interval, {as_utc(b): c for b, c in before.items()}, after, now)
     for model in (MetricPoint, BreakdownPoint, AppVersionPoint):
         session.execute(delete(model).where(model.scan_config_id == config_id, model.bucket >= start,
                                             model.bucket < end))
@@ -316,10 +252,6 @@ def write_window(session: Session, scan: CollectionInput, start: datetime, end: 
     session.flush()
     result.points_written, result.breakdown_points_written = len(points), len(breakdowns)
     result.app_version_points_written = len(versions)
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _iso(moment: datetime) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tripl_core.analysis.distribution_drift import distribution_drift
 from tripl_core.db.bulk import insert_rows
 from tripl_core.db.engine import Database
-from tripl_core.metrics.collect import CollectionInput, _ref, load_input
+from tripl_core.metrics.collection_input import CollectionInput, field_ref, load_input
 from tripl_core.metrics.models import DistributionDrift, Scope
 from tripl_core.security import SecretBox
 from tripl_core.warehouse import ColumnRef, FieldRef, Interval, Warehouse, bucket_start, create_warehouse
@@ -67,7 +67,7 @@ def read_drift_counts(warehouse: Warehouse, scan: CollectionInput, end: datetime
     group_by: list[FieldRef] = [ColumnRef(scan.event_type_column)] if scan.event_type_column else []
     baseline, current = _WindowCounts(), _WindowCounts()
     for field in scan.drift_fields:
-        fold = Fold(_ref(field, columns), top=TOP_VALUES)
+        fold = Fold(field_ref(field, columns), top=TOP_VALUES)
         for target, start, stop in ((baseline, end - CURRENT - BASELINE, end - CURRENT), (current, end - CURRENT, end)):
             # the bucket only groups the rows; a week keeps the rows per group and value to one or two
             for row in folded_counts(warehouse, scan.base_query, scan.time_column, Interval.WEEK_1, start, stop,

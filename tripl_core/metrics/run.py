@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.metrics import lateness
-from tripl_core.metrics.collect import MetricsFailed, collect_metrics
+from tripl_core.metrics.collect import collect_metrics
+from tripl_core.metrics.collection_input import MetricsFailed
 from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.scan_configs.models import ScanConfig

@@ -11,6 +11,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from tripl_core.plan.models import Project
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.sources.models import Job, JobKind, JobStatus
 
 # Dagster job per job kind; the partition key is the scan config id.
@@ -73,9 +75,6 @@ def run_tags(job: Job) -> dict[str, str]:
 
 def readable_tags(session: Session, project_id: uuid.UUID, scan_config_id: uuid.UUID | None) -> dict[str, str]:
     """The project's slug and the scan config's name as run tags."""
-    from tripl_core.plan.models import Project
-    from tripl_core.scan_configs.models import ScanConfig
-
     tags = {}
     slug = session.scalar(select(Project.slug).where(Project.id == project_id))
     if slug:

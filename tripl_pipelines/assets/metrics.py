@@ -26,6 +26,7 @@ from dagster import (
 )
 from sqlalchemy import func, select
 
+from tripl_core.db.base import as_utc
 from tripl_core.jobs import metrics_runs
 from tripl_core.metrics import lateness
 from tripl_core.metrics.detection import detect_window
@@ -35,7 +36,7 @@ from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
 from tripl_core.metrics.run import scheduled_window
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.scans.launching import TIME_FROM_TAG, TIME_TO_TAG, job_id_from_tags
+from tripl_core.scans.launching import TIME_FROM_TAG, TIME_TO_TAG, job_id_from_tags, readable_tags
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 
@@ -99,10 +100,10 @@ def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
         stored_end = session.scalar(select(func.max(MetricWindow.time_to))
                                     .where(MetricWindow.scan_config_id == config_id))
     complete = summary["chunks_done"] == summary["chunks"] and stored_end is not None and \
-        _utc(stored_end) >= time_to
+        as_utc(stored_end) >= time_to
     yield AssetCheckResult(check_name="collection_complete", passed=bool(complete),
                            metadata={"chunks": summary["chunks"], "chunks_done": summary["chunks_done"],
-                                     "stored_until": _iso(_utc(stored_end)) if stored_end else "nothing"})
+                                     "stored_until": _iso(as_utc(stored_end)) if stored_end else "nothing"})
     yield AssetCheckResult(check_name="points_written", passed=int(summary["metric_points_written"]) > 0,
                            severity=AssetCheckSeverity.WARN,
                            metadata={"points_written": summary["metric_points_written"],
@@ -216,21 +217,11 @@ def _message(error: Exception) -> str:
 
 
 def _names(app_db: AppDatabase, config_id: uuid.UUID) -> dict[str, str]:
-    """The project slug and scan name, so the Dagster UI shows which config a partition (a UUID) is."""
+    """The project slug and scan name (as the run tags name them), so the Dagster UI shows which config a
+    partition (a UUID) is."""
     with app_db.unit_of_work() as session:
         config = session.get(ScanConfig, config_id)
-        if config is None:
-            return {}
-        from tripl_core.plan.models import Project
-
-        project = session.get(Project, config.project_id)
-        return {"project": project.slug if project else "", "scan": config.name}
-
-
-def _utc(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        return readable_tags(session, config.project_id, config.id) if config else {}
 
 
 def _iso(moment: datetime) -> str:
