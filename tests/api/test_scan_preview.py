@@ -3,7 +3,6 @@ timeouts, refusals."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -115,17 +114,17 @@ def test_an_unreachable_warehouse_fails_the_job_without_the_password(ws: Workspa
 def test_a_slow_query_ends_failed_by_the_timeout(ws: Workspace, lake: Path) -> None:
     ws.project("shop")
     source = create_source(ws.owner, chdb_body(lake, timeout_seconds=1))
-    started = time.monotonic()
     # Real work over the source's own rows: the guard refuses sleep() and table functions.
     job = _preview(ws, source, "SELECT count() AS n FROM events AS a CROSS JOIN events AS b "
                                "CROSS JOIN events AS c CROSS JOIN events AS d CROSS JOIN events AS e "
                                "CROSS JOIN events AS f CROSS JOIN events AS g "
                                "WHERE cityHash64(a.id, b.id, c.id, d.id, e.id, f.id, g.id) % 7 = 0")
-    assert time.monotonic() - started < 1, "the request waited for the warehouse"
+    # The request answers with the job before the warehouse does: it is not finished yet.
+    assert job["status"] in {"pending", "running"}, job
+    assert job["completed_at"] is None
     done = wait_for_job(ws.owner, "shop", job["id"], seconds=20)
     assert done["status"] == "failed"
     assert "TIMEOUT_EXCEEDED" in done["error_message"]
-    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize(("query", "found"), [

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.conformance.clickhouse_http import ChdbHttpServer
-from tests.conformance.conftest import postgres_config
+from tests.conformance.conftest import CONFORMANCE_DB, postgres_config
 from tests.support.postgres import PostgresServer
 from tripl_core.warehouse import (
     ColumnRef,
@@ -35,23 +35,25 @@ def _closed_port() -> int:
 
 def test_chdb_query_past_the_timeout_fails_with_warehouse_timeout(parquet_folder: Path) -> None:
     warehouse = create_warehouse(WarehouseConfig(db_type="chdb", path=str(parquet_folder), timeout_seconds=1))
-    started = time.monotonic()
     with pytest.raises(WarehouseTimeout, match="TIMEOUT_EXCEEDED"):
         warehouse.sample(SLOW_CLICKHOUSE, 10)
-    assert time.monotonic() - started < 4
+    assert warehouse.sample("SELECT count() AS n FROM events", 1).rows  # the same warehouse still answers
 
 
 def test_postgres_query_past_the_timeout_fails_with_warehouse_timeout(
     warehouse_postgres: PostgresServer,
 ) -> None:
     warehouse = create_warehouse(postgres_config(warehouse_postgres, timeout_seconds=1.0))
-    started = time.monotonic()
     with pytest.raises(WarehouseTimeout, match="statement timeout"):
         warehouse.distinct_counts(
             "SELECT a.id + b.id * c.id AS n FROM events AS a, events AS b, events AS c, events AS d",
             [ColumnRef("n")],
         )
-    assert time.monotonic() - started < 4
+    # The server cancelled the statement: nothing of it still runs there.
+    with psycopg.connect(warehouse_postgres.libpq_dsn(CONFORMANCE_DB)) as conn:
+        running = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                               "AND query LIKE '%events AS d%' AND pid <> pg_backend_pid()").fetchone()
+    assert running == (0,)
 
 
 def test_clickhouse_query_past_the_timeout_fails_with_warehouse_timeout(
