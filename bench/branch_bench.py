@@ -26,12 +26,11 @@ from sqlalchemy import bindparam, create_engine, insert, select, update
 
 from tripl_api.main import create_app
 from tripl_core.branching.models import MergeResolution
-from tripl_core.db.migrate import upgrade
 from tripl_core.plan.models import Event, EventFieldValue, EventTag, EventType, FieldDefinition, MetaField, Variable
-from tripl_core.settings import Settings, normalise_database_url
+from tripl_core.settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from plan_bench import SQL_PAGE, percentile, timed
+from plan_bench import SQL_PAGE, migrated_database, percentile, plan_arguments, timed
 
 EDITS_PER_SIDE = 500
 OVERLAP = 50  # event descriptions edited on both sides: the conflicts
@@ -144,17 +143,9 @@ def page_ratio(client: TestClient, url: str, p: str, branch_id: str, repeat: int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=None)
-    parser.add_argument("--types", type=int, default=50)
-    parser.add_argument("--events", type=int, default=100)
-    parser.add_argument("--fields", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=20)
-    args = parser.parse_args()
+    args = plan_arguments(__doc__, repeat=20)
     with tempfile.TemporaryDirectory() as tmp:
-        url = normalise_database_url(args.database_url) if args.database_url else \
-            f"sqlite+pysqlite:///{Path(tmp) / 'tripl.db'}"
-        upgrade(url)
+        url = migrated_database(args.database_url, tmp)
         settings = Settings(state_dir=Path(tmp), database_url=url, secret_key="bench",
                             register_rate_limit="1000/minute", login_rate_limit="1000/minute")
         with TestClient(create_app(settings)) as client:

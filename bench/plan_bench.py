@@ -52,19 +52,28 @@ def timed(fn: Any, repeat: int) -> list[float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def plan_arguments(description: str | None, repeat: int) -> argparse.Namespace:
+    """The plan's size and the database, shared with bench/branch_bench.py."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--types", type=int, default=50)
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--fields", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=50)
-    args = parser.parse_args()
+    parser.add_argument("--repeat", type=int, default=repeat)
+    return parser.parse_args()
 
+
+def migrated_database(database_url: str | None, tmp: str) -> str:
+    """The given database (or a SQLite file in `tmp`), migrated to head."""
+    url = normalise_database_url(database_url) if database_url else f"sqlite+pysqlite:///{Path(tmp) / 'tripl.db'}"
+    upgrade(url)
+    return url
+
+
+def main() -> None:
+    args = plan_arguments(__doc__, repeat=50)
     with tempfile.TemporaryDirectory() as tmp:
-        url = normalise_database_url(args.database_url) if args.database_url else \
-            f"sqlite+pysqlite:///{Path(tmp) / 'tripl.db'}"
-        upgrade(url)
+        url = migrated_database(args.database_url, tmp)
         port = free_port()
         env = {**os.environ, "TRIPL_STATE_DIR": tmp, "TRIPL_DATABASE_URL": url, "TRIPL_SECRET_KEY": "bench",
                "TRIPL_REGISTER_RATE_LIMIT": "1000/minute", "TRIPL_LOGIN_RATE_LIMIT": "1000/minute"}
