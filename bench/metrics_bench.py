@@ -38,22 +38,19 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tripl_core.access import accounts  # noqa: E402
+from bench.scan_bench import bench_project  # noqa: E402
 from tripl_core.access.principal import Principal  # noqa: E402
 from tripl_core.analysis.anomaly import DetectorSettings, detect, detect_many  # noqa: E402
 from tripl_core.db.engine import Database  # noqa: E402
 from tripl_core.db.migrate import upgrade  # noqa: E402
 from tripl_core.metrics.collect import collect_metrics  # noqa: E402
 from tripl_core.metrics.series import score_with_forecast  # noqa: E402
-from tripl_core.plan import branch_scope, event_types, events, projects  # noqa: E402
+from tripl_core.plan import branch_scope, event_types, events  # noqa: E402
 from tripl_core.plan.event_schemas import EventCreate  # noqa: E402
-from tripl_core.plan.schemas import ProjectCreate  # noqa: E402
 from tripl_core.plan.type_schemas import EventTypeCreate  # noqa: E402
 from tripl_core.scans import configs  # noqa: E402
 from tripl_core.scans.schemas import ScanConfigCreate  # noqa: E402
 from tripl_core.security import SecretBox  # noqa: E402
-from tripl_core.sources import data_sources  # noqa: E402
-from tripl_core.sources.schemas import DataSourceCreate  # noqa: E402
 from tripl_core.warehouse import Interval, WarehouseConfig, create_warehouse  # noqa: E402
 from tripl_core.warehouse.base import SqlQuery  # noqa: E402
 
@@ -111,11 +108,8 @@ def set_up(state: Path, folder: Path) -> tuple[Database, uuid.UUID]:
     db = Database(url)
     box = SecretBox(SECRET)
     with db.unit_of_work() as session:
-        owner = accounts.register(session, email="bench@example.com", password="bench password", name="Bench")
-        source = data_sources.create(session, box, DataSourceCreate(name="bench", db_type="chdb", path=str(folder),
-                                                                    timeout_seconds=600))
-        project = projects.create(session, Principal(owner), ProjectCreate(name="Bench", slug="bench"))
-        plan_scopes(session, Principal(owner), project)
+        owner, project, source = bench_project(session, box, folder, "bench")
+        plan_scopes(session, owner, project)
         config = configs.create(session, box, project, ScanConfigCreate(data_source_id=source.id, **SETUP))
         return db, config.id
 

@@ -28,17 +28,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from tripl_core.access import accounts
 from tripl_core.access.principal import Principal
 from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
 from tripl_core.plan import projects
+from tripl_core.plan.models import Project
 from tripl_core.plan.schemas import ProjectCreate
 from tripl_core.scans import configs
 from tripl_core.scans.schemas import ScanConfigCreate
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
+from tripl_core.sources.models import DataSource
 from tripl_core.sources.schemas import DataSourceCreate
 from tripl_core.warehouse.base import QueryResult, SqlQuery
 
@@ -102,6 +105,14 @@ def ensure_data(folder: Path, events: int, days: int) -> dict[str, Any]:
     return {"generated": True, **json.loads(generated.stdout)}
 
 
+def bench_project(session: Session, box: SecretBox, folder: Path, slug: str) -> tuple[Principal, Project, DataSource]:
+    """An owner, a `chdb` data source over `folder` and a project: where the scan and metrics benches start."""
+    owner = Principal(accounts.register(session, email="bench@example.com", password="bench password", name="Bench"))
+    source = data_sources.create(session, box, DataSourceCreate(name="bench", db_type="chdb", path=str(folder),
+                                                                timeout_seconds=600))
+    return owner, projects.create(session, owner, ProjectCreate(name="Bench", slug=slug)), source
+
+
 def set_up_state(state_dir: Path, folder: Path) -> dict[str, str]:
     """App database, owner, data source, project and scan config; returns the child processes' env."""
     url = f"sqlite+pysqlite:///{state_dir / 'tripl.db'}"
@@ -109,10 +120,7 @@ def set_up_state(state_dir: Path, folder: Path) -> dict[str, str]:
     db = Database(url)
     box = SecretBox(SECRET)
     with db.unit_of_work() as session:
-        owner = accounts.register(session, email="bench@example.com", password="bench password", name="Bench")
-        source = data_sources.create(session, box, DataSourceCreate(name="bench", db_type="chdb", path=str(folder),
-                                                                    timeout_seconds=600))
-        project = projects.create(session, Principal(owner), ProjectCreate(name="Bench", slug=PROJECT))
+        _, project, source = bench_project(session, box, folder, PROJECT)
         configs.create(session, box, project, ScanConfigCreate(data_source_id=source.id, **SCAN_SETUP))
     db.dispose()
     env = {key: value for key, value in os.environ.items() if not key.startswith("TRIPL_")}
