@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.scans.launching import (
     PARTITIONS,
     RUN_CONFIG,
@@ -18,7 +19,6 @@ from tripl_core.scans.launching import (
     partition_key,
     run_tags,
 )
-from tripl_core.sources.models import Job, JobStatus
 
 REPOSITORY = "__repository__"  # the repository name Dagster gives a `Definitions` object
 RUN_STATUSES = {"QUEUED": JobStatus.pending, "NOT_STARTED": JobStatus.pending, "STARTING": JobStatus.pending,

@@ -19,12 +19,12 @@ from tripl_core.access.models import User, UserRole
 from tripl_core.access.principal import Principal
 from tripl_core.db.engine import Database
 from tripl_core.demo.project import DemoProject, create_demo_project, start_scan
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.plan.models import Project
 from tripl_core.scans import runs
 from tripl_core.scans.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 FIRST_ACCOUNT_FILE = "first-account.txt"
 FIRST_EMAIL = "owner@example.com"

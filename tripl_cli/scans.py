@@ -15,12 +15,12 @@ from tripl_cli import stack
 from tripl_cli.app import configured_launcher
 from tripl_core.db.engine import Database
 from tripl_core.errors import DomainError
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.plan import projects
 from tripl_core.scans import configs, runs
 from tripl_core.scans.launching import RunLauncher
 from tripl_core.scans.schemas import ScanJobOut
 from tripl_core.settings import Settings
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 app = typer.Typer(help="Scans of a project's warehouse.", no_args_is_help=True)
 

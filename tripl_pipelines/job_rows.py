@@ -12,10 +12,10 @@ from typing import Any
 from dagster import Failure, OpExecutionContext
 
 from tripl_core.db.engine import Database
+from tripl_core.jobs.models import JobKind, JobStatus
 from tripl_core.scans import runs
 from tripl_core.scans.launching import job_id_from_tags
 from tripl_core.sources import jobs
-from tripl_core.sources.models import JobKind, JobStatus
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from dagster import DagsterInstance, DagsterRunStatus
 from dagster._core.utils import make_new_run_id
 
 from tripl_core.db.engine import Database
+from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.scans.launching import dagster_job_name, partition_key, run_tags
 from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.definitions import build_definitions
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from dagster import AssetMaterialization, OpExecutionContext, Output, job, op
 
+from tripl_core.jobs.models import Job, JobKind
 from tripl_core.metrics.collect import MetricsFailed
 from tripl_core.metrics.replay import replay
 from tripl_core.scans.launching import DAGSTER_JOBS
 from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobKind
 from tripl_pipelines import job_rows
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets

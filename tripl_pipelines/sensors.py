@@ -15,10 +15,10 @@ from dagster import (
 )
 from sqlalchemy import select
 
+from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.scans import runs
 from tripl_core.scans.models import ScanConfig
 from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase
 

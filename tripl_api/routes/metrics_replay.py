@@ -6,11 +6,11 @@ import uuid
 
 from tripl_api.deps import CurrentPrincipal, DbSession, ProjectWriter, State
 from tripl_api.routing import api_router
+from tripl_core.jobs.models import JobKind
 from tripl_core.metrics import replay
 from tripl_core.metrics.schemas import ReplayRequest
 from tripl_core.scans import configs, runs
 from tripl_core.scans.schemas import ScanJobOut
-from tripl_core.sources.models import JobKind
 
 router = api_router("scans", "/projects/{slug}/scans")
 

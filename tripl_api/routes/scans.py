@@ -14,11 +14,11 @@ from fastapi import Query, Response
 
 from tripl_api.deps import CurrentPrincipal, DbSession, Offset, ProjectOwner, ProjectReader, ProjectWriter, State
 from tripl_api.routing import api_router
+from tripl_core.jobs.models import JobKind
 from tripl_core.pagination import PageRequest
 from tripl_core.scans import configs, runs
 from tripl_core.scans.schemas import ScanConfigCreate, ScanConfigOut, ScanConfigUpdate, ScanJobOut
 from tripl_core.service_settings import consumers
-from tripl_core.sources.models import JobKind
 
 router = api_router("scans", "/projects/{slug}/scans")
 

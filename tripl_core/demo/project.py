@@ -27,6 +27,7 @@ from tripl_core.demo.plan import DEMO_PLAN, ScanSetup
 from tripl_core.demo.plan_writer import write_demo_plan
 from tripl_core.demo.warehouse import generate_demo_warehouse
 from tripl_core.errors import InvalidInput
+from tripl_core.jobs.models import Job, JobKind
 from tripl_core.plan import projects
 from tripl_core.plan.branch_scope import resolve
 from tripl_core.plan.models import Project
@@ -38,7 +39,7 @@ from tripl_core.scans.schemas import ScanSettings
 from tripl_core.scans.validation import Problems, check_columns, check_rules, result_columns
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
-from tripl_core.sources.models import DataSource, Job, JobKind
+from tripl_core.sources.models import DataSource
 from tripl_core.sources.schemas import DataSourceCreate
 from tripl_core.warehouse import WarehouseConfig, WarehouseError
 

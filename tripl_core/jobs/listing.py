@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from tripl_core import cursor
 from tripl_core.errors import InvalidInput, NotFound
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.jobs.schemas import JobListItem, JobPage
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 KINDS = frozenset(kind.value for kind in JobKind)
 STATUSES = frozenset(status.value for status in JobStatus)

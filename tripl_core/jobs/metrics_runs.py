@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.scans.models import ScanConfig
 from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 
 def begin(db: Database, scan_config_id: uuid.UUID, external_run_id: str, job_id: uuid.UUID | None,

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 from tripl_core.access.principal import Principal
 from tripl_core.db.base import utcnow
 from tripl_core.errors import Conflict
+from tripl_core.jobs.models import Job, JobKind, JobResolution, JobStatus
 from tripl_core.plan.models import Project
 from tripl_core.scans import runs
 from tripl_core.scans.models import ScanConfig
-from tripl_core.sources.models import Job, JobKind, JobResolution, JobStatus
 
 RETRYABLE = frozenset({JobKind.scan.value, JobKind.replay.value, JobKind.apply_groups.value, JobKind.metrics.value})
 

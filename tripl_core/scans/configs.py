@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.db.base import utcnow
 from tripl_core.errors import Conflict, NotFound
+from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.plan.models import EventType, Project
 from tripl_core.plan.projects import main_branch_id
 from tripl_core.scans.models import ScanConfig
@@ -19,7 +20,7 @@ from tripl_core.scans.schemas import ScanConfigCreate, ScanConfigUpdate, ScanSet
 from tripl_core.scans.validation import Problems, check_columns, check_rules, probe_failure, result_columns
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
-from tripl_core.sources.models import DataSource, Job, JobStatus
+from tripl_core.sources.models import DataSource
 from tripl_core.warehouse import UnsafeQuery, WarehouseError
 
 # A change to any of these is re-checked on the warehouse; a rename alone is not.

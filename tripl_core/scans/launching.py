@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from tripl_core.sources.models import Job, JobKind, JobStatus
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 
 # Dagster job per job kind; the partition key is the scan config id.
 METRICS_JOB = "scan_metrics"

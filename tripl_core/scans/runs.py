@@ -18,12 +18,12 @@ from tripl_core.access.principal import Principal
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.errors import Conflict, NotFound
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.pagination import PageRequest, paginate
 from tripl_core.plan.models import Project
 from tripl_core.scans.launching import LaunchFailed, RunLauncher
 from tripl_core.scans.models import ScanConfig
 from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 RUN_KINDS = (JobKind.scan.value, JobKind.replay.value, JobKind.apply_groups.value)
 ACTIVE = (JobStatus.pending.value, JobStatus.running.value, JobStatus.cancelling.value)

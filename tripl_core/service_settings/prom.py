@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tripl_core.alerting.models import AlertDelivery
 from tripl_core.db.engine import Database
-from tripl_core.sources.models import Job
+from tripl_core.jobs.models import Job
 
 
 class DatabaseCollector(Collector):

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
-from tripl_core.sources.models import Job, JobResolution, JobStatus
+from tripl_core.jobs.models import Job, JobResolution, JobStatus
 
 
 def finish(db: Database, job_id: uuid.UUID, status: JobStatus, *, error_message: str | None = None,

@@ -18,11 +18,11 @@ from tripl_core.access.principal import Principal
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.errors import InvalidInput, NotFound
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.outbound import OutboundPolicy
 from tripl_core.plan.models import Project
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources, endpoints, jobs
-from tripl_core.sources.models import Job, JobKind, JobStatus
 from tripl_core.sources.schemas import PreviewRequest
 from tripl_core.warehouse import (
     Preview,
