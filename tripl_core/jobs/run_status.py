@@ -10,6 +10,8 @@ DAGSTER_RUN_STATUSES: dict[str, JobStatus] = {
     "QUEUED": JobStatus.pending, "NOT_STARTED": JobStatus.pending, "STARTING": JobStatus.pending,
     "MANAGED": JobStatus.pending, "STARTED": JobStatus.running, "CANCELING": JobStatus.cancelling,
     "SUCCESS": JobStatus.succeeded, "FAILURE": JobStatus.failed, "CANCELED": JobStatus.cancelled,
+    # A suspended run started and was paused (it may resume): not ended, so its job is not ended either.
+    "SUSPENDED": JobStatus.running,
 }
 
 
