@@ -93,19 +93,22 @@ def test_a_run_that_ended_before_the_launcher_returned_keeps_its_end(app_db: Dat
 def test_a_failing_unit_of_work_after_the_launch_keeps_the_launched_row(app_db: Database) -> None:
     """The job row was committed before its run started: a later error of the caller rolls back only what
     came after the launch, never the row the run is working on."""
-    launcher = RecordingLauncher(app_db)
-    job_id: uuid.UUID | None = None
-    with pytest.raises(RuntimeError), app_db.unit_of_work() as session:
-        project = Project(name="Launch", slug="launch-rollback")
-        session.add(project)
-        session.flush()
-        job = Job(kind=JobKind.scan.value, project_id=project.id)
-        session.add(job)
-        session.flush()
-        job_id = launch(session, launcher, job).id
-        raise RuntimeError("the caller failed after launching")
-    assert job_id is not None
-    row = _row(app_db, job_id)
+    launched: list[uuid.UUID] = []
+
+    def failing_request() -> None:
+        with app_db.unit_of_work() as session:
+            project = Project(name="Launch", slug="launch-rollback")
+            session.add(project)
+            session.flush()
+            job = Job(kind=JobKind.scan.value, project_id=project.id)
+            session.add(job)
+            session.flush()
+            launched.append(launch(session, RecordingLauncher(app_db), job).id)
+            raise RuntimeError("the caller failed after launching")
+
+    with pytest.raises(RuntimeError, match="after launching"):
+        failing_request()
+    row = _row(app_db, launched[0])
     assert (row.status, row.external_run_id) == (JobStatus.pending, None)  # the run id went with the rollback
 
 

@@ -36,13 +36,15 @@ def test_an_ended_job_never_changes_status_again(start: JobStatus, end: JobStatu
         lifecycle.request_cancel(job)
     with pytest.raises(TransitionRefused):
         lifecycle.start(job)
-    assert job.status is start and job.error_message is None
+    assert job.status is start
+    assert job.error_message is None
 
 
 def test_a_run_starts_only_once_and_only_from_pending() -> None:
     job = _job(JobStatus.pending)
     lifecycle.start(job)
-    assert job.status is JobStatus.running and job.started_at is not None
+    assert job.status is JobStatus.running
+    assert job.started_at is not None
     with pytest.raises(TransitionRefused, match="is running; it cannot become running"):
         lifecycle.start(job)
     stopping = _job(JobStatus.cancelling)
@@ -77,7 +79,8 @@ def test_a_run_asked_to_stop_still_ends_either_way(end: JobStatus) -> None:
         lifecycle.fail(job, "boom")
     else:
         lifecycle.cancel(job, "Cancelled")
-    assert job.status is end and job.completed_at is not None
+    assert job.status is end
+    assert job.completed_at is not None
 
 
 def test_progress_is_kept_until_the_job_ends() -> None:

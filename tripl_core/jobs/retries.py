@@ -18,8 +18,8 @@ RETRYABLE = frozenset({JobKind.scan.value, JobKind.replay.value, JobKind.apply_g
 
 
 def retry(session: Session, principal: Principal, job: Job) -> Job:
-    """A pending job of the same kind, scan config, params and window, linked to `job`; the caller
-    commits and launches it. Refused (409) unless `job` failed and is still open, has no retry running,
+    """A pending job of the same kind, scan config, params and window, linked to `job`; the caller launches
+    it (`jobs.launch.launch`). Refused (409) unless `job` failed and is still open, has no retry running,
     and (for scans, replays and group applications) no other run of its project is active."""
     lifecycle.check_open(job, "retried")
     if job.kind not in RETRYABLE:
