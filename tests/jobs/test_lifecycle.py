@@ -167,3 +167,9 @@ def test_jobs_a_stopping_process_never_started_fail(app_db: Database) -> None:
     assert (_row(app_db, queued).status, _row(app_db, queued).error_message) == (
         JobStatus.failed, "The server stopped before this job ran")
     assert _row(app_db, done).status is JobStatus.succeeded
+
+
+def test_a_new_job_is_pending_before_it_is_stored() -> None:
+    job = Job(kind=JobKind.metrics.value, project_id=uuid.uuid4())
+    lifecycle.start(job)
+    assert job.status is JobStatus.running

@@ -90,3 +90,8 @@ class Job(IdMixin, TimestampMixin, Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
                                                              default=None)
+
+    def __init__(self, **fields: Any) -> None:
+        # Pending from the start, not only once flushed: the lifecycle may move a new job before its INSERT.
+        fields.setdefault("status", JobStatus.pending)
+        super().__init__(**fields)
