@@ -54,11 +54,11 @@ from tripl_api.state import AppState
 from tripl_core import readiness
 from tripl_core.ai import search_composition
 from tripl_core.db.engine import Database
-from tripl_core.scans.launching import RunLauncher
+from tripl_core.jobs.launch import RunLauncher
+from tripl_core.jobs.lifecycle import fail_unstarted
 from tripl_core.security import SecretBox
 from tripl_core.service_settings import logs
 from tripl_core.settings import Settings
-from tripl_core.sources.jobs import fail_unstarted
 
 ROUTERS = [auth.router, users.router, projects.router, activity.router, audit.router, api_keys.router]
 ROUTERS += [events.router, event_types.router, event_types.owners_router, fields.router, meta_fields.router,

@@ -10,20 +10,12 @@ from typing import Any
 
 import httpx
 
-from tripl_core.scans.launching import (
-    PARTITIONS,
-    RUN_CONFIG,
-    LaunchFailed,
-    dagster_job_name,
-    partition_key,
-    run_tags,
-)
-from tripl_core.sources.models import Job, JobStatus
+from tripl_core.jobs.launch import LaunchFailed
+from tripl_core.jobs.models import Job, JobStatus
+from tripl_core.jobs.run_status import job_status_of_run
+from tripl_core.scans.launching import PARTITIONS, RUN_CONFIG, dagster_job_name, partition_key, run_tags
 
 REPOSITORY = "__repository__"  # the repository name Dagster gives a `Definitions` object
-RUN_STATUSES = {"QUEUED": JobStatus.pending, "NOT_STARTED": JobStatus.pending, "STARTING": JobStatus.pending,
-                "MANAGED": JobStatus.pending, "STARTED": JobStatus.running, "CANCELING": JobStatus.cancelling,
-                "SUCCESS": JobStatus.succeeded, "FAILURE": JobStatus.failed, "CANCELED": JobStatus.cancelled}
 
 ADD_PARTITION = """
 mutation AddPartition($selector: RepositorySelector!, $name: String!, $key: String!) {
@@ -126,7 +118,7 @@ class DagsterGraphQLLauncher:
 
     def status(self, external_run_id: str) -> JobStatus | None:
         outcome = self._call(RUN_STATUS, {"runId": external_run_id})["runOrError"]
-        return RUN_STATUSES.get(outcome.get("status", "")) if outcome["__typename"] == "Run" else None
+        return job_status_of_run(outcome.get("status", "")) if outcome["__typename"] == "Run" else None
 
     def close(self) -> None:
         self._client.close()

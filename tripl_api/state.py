@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from tripl_api.runs import UnconfiguredLauncher
 from tripl_core.access.rate_limit import Rate, RateLimiter
 from tripl_core.db.engine import Database
-from tripl_core.scans.launching import RunLauncher
+from tripl_core.jobs.launch import RunLauncher
 from tripl_core.search.engine import SearchEngine
 from tripl_core.security import SecretBox
 from tripl_core.service_settings.store import SettingsStore

@@ -1,5 +1,8 @@
 """The unit of work of one request: a session opened per request, committed when the route succeeds,
-rolled back when it fails, with the request's audit entry written inside the same transaction."""
+rolled back when it fails, with the request's audit entry written inside the same transaction. Routes
+and services never commit; the only split of a request in two units of work is
+`tripl_core.db.units.commit_so_far` (a launched run's job row, slow outside work), and this route still
+commits the second unit at the end."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from tripl_api.main import create_app
 from tripl_api.runs import DagsterGraphQLLauncher
-from tripl_core.scans.launching import RunLauncher
+from tripl_core.jobs.launch import RunLauncher
 from tripl_core.settings import Settings
 
 

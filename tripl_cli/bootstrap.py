@@ -19,12 +19,12 @@ from tripl_core.access.models import User, UserRole
 from tripl_core.access.principal import Principal
 from tripl_core.db.engine import Database
 from tripl_core.demo.project import DemoProject, create_demo_project, start_scan
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.plan.models import Project
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.scans import runs
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 FIRST_ACCOUNT_FILE = "first-account.txt"
 FIRST_EMAIL = "owner@example.com"
@@ -69,7 +69,7 @@ def unscanned_configs(db: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:
     with db.unit_of_work() as session:
         scanned = set(session.scalars(select(Job.project_id).where(
             Job.kind == JobKind.scan.value,
-            Job.status.in_([JobStatus.succeeded.value, *runs.ACTIVE]))))
+            Job.status.in_([JobStatus.succeeded, *lifecycle.ACTIVE]))))
         configs = session.execute(select(ScanConfig.project_id, ScanConfig.id)
                                   .order_by(ScanConfig.created_at, ScanConfig.id)).all()
     first: dict[uuid.UUID, uuid.UUID] = {}

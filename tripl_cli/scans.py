@@ -15,12 +15,12 @@ from tripl_cli import stack
 from tripl_cli.app import configured_launcher
 from tripl_core.db.engine import Database
 from tripl_core.errors import DomainError
+from tripl_core.jobs.launch import RunLauncher, launch, refresh
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.plan import projects
 from tripl_core.scans import configs, runs
-from tripl_core.scans.launching import RunLauncher
 from tripl_core.scans.schemas import ScanJobOut
 from tripl_core.settings import Settings
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 app = typer.Typer(help="Scans of a project's warehouse.", no_args_is_help=True)
 
@@ -50,7 +50,7 @@ def run(project_slug: str = typer.Argument(..., help="The project's slug"),
             job = session.get(Job, job_id)
             assert job is not None
             typer.echo(json.dumps(ScanJobOut.model_validate(job).model_dump(mode="json"), indent=2))
-            failed = job.status == JobStatus.failed.value
+            failed = job.status == JobStatus.failed
     except DomainError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(2) from None
@@ -64,12 +64,7 @@ def _start(db: Database, launcher: RunLauncher, project_slug: str, scan: str) ->
     with db.unit_of_work() as session:
         project = projects.get_by_slug(session, project_slug)
         job = runs.enqueue(session, None, project, configs.find(session, project, scan), JobKind.scan)
-        job_id = job.id
-    with db.unit_of_work() as session:
-        launched = session.get(Job, job_id)
-        assert launched is not None
-        runs.launch(session, launcher, launched)
-    return job_id
+        return launch(session, launcher, job).id
 
 
 def _wait(db: Database, launcher: RunLauncher, job_id: uuid.UUID, timeout: float, *, in_process: bool) -> None:
@@ -78,7 +73,7 @@ def _wait(db: Database, launcher: RunLauncher, job_id: uuid.UUID, timeout: float
         with db.unit_of_work() as session:
             job = session.get(Job, job_id)
             assert job is not None
-            job = runs.refresh(session, launcher, job)
+            job = refresh(launcher, job)
             if JobStatus(job.status).finished:
                 return
         time.sleep(0.2 if in_process else 1.0)

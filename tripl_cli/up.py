@@ -21,7 +21,7 @@ from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
 from tripl_core.demo.project import DemoProject
 from tripl_core.errors import DomainError
-from tripl_core.scans.launching import LaunchFailed
+from tripl_core.jobs.launch import LaunchFailed
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dagster import Definitions, define_asset_job
 
+from tripl_core.jobs.models import JobKind
 from tripl_core.scans.launching import DAGSTER_JOBS, METRICS_JOB
-from tripl_core.sources.models import JobKind
 from tripl_pipelines.alerting import AlertOutbound, alert_delivery_retries, alert_fanout
 from tripl_pipelines.assets.catalog import catalog
 from tripl_pipelines.assets.metrics import METRICS_ASSETS

@@ -2,9 +2,9 @@
 
 from dagster import OpExecutionContext, job, op
 
+from tripl_core.jobs.models import JobKind
 from tripl_core.scans.groups import apply_event_groups
 from tripl_core.scans.launching import DAGSTER_JOBS
-from tripl_core.sources.models import JobKind
 from tripl_pipelines import job_rows
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase

@@ -12,10 +12,10 @@ from typing import Any
 from dagster import Failure, OpExecutionContext
 
 from tripl_core.db.engine import Database
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import JobKind
 from tripl_core.scans import runs
 from tripl_core.scans.launching import job_id_from_tags
-from tripl_core.sources import jobs
-from tripl_core.sources.models import JobKind, JobStatus
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def start(context: OpExecutionContext, db: Database, kind: JobKind) -> TrackedRu
     if started is None:
         context.log.info(f"job {job_id} was cancelled or its scan config deleted before the run started")
         return None
-    return TrackedRun(job_id, started.scan_config_id, lambda: runs.cancel_requested(db, job_id))
+    return TrackedRun(job_id, started.scan_config_id, lambda: lifecycle.cancel_requested(db, job_id))
 
 
 @contextmanager
@@ -47,16 +47,16 @@ def outcome(db: Database, run: TrackedRun) -> Iterator[Callable[[dict[str, Any]]
     """Yields `succeed(summary)`. A cancellation (asked for, or the run terminated) ends the job
     cancelled; any other exception ends it failed with the error's message and fails the Dagster step."""
     try:
-        yield lambda summary: jobs.finish(db, run.job_id, JobStatus.succeeded, result_summary=summary)
+        yield lambda summary: lifecycle.succeed_run(db, run.job_id, summary)
     except runs.ScanCancelled:
-        runs.end_cancelled(db, run.job_id)
+        lifecycle.cancel_run(db, run.job_id)
     except Exception as error:
         if run.cancel_requested():
-            runs.end_cancelled(db, run.job_id)
+            lifecycle.cancel_run(db, run.job_id)
             return
         message = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
-        jobs.finish(db, run.job_id, JobStatus.failed, error_message=message)
+        lifecycle.fail_run(db, run.job_id, message)
         raise Failure(description=message) from error
     except BaseException:  # terminated (Dagster interrupts the step): the job ends cancelled
-        runs.end_cancelled(db, run.job_id, "Cancelled: the run was terminated")
+        lifecycle.cancel_run(db, run.job_id, "Cancelled: the run was terminated")
         raise

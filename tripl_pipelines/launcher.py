@@ -22,13 +22,14 @@ import threading
 import uuid
 from typing import Any
 
-from dagster import DagsterInstance, DagsterRunStatus
+from dagster import DagsterInstance
 from dagster._core.utils import make_new_run_id
 
 from tripl_core.db.engine import Database
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobStatus
+from tripl_core.jobs.run_status import job_status_of_run
 from tripl_core.scans.launching import PARTITIONS, dagster_job_name, partition_key, run_tags
-from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.definitions import build_definitions
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import root_cause
@@ -44,10 +45,6 @@ IN_PROCESS_OVERRIDES: dict[str, Any] = {
                      "class": "NoOpComputeLogManager"},
     "telemetry": {"enabled": False},
 }
-RUN_STATUSES = {DagsterRunStatus.QUEUED: JobStatus.pending, DagsterRunStatus.NOT_STARTED: JobStatus.pending,
-                DagsterRunStatus.STARTING: JobStatus.pending, DagsterRunStatus.STARTED: JobStatus.running,
-                DagsterRunStatus.CANCELING: JobStatus.cancelling, DagsterRunStatus.SUCCESS: JobStatus.succeeded,
-                DagsterRunStatus.FAILURE: JobStatus.failed, DagsterRunStatus.CANCELED: JobStatus.cancelled}
 
 
 class InProcessLauncher:
@@ -76,7 +73,7 @@ class InProcessLauncher:
 
     def status(self, external_run_id: str) -> JobStatus | None:
         run = self.instance.get_run_by_id(external_run_id)
-        return RUN_STATUSES.get(run.status) if run is not None else None
+        return job_status_of_run(run.status.value) if run is not None else None
 
     def wait(self, external_run_id: str, timeout: float | None = None) -> bool:
         """Block until the run's thread ends; False when it is still running after `timeout` seconds."""
@@ -117,8 +114,5 @@ def _failure_message(result: object) -> str:
 
 
 def _fail_if_unfinished(db: Database, job_id: uuid.UUID, message: str) -> None:
-    with db.unit_of_work() as session:
-        job = session.get(Job, job_id)
-        finished = job is None or JobStatus(job.status).finished
-    if not finished:
-        jobs.finish(db, job_id, JobStatus.failed, error_message=message)
+    """An ended job keeps its end (the lifecycle refuses to change it)."""
+    lifecycle.fail_run(db, job_id, message)

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from dagster import AssetMaterialization, OpExecutionContext, Output, job, op
 
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobKind
 from tripl_core.metrics.collection_input import MetricsFailed
 from tripl_core.metrics.replay import replay
 from tripl_core.scans.launching import DAGSTER_JOBS
-from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobKind
 from tripl_pipelines import job_rows
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
@@ -33,7 +33,7 @@ def replay_metrics(context: OpExecutionContext, app_db: AppDatabase,
         time_from, time_to = _params(app_db, run.job_id)
         summary = replay(db, run.scan_config_id, time_from, time_to, secrets=app_secrets.box,
                          cancel_requested=run.cancel_requested,
-                         on_chunk=lambda progress: jobs.record_progress(db, run.job_id, progress))
+                         on_chunk=lambda progress: lifecycle.record_run_progress(db, run.job_id, progress))
         succeed(dict(summary))
     if summary:
         window = {"window": f"[{time_from.isoformat()}, {time_to.isoformat()})"}

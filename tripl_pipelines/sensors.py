@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from dagster import (
-    DagsterRunStatus,
     DefaultSensorStatus,
     SensorEvaluationContext,
     SensorResult,
@@ -15,15 +14,13 @@ from dagster import (
 )
 from sqlalchemy import select
 
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobStatus
+from tripl_core.jobs.run_status import job_status_of_run
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.scans import runs
 from tripl_core.scans.launching import PARTITIONS
-from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase
-
-RUN_OUTCOMES = {DagsterRunStatus.FAILURE: JobStatus.failed, DagsterRunStatus.CANCELED: JobStatus.cancelled}
 
 
 @sensor(minimum_interval_seconds=15, default_status=DefaultSensorStatus.RUNNING,
@@ -45,18 +42,18 @@ def scan_job_status(context: SensorEvaluationContext, app_db: AppDatabase) -> Sk
     mirrored = 0
     with app_db.unit_of_work() as session:
         unfinished = session.scalars(select(Job).where(Job.external_run_id.is_not(None),
-                                                       Job.status.in_(runs.ACTIVE)))
+                                                       Job.status.in_(lifecycle.ACTIVE)))
         for job in unfinished:
             assert job.external_run_id is not None
             run = context.instance.get_run_by_id(job.external_run_id)
-            outcome = RUN_OUTCOMES.get(run.status) if run is not None else JobStatus.failed
-            if outcome is None:
-                continue
+            outcome = job_status_of_run(run.status.value) if run is not None else JobStatus.failed
             if outcome is JobStatus.failed:
-                jobs.fail(job, run_failure_message(context, job.external_run_id) if run else
-                          "The Dagster run no longer exists")
+                lifecycle.fail(job, run_failure_message(context, job.external_run_id) if run else
+                               "The Dagster run no longer exists")
+            elif outcome is JobStatus.cancelled:
+                lifecycle.cancel(job, job.error_message or "Cancelled: the Dagster run was terminated")
             else:
-                runs.mark_cancelled(job, job.error_message or "Cancelled: the Dagster run was terminated")
+                continue  # the run is still going, or succeeded (its code records that itself)
             mirrored += 1
     return SkipReason(f"{mirrored} job rows mirrored from their Dagster runs")
 

@@ -20,7 +20,7 @@ from tests.api.sources_support import (
 )
 from tests.support.postgres import PostgresServer
 from tests.support.workspace import Workspace
-from tripl_core.sources.models import Job
+from tripl_core.jobs.models import Job
 
 PREVIEW = "/api/v1/projects/shop/scans/preview"
 

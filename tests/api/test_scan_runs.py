@@ -19,9 +19,9 @@ from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.db.engine import Database
+from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.plan.models import Event, EventType
 from tripl_core.settings import Settings
-from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines.launcher import InProcessLauncher
 
 URL = SCANS.format(slug="shop")

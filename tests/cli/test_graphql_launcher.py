@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from tripl_api.runs import DagsterGraphQLLauncher
-from tripl_core.scans.launching import LaunchFailed
+from tripl_core.jobs.launch import LaunchFailed
 
 
 def test_an_absent_webserver_fails_after_the_grace_period_naming_it() -> None:

@@ -9,9 +9,10 @@ from dagster import DagsterInstance, SensorResult, build_sensor_context, job, op
 from sqlalchemy import select
 
 from tripl_core.db.engine import Database
+from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.plan.models import Project
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.sources.models import DataSource, Job, JobStatus
+from tripl_core.sources.models import DataSource
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase
 from tripl_pipelines.sensors import scan_config_partitions, scan_job_status

@@ -13,6 +13,7 @@ from tripl_api.deps import DbSession, Offset, ProjectReader, ProjectWriter, Stat
 from tripl_api.routing import api_router
 from tripl_core.alerting import deliveries
 from tripl_core.alerting.schemas import DeliveryOut, DeliveryPage
+from tripl_core.db.units import commit_so_far
 
 router = api_router("alerting", "/projects/{slug}/alert-deliveries")
 
@@ -38,7 +39,7 @@ def retry_alert_delivery(delivery_id: uuid.UUID, project: ProjectWriter, session
                          sender: AlertSender) -> DeliveryOut:
     """Resends a failed delivery now (409 when it was sent or is being sent); answers its new state."""
     deliveries.retry_by_hand(session, deliveries.get(session, project, delivery_id), sender.clock())
-    session.commit()  # the claim and the send happen in their own transactions
+    commit_so_far(session)  # the claim and the send happen in their own transactions
     deliveries.attempt(state.db, delivery_id, sender)
     session.expire_all()
     return deliveries.describe(session, deliveries.get(session, project, delivery_id))

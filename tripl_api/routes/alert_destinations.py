@@ -24,6 +24,7 @@ from tripl_core.alerting.schemas import (
     SimulationOut,
 )
 from tripl_core.alerting.simulate import simulate
+from tripl_core.db.units import commit_so_far
 
 router = api_router("alerting", "/projects/{slug}/alert-destinations")
 DESTINATION = "/{destination_id}"
@@ -69,7 +70,7 @@ def test_alert_destination(destination_id: uuid.UUID, project: ProjectWriter, se
                            sender: AlertSender) -> DestinationTestOut:
     """Sends a sample message now; always 200, `ok: false` carries the channel's reason."""
     prepared = probe.prepare(destinations.get(session, project, destination_id), project.name, sender)
-    session.commit()  # no transaction stays open while the channel answers
+    commit_so_far(session)  # no transaction stays open while the channel answers
     return probe.send(prepared, sender.clock())
 
 

@@ -17,13 +17,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
-from sqlalchemy.orm import Session
 
 from tripl_api.deps import Allow, DbSession, Reader, State, WorkspaceOwner
 from tripl_api.routing import api_router
 from tripl_core.access.models import UserRole
 from tripl_core.access.principal import Need, Principal
 from tripl_core.db.base import utcnow
+from tripl_core.db.units import commit_so_far
 from tripl_core.outbound import outbound_policy
 from tripl_core.sources import data_sources, inspection
 from tripl_core.sources.schemas import (
@@ -41,12 +41,6 @@ UPSTREAM: dict[int | str, dict[str, Any]] = {
 
 EditorReader = Annotated[Principal, Depends(Allow(Need(UserRole.editor, writes=False)))]
 WorkspaceEditor = Annotated[Principal, Depends(Allow(Need.WRITE, workspace_wide=True))]
-
-
-def end_transaction(session: Session) -> None:
-    """Close the request's app-database transaction before a warehouse call (it committed nothing of
-    this route's yet); anything written afterwards starts a fresh, short one."""
-    session.commit()
 
 
 @router.get("", response_model=list[DataSourceOut])
@@ -91,7 +85,7 @@ def get_data_source_stats(ds_id: uuid.UUID, principal: EditorReader, session: Db
     """Rows per UTC hour over the last `window_hours`, for every table with a timestamp column (see
     `inspection.hourly_volume`: until scan configs exist, the schema's tables are what is counted)."""
     config = data_sources.config_for(session, state.secrets, ds_id, visible_to=principal.bound_project_id)
-    end_transaction(session)
+    commit_so_far(session)  # nothing written yet: no transaction stays open while the warehouse answers
     return inspection.hourly_volume(config, window_hours, utcnow(), outbound_policy(state.settings))
 
 
@@ -99,7 +93,7 @@ def get_data_source_stats(ds_id: uuid.UUID, principal: EditorReader, session: Db
 def get_data_source_schema(ds_id: uuid.UUID, principal: EditorReader, session: DbSession, state: State) -> SchemaOut:
     """Tables a base query can read, with their columns and warehouse types."""
     config = data_sources.config_for(session, state.secrets, ds_id, visible_to=principal.bound_project_id)
-    end_transaction(session)
+    commit_so_far(session)  # nothing written yet: no transaction stays open while the warehouse answers
     return inspection.read_schema(config, outbound_policy(state.settings))
 
 
@@ -108,7 +102,7 @@ def test_data_source_connection(ds_id: uuid.UUID, editor: WorkspaceEditor, sessi
                                 state: State) -> ConnectionTestOut:
     """Always 200: `ok: false` carries the warehouse's reason (secrets scrubbed)."""
     config = data_sources.config_for(session, state.secrets, ds_id)
-    end_transaction(session)
+    commit_so_far(session)  # nothing written yet: no transaction stays open while the warehouse answers
     outcome, tested_at = inspection.check_connection(config, outbound_policy(state.settings)), utcnow()
     source = data_sources.record_test(session, ds_id, outcome, tested_at)
     return inspection.connection_report(outcome, tested_at, data_sources.describe(source, state.secrets))

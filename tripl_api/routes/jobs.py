@@ -12,8 +12,8 @@ from fastapi import Query
 from tripl_api.deps import CurrentPrincipal, DbSession, OwnerReader, ProjectReader, ProjectWriter, State
 from tripl_api.routing import api_router
 from tripl_core.jobs import listing, retries
+from tripl_core.jobs.launch import launch
 from tripl_core.jobs.schemas import JobListItem, JobPage
-from tripl_core.scans import runs
 
 router = api_router("jobs", "/projects/{slug}/jobs")
 workspace_router = api_router("jobs", "/jobs")
@@ -54,8 +54,7 @@ def retry_job(job_id: uuid.UUID, project: ProjectWriter, principal: CurrentPrinc
     """A new run over the failed job's window, linked to it (`retry_of_id`); 409 unless the job failed and
     is still open."""
     retried = retries.retry(session, principal, listing.get(session, job_id, project.id))
-    session.commit()  # the run must find its job row
-    return listing.describe(session, [runs.launch(session, state.launcher, retried)])[0]
+    return listing.describe(session, [launch(session, state.launcher, retried)])[0]
 
 
 @router.post("/{job_id}/dismiss", response_model=JobListItem)

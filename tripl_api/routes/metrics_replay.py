@@ -6,11 +6,12 @@ import uuid
 
 from tripl_api.deps import CurrentPrincipal, DbSession, ProjectWriter, State
 from tripl_api.routing import api_router
+from tripl_core.jobs.launch import launch
+from tripl_core.jobs.models import JobKind
 from tripl_core.metrics import replay
 from tripl_core.metrics.schemas import ReplayRequest
 from tripl_core.scans import configs, runs
 from tripl_core.scans.schemas import ScanJobOut
-from tripl_core.sources.models import JobKind
 
 router = api_router("scans", "/projects/{slug}/scans")
 
@@ -24,5 +25,4 @@ def replay_scan_metrics(scan_id: uuid.UUID, body: ReplayRequest, project: Projec
     params = replay.validate(config, body.time_from, body.time_to)
     job = runs.enqueue(session, principal, project, config, JobKind.replay)
     job.params = params
-    session.commit()  # the run must find its job row
-    return ScanJobOut.model_validate(runs.launch(session, state.launcher, job))
+    return ScanJobOut.model_validate(launch(session, state.launcher, job))

@@ -2,8 +2,8 @@
 role and key of the project; writing a config (scan SQL) is the owner's; running, applying event groups
 and cancelling are the editor's.
 
-A run's job row is committed before the launcher is called, so the run always finds it; one scan job at
-a time per project (409 naming the active job)."""
+A run's job row is committed before the launcher is called (`tripl_core.jobs.launch.launch`), so the run
+always finds it; one scan job at a time per project (409 naming the active job)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from fastapi import Query, Response
 
 from tripl_api.deps import CurrentPrincipal, DbSession, Offset, ProjectOwner, ProjectReader, ProjectWriter, State
 from tripl_api.routing import api_router
+from tripl_core.jobs import launch
+from tripl_core.jobs.models import JobKind
 from tripl_core.pagination import PageRequest
 from tripl_core.scans import configs, runs
 from tripl_core.scans.row_limit_defaults import with_row_limit_defaults
 from tripl_core.scans.schemas import ScanConfigCreate, ScanConfigOut, ScanConfigUpdate, ScanJobOut
-from tripl_core.sources.models import JobKind
 
 router = api_router("scans", "/projects/{slug}/scans")
 
@@ -84,7 +85,7 @@ def list_scan_jobs(scan_id: uuid.UUID, project: ProjectReader, session: DbSessio
 def get_scan_job(scan_id: uuid.UUID, job_id: uuid.UUID, project: ProjectReader, session: DbSession,
                  state: State) -> ScanJobOut:
     job = runs.get_job(session, configs.get(session, project, scan_id), job_id)
-    return ScanJobOut.model_validate(runs.refresh(session, state.launcher, job))
+    return ScanJobOut.model_validate(launch.refresh(state.launcher, job))
 
 
 @router.post("/{scan_id}/jobs/{job_id}/cancel", response_model=ScanJobOut)
@@ -92,11 +93,10 @@ def cancel_scan_job(scan_id: uuid.UUID, job_id: uuid.UUID, project: ProjectWrite
                     state: State) -> ScanJobOut:
     """Cooperative: answers at once with the job `cancelled` (not started yet) or `cancelling`."""
     job = runs.get_job(session, configs.get(session, project, scan_id), job_id)
-    return ScanJobOut.model_validate(runs.request_cancel(session, state.launcher, job))
+    return ScanJobOut.model_validate(launch.request_cancel(session, state.launcher, job))
 
 
 def _start(session: DbSession, state: State, principal: CurrentPrincipal, project: ProjectWriter,
            scan_id: uuid.UUID, kind: JobKind) -> ScanJobOut:
     job = runs.enqueue(session, principal, project, configs.get(session, project, scan_id), kind)
-    session.commit()  # the run must find its job row
-    return ScanJobOut.model_validate(runs.launch(session, state.launcher, job))
+    return ScanJobOut.model_validate(launch.launch(session, state.launcher, job))

@@ -2,14 +2,14 @@
 
 Steps, in this order so no database write lock is held while files are written:
 1. pick a free slug (`demo`, `demo-2`, …) and reserve its folder `<state dir>/warehouses/<slug>/`,
-   then end the caller's transaction;
+   then end the caller's unit of work so far (`commit_so_far`: nothing is written yet);
 2. generate the warehouse there (seconds) and check the demo scan setup against it;
-3. in one short transaction: the `chdb` data source, the project, its plan from `DEMO_PLAN`, the scan
-   config — committed;
-4. the first scan job, queued and handed to the launcher (when one is given).
+3. the `chdb` data source, the project, its plan from `DEMO_PLAN`, the scan config — flushed, committed
+   by the caller's unit of work (or by the launch of step 4, which commits the job row it runs);
+4. the first scan job, queued and launched (when a launcher is given).
 
-The functions commit the session they are given at those points (like the scan config service does
-around its warehouse probe): call them with a session that holds nothing else uncommitted."""
+Call them with a session that holds nothing else uncommitted. A reserved folder whose rows are never
+committed stays behind; `_reserve` skips it, so it costs a slug number, never a collision."""
 
 from __future__ import annotations
 
@@ -22,23 +22,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tripl_core.access.principal import Principal
+from tripl_core.db.units import commit_so_far
 from tripl_core.demo.cases import DemoCases
 from tripl_core.demo.plan import DEMO_PLAN, ScanSetup
 from tripl_core.demo.plan_writer import write_demo_plan
 from tripl_core.demo.warehouse import generate_demo_warehouse
 from tripl_core.errors import InvalidInput
+from tripl_core.jobs.launch import RunLauncher, launch
+from tripl_core.jobs.models import Job, JobKind
 from tripl_core.plan import projects
 from tripl_core.plan.branch_scope import resolve
 from tripl_core.plan.models import Project
 from tripl_core.plan.schemas import ProjectCreate
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans import runs
-from tripl_core.scans.launching import RunLauncher
 from tripl_core.scans.schemas import ScanSettings
 from tripl_core.scans.validation import Problems, check_columns, check_rules, result_columns
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
-from tripl_core.sources.models import DataSource, Job, JobKind
+from tripl_core.sources.models import DataSource
 from tripl_core.sources.schemas import DataSourceCreate
 from tripl_core.warehouse import WarehouseConfig, WarehouseError
 
@@ -77,8 +79,7 @@ def create_demo_project(session: Session, principal: Principal, box: SecretBox, 
     warehouse = prepare_warehouse(session, state_dir, now=now)
     try:
         demo = write_demo_project(session, principal, box, warehouse)
-    except BaseException:
-        session.rollback()
+    except BaseException:  # the caller's unit of work rolls the rows back
         shutil.rmtree(warehouse.folder, ignore_errors=True)
         raise
     if launcher is None:
@@ -90,7 +91,7 @@ def create_demo_project(session: Session, principal: Principal, box: SecretBox, 
 def prepare_warehouse(session: Session, state_dir: Path, *, now: datetime | None = None) -> DemoWarehouse:
     """Reserve a slug and its folder, end the session's transaction, then write and check the warehouse."""
     slug, folder = _reserve(session, warehouses_dir(state_dir))
-    session.commit()  # nothing of the caller's is pending; free the database while files are written
+    commit_so_far(session)  # nothing of the caller's is pending; free the database while files are written
     try:
         cases = generate_demo_warehouse(folder, end=now or datetime.now(UTC))
         scan = _checked_scan_settings(DEMO_PLAN.scan, folder)
@@ -102,7 +103,7 @@ def prepare_warehouse(session: Session, state_dir: Path, *, now: datetime | None
 
 def write_demo_project(session: Session, principal: Principal, box: SecretBox,
                        warehouse: DemoWarehouse) -> DemoProject:
-    """The data source, project, plan and scan config, committed together."""
+    """The data source, project, plan and scan config, flushed together (the caller commits them)."""
     source = data_sources.create(session, box, DataSourceCreate(
         name=_free_source_name(session, f"Demo warehouse ({warehouse.slug})"), db_type="chdb",
         path=str(warehouse.folder)))
@@ -111,18 +112,14 @@ def write_demo_project(session: Session, principal: Principal, box: SecretBox,
     write_demo_plan(session, principal, resolve(session, project, None, write=True))
     config = ScanConfig(project_id=project.id, data_source_id=source.id, **warehouse.scan.stored())
     session.add(config)
-    session.commit()
+    session.flush()
     return DemoProject(project, source, config, warehouse.cases, None)
 
 
 def start_scan(session: Session, principal: Principal, launcher: RunLauncher, project: Project,
                config: ScanConfig) -> Job:
-    """Queue a catalog scan of `config` and hand it to `launcher` (a launch failure fails the job)."""
-    job = runs.enqueue(session, principal, project, config, JobKind.scan)
-    session.commit()  # the run must find its job row
-    job = runs.launch(session, launcher, job)
-    session.commit()
-    return job
+    """Queue a catalog scan of `config` and launch it (a launch failure fails the job)."""
+    return launch(session, launcher, runs.enqueue(session, principal, project, config, JobKind.scan))
 
 
 def scan_settings(setup: ScanSetup) -> ScanSettings:

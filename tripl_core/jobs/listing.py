@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from tripl_core import cursor
 from tripl_core.errors import InvalidInput, NotFound
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.jobs.schemas import JobListItem, JobPage
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 KINDS = frozenset(kind.value for kind in JobKind)
 STATUSES = frozenset(status.value for status in JobStatus)
@@ -49,7 +50,7 @@ def describe(session: Session, rows: list[Job]) -> list[JobListItem]:
             if retry_of is not None:
                 retries[retry_of] = retry_id
     return [JobListItem.model_validate(job).model_copy(update={
-        "retried_by_id": retries.get(job.id), "needs_attention": needs_attention(job), **_window(job)})
+        "retried_by_id": retries.get(job.id), "needs_attention": lifecycle.needs_attention(job), **_window(job)})
         for job in rows]
 
 
@@ -65,8 +66,6 @@ def _window(job: Job) -> dict[str, datetime]:
         return {}
 
 
-def needs_attention(job: Job) -> bool:
-    return job.status == JobStatus.failed.value and job.resolution is None
 
 
 def check_filter(kinds: list[str] | None, statuses: list[str] | None) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -12,11 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.sources import jobs
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 
 def begin(db: Database, scan_config_id: uuid.UUID, external_run_id: str, job_id: uuid.UUID | None,
@@ -26,7 +25,7 @@ def begin(db: Database, scan_config_id: uuid.UUID, external_run_id: str, job_id:
     with db.unit_of_work() as session:
         if job_id is not None:
             job = session.get(Job, job_id)
-            if job is None or job.status != JobStatus.pending.value:
+            if job is None or job.status != JobStatus.pending:
                 return None
         else:
             job = session.scalar(select(Job).where(Job.external_run_id == external_run_id,
@@ -40,7 +39,10 @@ def begin(db: Database, scan_config_id: uuid.UUID, external_run_id: str, job_id:
                           params={"time_from": time_from.isoformat(), "time_to": time_to.isoformat(),
                                   "scheduled": True})
                 session.add(job)
-        job.status, job.started_at = JobStatus.running.value, utcnow()
+        if job.status == JobStatus.pending:
+            lifecycle.start(job)
+        elif job.status != JobStatus.running:
+            return None  # this run's job already ended: nothing more to track
         job.external_run_id = job.external_run_id or external_run_id
         job.time_from, job.time_to = job.time_from or time_from, job.time_to or time_to
         session.flush()
@@ -48,11 +50,11 @@ def begin(db: Database, scan_config_id: uuid.UUID, external_run_id: str, job_id:
 
 
 def succeed(db: Database, job_id: uuid.UUID, summary: dict[str, Any]) -> None:
-    jobs.finish(db, job_id, JobStatus.succeeded, result_summary=summary)
+    lifecycle.succeed_run(db, job_id, summary)
 
 
 def fail(db: Database, job_id: uuid.UUID, message: str) -> None:
-    jobs.finish(db, job_id, JobStatus.failed, error_message=message)
+    lifecycle.fail_run(db, job_id, message)
 
 
 def fail_run(db: Database, external_run_id: str, step: str, message: str) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from tripl_core.db.base import utcnow
+from tripl_core.db.units import commit_so_far
 from tripl_core.errors import Conflict, NotFound
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.plan.models import EventType, Project
 from tripl_core.plan.projects import main_branch_id
 from tripl_core.scan_configs.models import ScanConfig
@@ -19,7 +21,7 @@ from tripl_core.scans.schemas import ScanConfigCreate, ScanConfigUpdate, ScanSet
 from tripl_core.scans.validation import Problems, check_columns, check_rules, probe_failure, result_columns
 from tripl_core.security import SecretBox
 from tripl_core.sources import data_sources
-from tripl_core.sources.models import DataSource, Job, JobStatus
+from tripl_core.sources.models import DataSource
 from tripl_core.warehouse import UnsafeQuery, WarehouseError
 
 # A change to any of these is re-checked on the warehouse; a rename alone is not.
@@ -89,10 +91,9 @@ def delete(session: Session, config: ScanConfig) -> None:
     """Its jobs stay (history) with `scan_config_id` cleared; one that has not started yet is cancelled
     here, and a running one is asked to stop (its run sees the config gone and ends cleanly)."""
     message = f"The scan config '{config.name}' was deleted"
-    session.execute(sql_update(Job).where(Job.scan_config_id == config.id, Job.status == JobStatus.pending.value)
-                    .values(status=JobStatus.cancelled.value, completed_at=utcnow(), error_message=message))
-    session.execute(sql_update(Job).where(Job.scan_config_id == config.id, Job.status == JobStatus.running.value)
-                    .values(status=JobStatus.cancelling.value))
+    for job in session.scalars(select(Job).where(Job.scan_config_id == config.id,
+                                                 Job.status.in_([JobStatus.pending, JobStatus.running]))):
+        lifecycle.request_cancel(job, message)
     session.delete(config)
     session.flush()
 
@@ -106,7 +107,7 @@ def _validate(session: Session, box: SecretBox, project: Project, source: DataSo
     problems.raise_any()
     if probe:
         warehouse = data_sources.warehouse_config(source, box)
-        session.commit()  # nothing of this request is written yet; free the database while the warehouse works
+        commit_so_far(session)  # nothing of this request is written yet; free the database while the warehouse works
         try:
             check_columns(settings, result_columns(warehouse, settings.base_query), problems)
         except WarehouseError as error:

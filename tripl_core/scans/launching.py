@@ -1,19 +1,18 @@
-"""How a scan job reaches Dagster. The API and the CLI hold a `RunLauncher` chosen at start-up (the
-Dagster webserver's GraphQL API, or in-process execution of the same definitions); the core only knows
-this protocol and the Dagster job names and tags the two sides agree on."""
+"""The Dagster job names and run tags the launchers (`tripl_core.jobs.launch.RunLauncher`) and the
+pipelines agree on."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from tripl_core.jobs.launch import LaunchFailed
+from tripl_core.jobs.models import Job, JobKind
 from tripl_core.plan.models import Project
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.sources.models import Job, JobKind, JobStatus
 
 # Dagster job per job kind; the partition key is the scan config id.
 METRICS_JOB = "scan_metrics"
@@ -40,25 +39,6 @@ COLLECTION_TAG = "tripl/collection"
 # runs' own log lines and failures rather than ~15 DEBUG engine events per step (all still stored in the
 # run's event log). Given with each launch (GraphQL, sensor requests) and as the jobs' default config.
 RUN_CONFIG: dict[str, object] = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-
-
-class LaunchFailed(Exception):
-    """The launcher could not hand the job to Dagster; the message says why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class RunLauncher(Protocol):
-    def launch(self, job: Job) -> str:
-        """Start a run for `job` (committed, pending) and return its external run id."""
-
-    def terminate(self, external_run_id: str) -> None:
-        """Ask the run to stop; returns at once (the run ends itself and its job row)."""
-
-    def status(self, external_run_id: str) -> JobStatus | None:
-        """The run's state as a job status, None when the launcher does not know the run."""
 
 
 def run_tags(job: Job) -> dict[str, str]:

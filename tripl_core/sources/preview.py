@@ -18,11 +18,12 @@ from tripl_core.access.principal import Principal
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.errors import InvalidInput, NotFound
+from tripl_core.jobs import lifecycle
+from tripl_core.jobs.models import Job, JobKind, JobStatus
 from tripl_core.outbound import OutboundPolicy
 from tripl_core.plan.models import Project
 from tripl_core.security import SecretBox
-from tripl_core.sources import data_sources, endpoints, jobs
-from tripl_core.sources.models import Job, JobKind, JobStatus
+from tripl_core.sources import data_sources, endpoints
 from tripl_core.sources.schemas import PreviewRequest
 from tripl_core.warehouse import (
     Preview,
@@ -48,7 +49,7 @@ def enqueue(session: Session, principal: Principal, project: Project, request: P
     if request.scan_lookback_hours is not None and request.time_column is None:
         raise InvalidInput("scan_lookback_hours needs time_column: the window is read on that column")
     job = Job(kind=JobKind.preview.value, project_id=project.id, data_source_id=source.id,
-              status=JobStatus.pending.value, params=request.model_dump(mode="json"),
+              params=request.model_dump(mode="json"),
               created_by_id=principal.user.id)
     session.add(job)
     session.flush()
@@ -72,12 +73,12 @@ def run_preview_job(db: Database, box: SecretBox, job_id: uuid.UUID, policy: Out
     try:
         summary = summarise(_read_preview(endpoints.pinned(config, policy) if policy else config, request), request)
     except (WarehouseError, UnsafeQuery) as error:
-        jobs.finish(db, job_id, JobStatus.failed, error_message=error.message)
+        lifecycle.fail_run(db, job_id, error.message)
     except Exception as error:  # an unexpected failure still ends the job, with secrets kept out
         log.exception("preview job %s failed unexpectedly", job_id)
-        jobs.finish(db, job_id, JobStatus.failed, error_message=_scrub(f"Preview failed: {error}", config))
+        lifecycle.fail_run(db, job_id, _scrub(f"Preview failed: {error}", config))
     else:
-        jobs.finish(db, job_id, JobStatus.succeeded, result_summary=summary)
+        lifecycle.succeed_run(db, job_id, summary)
 
 
 def summarise(preview: Preview, request: PreviewRequest) -> dict[str, Any]:
@@ -96,16 +97,16 @@ def summarise(preview: Preview, request: PreviewRequest) -> dict[str, Any]:
 def _start(db: Database, box: SecretBox, job_id: uuid.UUID) -> tuple[WarehouseConfig, PreviewRequest] | None:
     with db.unit_of_work() as session:
         job = session.get(Job, job_id)
-        if job is None or job.status != JobStatus.pending.value:
+        if job is None or job.status != JobStatus.pending:
             return None
-        job.status, job.started_at = JobStatus.running.value, utcnow()
+        lifecycle.start(job)
         try:
             if job.data_source_id is None:
                 raise NotFound("The data source was deleted before the preview ran")
             config = data_sources.warehouse_config(data_sources.get(session, job.data_source_id), box)
             return config, PreviewRequest.model_validate(job.params)
         except (NotFound, ValueError) as error:  # ValueError: a secret the configured key cannot decrypt
-            jobs.fail(job, str(error))
+            lifecycle.fail(job, str(error))
             return None
 
 

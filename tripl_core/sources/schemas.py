@@ -148,7 +148,7 @@ class PreviewRequest(RequestModel):
 
 
 class JobOut(ResponseModel):
-    # Any job (sources.models.Job) as the API returns it: a preview as is, a scan run as ScanJobOut.
+    # Any job (jobs.models.Job) as the API returns it: a preview as is, a scan run as ScanJobOut.
     id: uuid.UUID
     status: str
     started_at: datetime | None

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tripl_core.alerting.models import AlertDelivery
 from tripl_core.db.engine import Database
-from tripl_core.sources.models import Job
+from tripl_core.jobs.models import Job
 
 
 class DatabaseCollector(Collector):
@@ -25,9 +25,9 @@ class DatabaseCollector(Collector):
         deliveries = GaugeMetricFamily("tripl_alert_deliveries", "Alert deliveries by channel and outcome",
                                        labels=["channel", "status"])
         with self.db.session(write=False) as session:
-            for kind, status, count in session.execute(select(Job.kind, Job.status, func.count())
+            for kind, job_status, count in session.execute(select(Job.kind, Job.status, func.count())
                                                        .group_by(Job.kind, Job.status)):
-                jobs.add_metric([kind, status], count)
+                jobs.add_metric([kind, job_status], count)
             for channel, status, count in session.execute(
                     select(AlertDelivery.channel, AlertDelivery.status, func.count())
                     .group_by(AlertDelivery.channel, AlertDelivery.status)):

@@ -14,7 +14,7 @@ from dagster import (
     asset,
 )
 
-from tripl_core.sources.models import JobKind
+from tripl_core.jobs.models import JobKind
 from tripl_pipelines import job_rows
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
