@@ -21,7 +21,9 @@ from tripl_core.analysis.seasonal import (
     Seasonality,
     along_time,
     bucket_floor,
+    earlier,
     interval_step,
+    moving,
     rolling,
     seasonal_baseline,
     seasonality,
@@ -317,8 +319,7 @@ def _error_ratio(
     the reference spread: median |error / reference| / 0.674 (1 when the reference is right and the
     noise normal)."""
     standardised = np.abs(values - expected) / reference
-    typical = rolling(standardised, span, max(2, span // 14)).median()
-    return along_time(typical.shift(1), standardised) / _HALF_NORMAL_MEDIAN
+    return earlier(moving(standardised, span, max(2, span // 14), "median")) / _HALF_NORMAL_MEDIAN
 
 
 def _floored_spread(
