@@ -167,15 +167,19 @@ def stack_nanmedian(stack: np.ndarray) -> np.ndarray:
         return row_nanmedian(np.moveaxis(stack, 0, -1))
     missing = np.isnan(stack)
     valid = size - np.sum(missing, axis=0)
-    ordered = np.where(missing, np.inf, stack)
+    rows = list(np.where(missing, np.inf, stack))
     scratch = np.empty(stack.shape[1:])
     for low, high in _sorting_network(size):
-        np.minimum(ordered[low], ordered[high], out=scratch)
-        np.maximum(ordered[low], ordered[high], out=ordered[high])
-        ordered[low] = scratch
-    low_rank = np.maximum((valid - 1) // 2, 0)[None]
-    high_rank = np.minimum(valid // 2, size - 1)[None]
-    median = 0.5 * (np.take_along_axis(ordered, low_rank, 0)[0] + np.take_along_axis(ordered, high_rank, 0)[0])
+        np.minimum(rows[low], rows[high], out=scratch)
+        np.maximum(rows[low], rows[high], out=rows[high])
+        rows[low], scratch = scratch, rows[low]
+    # Pick each bucket's middle values from the sorted rows by flat position (rank * buckets + bucket).
+    ordered = np.stack(rows).reshape(-1)
+    buckets = ordered.size // size
+    position = np.arange(buckets).reshape(valid.shape)
+    low_rank = np.maximum((valid - 1) // 2, 0)
+    high_rank = np.minimum(valid // 2, size - 1)
+    median = 0.5 * (ordered.take(low_rank * buckets + position) + ordered.take(high_rank * buckets + position))
     return np.where(valid == 0, np.nan, median)
 
 
@@ -264,21 +268,16 @@ def weekday_effect(
         # ratios of zeros say nothing (a median of them would put a whole weekday at 0).
         width = 2 * season.smooth + 1
         summed = moving(values, width, 1, "sum", center=True)
-    neighbours = np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
-    per_week = []
-    for j in range(1, weeks + 1):
-        back = j * season.week
-        if back >= values.shape[-1]:
-            break
-        reference = shifted(values, np.array([back]))[0]
-        around = stack_nanmedian(shifted(values, back - neighbours))
-        ratio = _relative(reference, around, multiplicative)
-        if summed is not None:
-            sparse = ~(around >= SPARSE_COUNT)
-            ratio = np.where(sparse, _relative(shifted(summed, np.array([back]))[0],
-                                               stack_nanmedian(shifted(summed, back - neighbours)), True), ratio)
-        per_week.append(ratio)
-    effect = stack_nanmedian(np.stack(per_week))
+    # Week j's ratio for bucket t is the ratio of the bucket u = t - j·week to its neighbours, so the
+    # ratio is computed once per bucket and the effect is its median over the same slot of the
+    # previous ``weeks`` weeks.
+    neighbours = -np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
+    around = stack_nanmedian(shifted(values, neighbours))
+    ratio = _relative(values, around, multiplicative)
+    if summed is not None:
+        sparse = ~(around >= SPARSE_COUNT)
+        ratio = np.where(sparse, _relative(summed, stack_nanmedian(shifted(summed, neighbours)), True), ratio)
+    effect = _by_slot(ratio, season.week, weeks, "median")
     return _centred_median(effect, season.smooth)[..., :n]
 
 
@@ -311,22 +310,41 @@ class Baseline:
 def seasonal_baseline(
     values: np.ndarray, season: Seasonality, window: int, min_history: int, multiplicative: bool
 ) -> Baseline:
-    """Expected value and robust spread of every bucket from the like-for-like buckets before it."""
+    """Expected value and robust spread of every bucket from the like-for-like buckets before it.
+
+    The comparables of bucket ``t`` are ``values[t - k·day]`` rescaled from their weekday to ``t``'s:
+    ``target(t) × w(t - k·day)`` with ``w = value / effect`` (``value - effect`` additively), so their
+    median, sum and maximum are ``target(t)`` times a moving statistic of ``w`` over the same slot of the
+    previous ``window`` days — one pass per series instead of a sort per bucket. Only the MAD, whose
+    centre moves with ``t``, reads the stack of comparables. Series with a weekday effect of 0 somewhere
+    (a weekday without volume: its factors are not a rescaling) take the stack for everything."""
     lags = np.arange(1, window + 1) * season.day
-    raw = shifted(values, lags)
-    comparables = np.sum(~np.isnan(raw), axis=0)
+    comparables = np.nan_to_num(_by_slot(np.where(np.isnan(values), 0.0, 1.0), season.day, window, "sum")).astype(int)
     effect = weekday_effect(values, season, window, multiplicative)
-    adjusted = _apply_weekday(raw, effect, lags, multiplicative)
-    centre = stack_nanmedian(adjusted)
-    spread = MAD_TO_SIGMA * stack_nanmedian(np.abs(adjusted - centre[None]))
+    neutral = 1.0 if multiplicative else 0.0
+    target = np.where(np.isnan(effect), neutral, effect)
     if multiplicative:
+        w = np.full(values.shape, np.nan)
+        np.divide(values, target, out=w, where=target > 0)
+        middle = _by_slot(w, season.day, window, "median")
+        centre = target * middle
+        spread = MAD_TO_SIGMA * target * stack_nanmedian(np.abs(shifted(w, lags) - middle[None]))
         # The median of sparse counts is discrete (0 or 1 at half an event a bucket), and a centre of 0
         # would make a single event impossible: sparse counts are centred on their trimmed mean, the
         # comparables' mean without the largest one (one earlier incident in the slot does not lift
         # it) plus half an event (a Jeffreys prior).
-        total = np.nansum(adjusted, axis=0) - np.fmax.reduce(adjusted, axis=0)
+        total = target * (_by_slot(w, season.day, window, "sum") - _by_slot(w, season.day, window, "max"))
+        stacked = np.any(target <= 0, axis=-1)
+        if np.any(stacked):
+            centre[stacked], spread[stacked], total[stacked] = _stacked_centre(values[stacked], effect[stacked],
+                                                                               lags)
         trimmed = (np.nan_to_num(total) + 0.5) / np.maximum(comparables, 1)
         centre = np.where((centre < SPARSE_COUNT) & (comparables > 1), np.fmax(centre, trimmed), centre)
+    else:
+        w = values - target
+        middle = _by_slot(w, season.day, window, "median")
+        centre = target + middle
+        spread = MAD_TO_SIGMA * stack_nanmedian(np.abs(shifted(w, lags) - middle[None]))
     # Until a weekday effect is known, the centre mixes weekdays, so residuals against it would turn a
     # weekend into a false level change; only residuals from calibrated buckets set the level.
     calibrated = centre if season.week is None else np.where(np.isnan(effect), np.nan, centre)
@@ -336,6 +354,27 @@ def seasonal_baseline(
     if multiplicative:
         return Baseline(centre * level, spread * level, comparables, usual)
     return Baseline(centre + level, spread, comparables, usual)
+
+
+def _by_slot(values: np.ndarray, day: int, window: int, statistic: Literal["median", "sum", "max"]) -> np.ndarray:
+    """The ``statistic`` of ``values`` at the same slot of the ``window`` days before each bucket (NaN
+    skipped; NaN when none is known): a moving statistic along the days of each slot."""
+    length = values.shape[-1]
+    days = -(-length // day)
+    padded = np.full((*values.shape[:-1], days * day), np.nan)
+    padded[..., :length] = values
+    by_slot = np.swapaxes(padded.reshape(*values.shape[:-1], days, day), -1, -2)
+    rolled = earlier(moving(by_slot, window, 1, statistic))
+    return np.swapaxes(rolled, -1, -2).reshape(*values.shape[:-1], days * day)[..., :length]
+
+
+def _stacked_centre(values: np.ndarray, effect: np.ndarray, lags: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centre, spread, sum without the largest) of counts from the stack of their rescaled comparables."""
+    adjusted = _apply_weekday(shifted(values, lags), effect, lags, True)
+    centre = stack_nanmedian(adjusted)
+    spread = MAD_TO_SIGMA * stack_nanmedian(np.abs(adjusted - centre[None]))
+    return centre, spread, np.nansum(adjusted, axis=0) - np.fmax.reduce(adjusted, axis=0)
 
 
 def _usual_range(values: np.ndarray, span: int) -> np.ndarray:
