@@ -142,7 +142,12 @@ def corrected_z(z: np.ndarray, looks: np.ndarray | int) -> np.ndarray:
 
 def most_extreme(z_by_look: list[np.ndarray]) -> np.ndarray:
     """Per bucket, the z of largest magnitude (NaN where every look is NaN)."""
-    stacked = np.stack(z_by_look)
-    magnitude = np.where(np.isfinite(stacked), np.abs(stacked), -1.0)
-    pick = np.argmax(magnitude, axis=0)
-    return np.take_along_axis(stacked, pick[None], axis=0)[0]
+    best = np.asarray(z_by_look[0], dtype=float)
+    best_magnitude = np.where(np.isfinite(best), np.abs(best), -1.0)
+    for z in z_by_look[1:]:
+        magnitude = np.where(np.isfinite(z), np.abs(z), -1.0)
+        # Strictly larger: on a tie the earlier look is kept.
+        larger = magnitude > best_magnitude
+        best = np.where(larger, z, best)
+        best_magnitude = np.where(larger, magnitude, best_magnitude)
+    return best

@@ -166,20 +166,22 @@ def stack_nanmedian(stack: np.ndarray) -> np.ndarray:
     if size > _NETWORK_MAX:
         return row_nanmedian(np.moveaxis(stack, 0, -1))
     missing = np.isnan(stack)
-    valid = size - np.sum(missing, axis=0)
+    valid = size - np.count_nonzero(missing, axis=0)
     rows = list(np.where(missing, np.inf, stack))
     scratch = np.empty(stack.shape[1:])
     for low, high in _sorting_network(size):
         np.minimum(rows[low], rows[high], out=scratch)
         np.maximum(rows[low], rows[high], out=rows[high])
         rows[low], scratch = scratch, rows[low]
-    # Pick each bucket's middle values from the sorted rows by flat position (rank * buckets + bucket).
-    ordered = np.stack(rows).reshape(-1)
-    buckets = ordered.size // size
-    position = np.arange(buckets).reshape(valid.shape)
+    # Each bucket's middle values: ranks (valid - 1) // 2 and valid // 2 of its sorted values.
     low_rank = np.maximum((valid - 1) // 2, 0)
     high_rank = np.minimum(valid // 2, size - 1)
-    median = 0.5 * (ordered.take(low_rank * buckets + position) + ordered.take(high_rank * buckets + position))
+    low_value, high_value = np.empty(valid.shape), np.empty(valid.shape)
+    for rank in range((size + 1) // 2):
+        np.copyto(low_value, rows[rank], where=low_rank == rank)
+    for rank in range(size // 2 + 1):
+        np.copyto(high_value, rows[rank], where=high_rank == rank)
+    median = 0.5 * (low_value + high_value)
     return np.where(valid == 0, np.nan, median)
 
 
