@@ -161,12 +161,14 @@ def detect_many(frame: pd.DataFrame, interval: str, settings: DetectorSettings |
     values = frame.to_numpy(dtype=float).T
     if settings.kind == "count":
         values = np.nan_to_num(values, nan=0.0)
-    parts = []
+    scored: dict[str, np.ndarray] = {}
     for first in range(0, max(len(values), 1), _BATCH_SERIES):
         chunk = values[first : first + _BATCH_SERIES]
         expected, spread = _model(chunk, interval, settings)
-        parts.append(_score(chunk, expected, spread, settings, interval))
-    scored = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+        for name, part in _score(chunk, expected, spread, settings, interval).items():
+            # Written into arrays for the whole batch as they come (no concatenation of copies at the end).
+            out = scored.setdefault(name, np.empty((len(values), *part.shape[1:]), dtype=part.dtype))
+            out[first : first + len(part)] = part
     return BatchDetection(buckets, frame.columns, **scored)
 
 
@@ -479,8 +481,10 @@ def _count_z(
     n_looks = _looks_at(expected, settings, len(looks))
     # Busy buckets (see _looks_at) keep the z-score: there the count law is close to normal, and the
     # spread is mostly the model's own learnt error (per side), whose shape is no count law's.
-    own = np.where(n_looks > 1, counts.tail_z(values, expected, np.where(values < expected, below, above)),
-                   _standardised(values, expected, spread))
+    own = _standardised(values, expected, spread)
+    several = n_looks > 1
+    own[several] = counts.tail_z(values[several], expected[several],
+                                 np.where(values < expected, below, above)[several])
     season = seasonality(interval)
     block = max(season.day, _MIN_BLOCK_BUCKETS)
     # Only series with a sparse bucket pay for their sums.

@@ -264,21 +264,22 @@ def weekday_effect(
     # days back and earlier): computing them too gives the newest buckets the same two-sided smoothing as
     # every other bucket, so appending a bucket never changes an earlier result.
     values = np.concatenate([values, np.full((*values.shape[:-1], season.smooth), np.nan)], axis=-1)
-    summed = None
-    if multiplicative and season.smooth > 0:
-        # Sparse counts are compared as sums over the smoothing span: one sparse slot is mostly 0, and
-        # ratios of zeros say nothing (a median of them would put a whole weekday at 0).
-        width = 2 * season.smooth + 1
-        summed = moving(values, width, 1, "sum", center=True)
     # Week j's ratio for bucket t is the ratio of the bucket u = t - j·week to its neighbours, so the
     # ratio is computed once per bucket and the effect is its median over the same slot of the
     # previous ``weeks`` weeks.
     neighbours = -np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
     around = stack_nanmedian(shifted(values, neighbours))
     ratio = _relative(values, around, multiplicative)
-    if summed is not None:
-        sparse = ~(around >= SPARSE_COUNT)
-        ratio = np.where(sparse, _relative(summed, stack_nanmedian(shifted(summed, neighbours)), True), ratio)
+    sparse = ~(around >= SPARSE_COUNT)
+    rows = np.any(sparse, axis=-1)
+    if multiplicative and season.smooth > 0 and np.any(rows):
+        # Sparse counts are compared as sums over the smoothing span: one sparse slot is mostly 0, and
+        # ratios of zeros say nothing (a median of them would put a whole weekday at 0). Only series
+        # with a sparse bucket pay for it.
+        width = 2 * season.smooth + 1
+        summed = moving(values[rows], width, 1, "sum", center=True)
+        summed_ratio = _relative(summed, stack_nanmedian(shifted(summed, neighbours)), True)
+        ratio[rows] = np.where(sparse[rows], summed_ratio, ratio[rows])
     effect = _by_slot(ratio, season.week, weeks, "median")
     return _centred_median(effect, season.smooth)[..., :n]
 
