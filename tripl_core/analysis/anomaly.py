@@ -487,32 +487,46 @@ def _count_z(
                                  np.where(values < expected, below, above)[several])
     season = seasonality(interval)
     block = max(season.day, _MIN_BLOCK_BUCKETS)
-    # Only series with a sparse bucket pay for their sums.
-    sparse_series = np.any(n_looks > 1, axis=-1)
-    sums = []
-    for width in looks[1:]:
-        summed = np.full(values.shape, np.nan)
-        if sparse_series.any():
-            summed[sparse_series] = aggregates.sum_z(values[sparse_series], expected[sparse_series],
-                                                     spread.bulk[sparse_series] ** 2, width, block,
-                                                     settings.baseline_window_buckets)
-        sums.append(np.where(n_looks > 1, summed, np.nan))
-    corrected = [counts.corrected_z(z, n_looks) for z in (own, *sums)]
-    z = counts.most_extreme(corrected)
+    # Only series with a sparse bucket pay for their sums, only series with a zero for silences.
+    rows = np.any(several, axis=-1)
+    z = counts.corrected_z(own, n_looks)
     floor = expected >= settings.min_expected_count
+    out = floor & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
+    if rows.any():
+        z[rows], out[rows] = _with_sums(values[rows], expected[rows], spread.bulk[rows] ** 2, n_looks[rows],
+                                        z[rows], floor[rows], settings, looks, block)
+    # A zero is never a drop of its own (see above): only a silence.
+    out &= ~((values == 0) & (z < 0))
+    silent = np.zeros(values.shape, dtype=bool)
+    silence_z = np.full(values.shape, np.nan)
+    quiet = np.any(values == 0, axis=-1)
+    if quiet.any():
+        surprise = silence.silence_surprise(values[quiet], expected[quiet], below[quiet])
+        silent[quiet], silence_z[quiet] = silence.silent(surprise, settings.sigma_threshold, block,
+                                                         settings.baseline_window_buckets)
+    silent &= floor
+    return np.where(silent, np.fmin(z, silence_z), z), out | silent, silent
+
+
+def _with_sums(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, n_looks: np.ndarray,
+               own: np.ndarray, floor: np.ndarray, settings: DetectorSettings, looks: tuple[int, ...], block: int,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(z, out of band) of series judged over sums too: z is the most extreme corrected look; out of band
+    where the bucket's own count is or where a sum first crosses (a zero never as a drop)."""
+    corrected = [counts.corrected_z(np.where(n_looks > 1, aggregates.sum_z(values, expected, variance, width, block,
+                                                                         settings.baseline_window_buckets), np.nan),
+                                    n_looks) for width in looks[1:]]
+    z = counts.most_extreme([own, *corrected])
     judged = floor & ~((values == 0) & (z < 0))
-    out = judged & (np.abs(np.nan_to_num(corrected[0])) >= settings.sigma_threshold)
-    for width, summed in zip(looks[1:], corrected[1:], strict=True):
+    out = judged & (np.abs(np.nan_to_num(own)) >= settings.sigma_threshold)
+    for width, summed in zip(looks[1:], corrected, strict=True):
         crossing = np.abs(np.nan_to_num(summed)) >= settings.sigma_threshold
         # A sum holds the same buckets for ``width`` buckets: only the first crossing among them counts.
         seen = np.cumsum(crossing, axis=-1)
         lagged_seen = np.concatenate([np.zeros((*seen.shape[:-1], width + 1), dtype=seen.dtype), seen], axis=-1)
         recent = seen - crossing - lagged_seen[..., : seen.shape[-1]]
         out |= judged & crossing & (recent == 0)
-    surprise = silence.silence_surprise(values, expected, below)
-    silent, silence_z = silence.silent(surprise, settings.sigma_threshold, block, settings.baseline_window_buckets)
-    silent &= floor
-    return np.where(silent, np.fmin(z, silence_z), z), out | silent, silent
+    return z, out
 
 
 def _directions(is_anomaly: np.ndarray, z: np.ndarray, is_silence: np.ndarray) -> np.ndarray:
