@@ -194,8 +194,9 @@ def moving(values: np.ndarray, window: int, min_periods: int, statistic: Literal
     length = values.shape[-1]
     values = np.asarray(values, dtype=float)
     if center:
-        # A centred window is the trailing window ending ``window // 2`` later, the series' end padded.
-        half = window // 2
+        # A centred window is the trailing window ending ``(window - 1) // 2`` later (pandas' placement of
+        # even windows), the series' end padded.
+        half = (window - 1) // 2
         padded = np.concatenate([values, np.full((*values.shape[:-1], half), np.nan)], axis=-1)
         return moving(padded, window, min_periods, statistic)[..., half:]
     width = min(window, length)
