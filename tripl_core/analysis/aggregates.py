@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from tripl_core.analysis import counts
-from tripl_core.analysis.seasonal import along_time, interval_step, rolling, row_nanmedian
+from tripl_core.analysis.seasonal import earlier, interval_step, moving, row_nanmedian
 
 # Sums judged besides the bucket itself: the hour, six hours and day ending at it (when longer than the
 # bucket and shorter than a week).
@@ -84,7 +84,7 @@ def tail_allowance(surprise: np.ndarray, block: int, blocks: int) -> np.ndarray:
     padded = np.full((*surprise.shape[:-1], count * block), np.nan)
     padded[..., :n] = surprise
     per_block = row_quantile(padded.reshape(*surprise.shape[:-1], count, block), TAIL_QUANTILE)
-    typical = along_time(rolling(per_block, blocks, _MIN_CALIBRATION_BLOCKS).median().shift(1), per_block)
+    typical = earlier(moving(per_block, blocks, _MIN_CALIBRATION_BLOCKS, "median"))
     ratio = typical[..., np.arange(n) // block] / _NORMAL_TAIL_QUANTILE
     return np.where(np.isfinite(ratio), np.clip(ratio, 1.0, MAX_TAIL_ALLOWANCE), 1.0)
 
@@ -109,6 +109,6 @@ def _error_ratio(error: np.ndarray, reference: np.ndarray, block: int, blocks: i
     padded = np.full((*standardised.shape[:-1], count * block), np.nan)
     padded[..., :n] = standardised
     per_block = row_nanmedian(padded.reshape(*standardised.shape[:-1], count, block))
-    typical = along_time(rolling(per_block, blocks, _MIN_CALIBRATION_BLOCKS).median().shift(1), per_block)
+    typical = earlier(moving(per_block, blocks, _MIN_CALIBRATION_BLOCKS, "median"))
     return typical[..., np.arange(n) // block] / _HALF_NORMAL_MEDIAN
 

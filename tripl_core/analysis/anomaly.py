@@ -21,7 +21,9 @@ from tripl_core.analysis.seasonal import (
     Seasonality,
     along_time,
     bucket_floor,
+    earlier,
     interval_step,
+    moving,
     rolling,
     seasonal_baseline,
     seasonality,
@@ -55,8 +57,9 @@ _TAIL_QUANTILE = 0.8
 # rebound after it raise one alert, not one per bucket.
 INCIDENT_QUIET = pd.Timedelta(hours=12)
 # Series scored together by ``detect_many``: the baseline holds (series x buckets x comparables) floats,
-# so small batches keep it in cache (64 measured fastest on two weeks of 15-minute buckets).
-_BATCH_SERIES = 64
+# so small batches keep it in cache (32 measured fastest on two weeks of 15-minute buckets: the sorting
+# network for the comparables' MAD runs over a dozen arrays of series x buckets at once).
+_BATCH_SERIES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +161,14 @@ def detect_many(frame: pd.DataFrame, interval: str, settings: DetectorSettings |
     values = frame.to_numpy(dtype=float).T
     if settings.kind == "count":
         values = np.nan_to_num(values, nan=0.0)
-    parts = []
+    scored: dict[str, np.ndarray] = {}
     for first in range(0, max(len(values), 1), _BATCH_SERIES):
         chunk = values[first : first + _BATCH_SERIES]
         expected, spread = _model(chunk, interval, settings)
-        parts.append(_score(chunk, expected, spread, settings, interval))
-    scored = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+        for name, part in _score(chunk, expected, spread, settings, interval).items():
+            # Written into arrays for the whole batch as they come (no concatenation of copies at the end).
+            out = scored.setdefault(name, np.empty((len(values), *part.shape[1:]), dtype=part.dtype))
+            out[first : first + len(part)] = part
     return BatchDetection(buckets, frame.columns, **scored)
 
 
@@ -317,8 +322,7 @@ def _error_ratio(
     the reference spread: median |error / reference| / 0.674 (1 when the reference is right and the
     noise normal)."""
     standardised = np.abs(values - expected) / reference
-    typical = rolling(standardised, span, max(2, span // 14)).median()
-    return along_time(typical.shift(1), standardised) / _HALF_NORMAL_MEDIAN
+    return earlier(moving(standardised, span, max(2, span // 14), "median")) / _HALF_NORMAL_MEDIAN
 
 
 def _floored_spread(
@@ -390,13 +394,16 @@ def _band(
     """The values a bucket may take without a verdict from its own count: for gauges sigma spreads
     either side; for counts the quantiles of the count law at the same (Bonferroni-corrected) tail."""
     if settings.kind == "count":
-        looks = np.asarray(looks)
-        sigma = -special.ndtri(special.ndtr(-settings.sigma_threshold) / looks.astype(float))
-        lower, _ = counts.band(expected, spread.below**2, sigma)
-        _, upper = counts.band(expected, spread.above**2, sigma)
-        normal_lower = np.clip(expected - settings.sigma_threshold * spread.below, 0.0, None)
-        normal_upper = expected + settings.sigma_threshold * spread.above
-        return np.where(looks > 1, lower, normal_lower), np.where(looks > 1, upper, normal_upper)
+        lower = np.clip(expected - settings.sigma_threshold * spread.below, 0.0, None)
+        upper = expected + settings.sigma_threshold * spread.above
+        # Buckets judged over several looks (sparse ones) get the count law's quantiles instead.
+        several = np.broadcast_to(np.asarray(looks), expected.shape) > 1
+        if several.any():
+            looks_there = np.broadcast_to(np.asarray(looks), expected.shape)[several].astype(float)
+            sigma = -special.ndtri(special.ndtr(-settings.sigma_threshold) / looks_there)
+            lower[several] = counts.band(expected[several], spread.below[several] ** 2, sigma)[0]
+            upper[several] = counts.band(expected[several], spread.above[several] ** 2, sigma)[1]
+        return lower, upper
     return expected - settings.sigma_threshold * spread.below, expected + settings.sigma_threshold * spread.above
 
 
@@ -474,36 +481,52 @@ def _count_z(
     n_looks = _looks_at(expected, settings, len(looks))
     # Busy buckets (see _looks_at) keep the z-score: there the count law is close to normal, and the
     # spread is mostly the model's own learnt error (per side), whose shape is no count law's.
-    own = np.where(n_looks > 1, counts.tail_z(values, expected, np.where(values < expected, below, above)),
-                   _standardised(values, expected, spread))
+    own = _standardised(values, expected, spread)
+    several = n_looks > 1
+    own[several] = counts.tail_z(values[several], expected[several],
+                                 np.where(values < expected, below, above)[several])
     season = seasonality(interval)
     block = max(season.day, _MIN_BLOCK_BUCKETS)
-    # Only series with a sparse bucket pay for their sums.
-    sparse_series = np.any(n_looks > 1, axis=-1)
-    sums = []
-    for width in looks[1:]:
-        summed = np.full(values.shape, np.nan)
-        if sparse_series.any():
-            summed[sparse_series] = aggregates.sum_z(values[sparse_series], expected[sparse_series],
-                                                     spread.bulk[sparse_series] ** 2, width, block,
-                                                     settings.baseline_window_buckets)
-        sums.append(np.where(n_looks > 1, summed, np.nan))
-    corrected = [counts.corrected_z(z, n_looks) for z in (own, *sums)]
-    z = counts.most_extreme(corrected)
+    # Only series with a sparse bucket pay for their sums, only series with a zero for silences.
+    rows = np.any(several, axis=-1)
+    z = counts.corrected_z(own, n_looks)
     floor = expected >= settings.min_expected_count
+    out = floor & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
+    if rows.any():
+        z[rows], out[rows] = _with_sums(values[rows], expected[rows], spread.bulk[rows] ** 2, n_looks[rows],
+                                        z[rows], floor[rows], settings, looks, block)
+    # A zero is never a drop of its own (see above): only a silence.
+    out &= ~((values == 0) & (z < 0))
+    silent = np.zeros(values.shape, dtype=bool)
+    silence_z = np.full(values.shape, np.nan)
+    quiet = np.any(values == 0, axis=-1)
+    if quiet.any():
+        surprise = silence.silence_surprise(values[quiet], expected[quiet], below[quiet])
+        silent[quiet], silence_z[quiet] = silence.silent(surprise, settings.sigma_threshold, block,
+                                                         settings.baseline_window_buckets)
+    silent &= floor
+    return np.where(silent, np.fmin(z, silence_z), z), out | silent, silent
+
+
+def _with_sums(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, n_looks: np.ndarray,
+               own: np.ndarray, floor: np.ndarray, settings: DetectorSettings, looks: tuple[int, ...], block: int,
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(z, out of band) of series judged over sums too: z is the most extreme corrected look; out of band
+    where the bucket's own count is or where a sum first crosses (a zero never as a drop)."""
+    corrected = [counts.corrected_z(np.where(n_looks > 1, aggregates.sum_z(values, expected, variance, width, block,
+                                                                         settings.baseline_window_buckets), np.nan),
+                                    n_looks) for width in looks[1:]]
+    z = counts.most_extreme([own, *corrected])
     judged = floor & ~((values == 0) & (z < 0))
-    out = judged & (np.abs(np.nan_to_num(corrected[0])) >= settings.sigma_threshold)
-    for width, summed in zip(looks[1:], corrected[1:], strict=True):
+    out = judged & (np.abs(np.nan_to_num(own)) >= settings.sigma_threshold)
+    for width, summed in zip(looks[1:], corrected, strict=True):
         crossing = np.abs(np.nan_to_num(summed)) >= settings.sigma_threshold
         # A sum holds the same buckets for ``width`` buckets: only the first crossing among them counts.
         seen = np.cumsum(crossing, axis=-1)
         lagged_seen = np.concatenate([np.zeros((*seen.shape[:-1], width + 1), dtype=seen.dtype), seen], axis=-1)
         recent = seen - crossing - lagged_seen[..., : seen.shape[-1]]
         out |= judged & crossing & (recent == 0)
-    surprise = silence.silence_surprise(values, expected, below)
-    silent, silence_z = silence.silent(surprise, settings.sigma_threshold, block, settings.baseline_window_buckets)
-    silent &= floor
-    return np.where(silent, np.fmin(z, silence_z), z), out | silent, silent
+    return z, out
 
 
 def _directions(is_anomaly: np.ndarray, z: np.ndarray, is_silence: np.ndarray) -> np.ndarray:

@@ -129,15 +129,25 @@ def corrected_z(z: np.ndarray, looks: np.ndarray | int) -> np.ndarray:
     """``z`` after a Bonferroni correction for ``looks`` looks at the same bucket (its own count and the
     sums ending at it), so that judging a bucket at several scales does not make a false alarm more
     likely than judging it once: the one-sided tail probability is multiplied by ``looks``."""
-    with np.errstate(invalid="ignore"):
-        p = special.ndtr(-np.abs(z)) * looks
+    z = np.asarray(z, dtype=float)
+    looks = np.broadcast_to(np.asarray(looks), z.shape)
+    out = np.where(np.isfinite(z), z, np.nan)
+    # One look needs no correction: only the buckets judged several times pay for the two special functions.
+    several = (looks > 1) & np.isfinite(z)
+    p = special.ndtr(-np.abs(z[several])) * looks[several]
     magnitude = np.clip(-special.ndtri(np.clip(p, _TINY, 0.5)), 0.0, None)
-    return np.where(np.isfinite(z), np.sign(z) * magnitude, np.nan)
+    out[several] = np.sign(z[several]) * magnitude
+    return out
 
 
 def most_extreme(z_by_look: list[np.ndarray]) -> np.ndarray:
     """Per bucket, the z of largest magnitude (NaN where every look is NaN)."""
-    stacked = np.stack(z_by_look)
-    magnitude = np.where(np.isfinite(stacked), np.abs(stacked), -1.0)
-    pick = np.argmax(magnitude, axis=0)
-    return np.take_along_axis(stacked, pick[None], axis=0)[0]
+    best = np.asarray(z_by_look[0], dtype=float)
+    best_magnitude = np.where(np.isfinite(best), np.abs(best), -1.0)
+    for z in z_by_look[1:]:
+        magnitude = np.where(np.isfinite(z), np.abs(z), -1.0)
+        # Strictly larger: on a tie the earlier look is kept.
+        larger = magnitude > best_magnitude
+        best = np.where(larger, z, best)
+        best_magnitude = np.where(larger, magnitude, best_magnitude)
+    return best

@@ -21,7 +21,9 @@ The baseline of bucket ``t`` (multiplicative form; the additive form swaps ratio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
+import bottleneck as bn
 import numpy as np
 import pandas as pd
 
@@ -112,16 +114,130 @@ def row_nanmedian(matrix: np.ndarray) -> np.ndarray:
     return np.where(valid == 0, np.nan, median)
 
 
+def shifted(values: np.ndarray, lags: np.ndarray, fill: float = np.nan) -> np.ndarray:
+    """``(L, ..., T)``: entry ``[k, ..., t]`` holds ``values[..., t - lags[k]]`` (``fill`` outside the series).
+
+    ``lagged`` with the lags first: each lag is one contiguous ``(..., T)`` array, so statistics across
+    lags (``stack_nanmedian``, sums, maxima) are element-wise operations over whole series at once."""
+    n = values.shape[-1]
+    out = np.full((len(lags), *values.shape), fill)
+    for k, lag in enumerate(np.asarray(lags).tolist()):
+        if 0 <= lag < n:
+            out[k, ..., lag:] = values[..., : n - lag]
+        elif lag < 0 and -lag < n:
+            out[k, ..., : n + lag] = values[..., -lag:]
+    return out
+
+
+def _sorting_network(size: int) -> tuple[tuple[int, int], ...]:
+    """Batcher's odd-even merge sort comparators for ``size`` inputs (pairs ``(low, high)``): the network
+    for the next power of two, without the comparators that touch a position ≥ ``size`` (those would
+    only compare with +inf padding, which never moves)."""
+    width = 1 << max(0, (size - 1).bit_length())
+    pairs = []
+    p = 1
+    while p < width:
+        k = p
+        while k >= 1:
+            for j in range(k % p, width - k, 2 * k):
+                for i in range(min(k, width - j - k)):
+                    low, high = i + j, i + j + k
+                    if low // (2 * p) == high // (2 * p) and high < size:
+                        pairs.append((low, high))
+            k //= 2
+        p *= 2
+    return tuple(pairs)
+
+
+# Stacks deeper than this are sorted by numpy instead (a network's comparators grow as n·log²n).
+_NETWORK_MAX = 16
+
+
+def stack_nanmedian(stack: np.ndarray) -> np.ndarray:
+    """Median over the first axis ignoring NaN (NaN when empty): ``row_nanmedian`` of a ``shifted`` stack.
+
+    A few to a dozen values per bucket for every bucket of every series: numpy would sort millions of
+    tiny rows one by one; a sorting network sorts them all at once, a comparator being one element-wise
+    min and max over whole arrays. NaN sorts last as +inf; the median then reads the middle of each
+    bucket's valid values, exactly as ``row_nanmedian`` does."""
+    size = stack.shape[0]
+    if size == 0:
+        return np.full(stack.shape[1:], np.nan)
+    if size > _NETWORK_MAX:
+        return row_nanmedian(np.moveaxis(stack, 0, -1))
+    missing = np.isnan(stack)
+    valid = size - np.count_nonzero(missing, axis=0)
+    rows = list(np.where(missing, np.inf, stack))
+    scratch = np.empty(stack.shape[1:])
+    for low, high in _sorting_network(size):
+        np.minimum(rows[low], rows[high], out=scratch)
+        np.maximum(rows[low], rows[high], out=rows[high])
+        rows[low], scratch = scratch, rows[low]
+    # Each bucket's middle values: ranks (valid - 1) // 2 and valid // 2 of its sorted values.
+    low_rank = np.maximum((valid - 1) // 2, 0)
+    high_rank = np.minimum(valid // 2, size - 1)
+    low_value, high_value = np.empty(valid.shape), np.empty(valid.shape)
+    for rank in range((size + 1) // 2):
+        np.copyto(low_value, rows[rank], where=low_rank == rank)
+    for rank in range(size // 2 + 1):
+        np.copyto(high_value, rows[rank], where=high_rank == rank)
+    median = 0.5 * (low_value + high_value)
+    return np.where(valid == 0, np.nan, median)
+
+
+def moving(values: np.ndarray, window: int, min_periods: int, statistic: Literal["median", "sum", "max"],
+           center: bool = False) -> np.ndarray:
+    """The ``statistic`` of the ``window`` buckets ending at each bucket (centred on it with ``center``)
+    along the time axis of ``(..., T)`` values, NaN skipped, NaN where fewer than ``min_periods`` values
+    are known: pandas' rolling semantics, computed by bottleneck over every series at once (a double
+    heap for medians: pandas' skiplist median was a third of ``detect_many``'s time)."""
+    length = values.shape[-1]
+    values = np.asarray(values, dtype=float)
+    if center:
+        # A centred window is the trailing window ending ``(window - 1) // 2`` later (pandas' placement of
+        # even windows), the series' end padded.
+        half = (window - 1) // 2
+        padded = np.concatenate([values, np.full((*values.shape[:-1], half), np.nan)], axis=-1)
+        return moving(padded, window, min_periods, statistic)[..., half:]
+    width = min(window, length)
+    min_periods = max(1, min_periods)
+    if width == 0 or min_periods > width:
+        return np.full(values.shape, np.nan)
+    function = {"median": bn.move_median, "sum": bn.move_sum, "max": bn.move_max}[statistic]
+    return np.asarray(function(values, width, min_count=min_periods, axis=-1), dtype=float)
+
+
+def earlier(values: np.ndarray, by: int = 1) -> np.ndarray:
+    """Each bucket's value ``by`` buckets earlier (NaN before the series): what was known before it."""
+    out = np.full(values.shape, np.nan)
+    if by < values.shape[-1]:
+        out[..., by:] = values[..., : values.shape[-1] - by]
+    return out
+
+
 def rolling(values: np.ndarray, window: int, min_periods: int, center: bool = False) -> pd.api.typing.Rolling:
-    """pandas' rolling window along the time axis of ``(T,)`` or ``(S, T)`` values (series as columns);
-    turn results back with ``along_time``."""
-    frame = pd.DataFrame(np.atleast_2d(values).T)
-    return frame.rolling(window, min_periods=min_periods, center=center)
+    """pandas' rolling window along the time axis of ``(T,)`` or ``(S, T)`` values; turn results back
+    with ``along_time``.
+
+    The series are laid end to end in one long column, each behind ``window`` NaN buckets, so pandas
+    rolls them all in one call (a DataFrame is rolled column by column, and that per-column overhead
+    was a quarter of ``detect_many``'s time). NaN is skipped by every rolling statistic, so a window
+    reaching into the padding sees exactly the truncated window it would see in its own column, and
+    never a neighbour's bucket: windows (centred ones included) are at most ``window`` wide. Use only
+    ``min_periods`` ≥ 1, so an all-padding window is NaN (it then shifts in as the first bucket's NaN).
+    """
+    rows = np.atleast_2d(values).reshape(-1, values.shape[-1])
+    padded = np.full((rows.shape[0], window + rows.shape[1]), np.nan)
+    padded[:, window:] = rows
+    return pd.Series(padded.ravel()).rolling(window, min_periods=max(1, min_periods), center=center)
 
 
-def along_time(result: pd.DataFrame, like: np.ndarray) -> np.ndarray:
-    """A rolling result (series as columns) back in the shape of ``like``."""
-    return result.to_numpy(dtype=float).T.reshape(like.shape)
+def along_time(result: pd.Series, like: np.ndarray) -> np.ndarray:
+    """A result of ``rolling`` (or of a shift/fill of it) back in the shape of ``like``, padding dropped."""
+    flat = result.to_numpy(dtype=float)
+    series = max(1, int(np.prod(like.shape[:-1])))
+    length = like.shape[-1]
+    return flat.reshape(series, -1)[:, -length:].reshape(like.shape) if length else flat[:0].reshape(like.shape)
 
 
 def _relative(numerator: np.ndarray, denominator: np.ndarray, multiplicative: bool) -> np.ndarray:
@@ -149,27 +265,23 @@ def weekday_effect(
     # days back and earlier): computing them too gives the newest buckets the same two-sided smoothing as
     # every other bucket, so appending a bucket never changes an earlier result.
     values = np.concatenate([values, np.full((*values.shape[:-1], season.smooth), np.nan)], axis=-1)
-    summed = None
-    if multiplicative and season.smooth > 0:
+    # Week j's ratio for bucket t is the ratio of the bucket u = t - j·week to its neighbours, so the
+    # ratio is computed once per bucket and the effect is its median over the same slot of the
+    # previous ``weeks`` weeks.
+    neighbours = -np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
+    around = stack_nanmedian(shifted(values, neighbours))
+    ratio = _relative(values, around, multiplicative)
+    sparse = ~(around >= SPARSE_COUNT)
+    rows = np.any(sparse, axis=-1)
+    if multiplicative and season.smooth > 0 and np.any(rows):
         # Sparse counts are compared as sums over the smoothing span: one sparse slot is mostly 0, and
-        # ratios of zeros say nothing (a median of them would put a whole weekday at 0).
+        # ratios of zeros say nothing (a median of them would put a whole weekday at 0). Only series
+        # with a sparse bucket pay for it.
         width = 2 * season.smooth + 1
-        summed = along_time(rolling(values, width, 1, center=True).sum(), values)
-    neighbours = np.array([d * season.day for d in WEEK_NEIGHBOUR_DAYS])
-    per_week = []
-    for j in range(1, weeks + 1):
-        back = j * season.week
-        if back >= values.shape[-1]:
-            break
-        reference = lagged(values, np.array([back]))[..., 0]
-        around = row_nanmedian(lagged(values, back - neighbours))
-        ratio = _relative(reference, around, multiplicative)
-        if summed is not None:
-            sparse = ~(around >= SPARSE_COUNT)
-            ratio = np.where(sparse, _relative(lagged(summed, np.array([back]))[..., 0],
-                                               row_nanmedian(lagged(summed, back - neighbours)), True), ratio)
-        per_week.append(ratio)
-    effect = row_nanmedian(np.stack(per_week, axis=-1))
+        summed = moving(values[rows], width, 1, "sum", center=True)
+        summed_ratio = _relative(summed, stack_nanmedian(shifted(summed, neighbours)), True)
+        ratio[rows] = np.where(sparse[rows], summed_ratio, ratio[rows])
+    effect = _by_slot(ratio, season.week, weeks, "median")
     return _centred_median(effect, season.smooth)[..., :n]
 
 
@@ -182,7 +294,7 @@ def _centred_median(effect: np.ndarray, half_width: int) -> np.ndarray:
     if half_width == 0:
         return effect
     window = 2 * half_width + 1
-    rolled = along_time(rolling(effect, window, 1, center=True).median(), effect)
+    rolled = moving(effect, window, 1, "median", center=True)
     return np.where(np.isnan(effect), np.nan, rolled)
 
 
@@ -202,22 +314,41 @@ class Baseline:
 def seasonal_baseline(
     values: np.ndarray, season: Seasonality, window: int, min_history: int, multiplicative: bool
 ) -> Baseline:
-    """Expected value and robust spread of every bucket from the like-for-like buckets before it."""
+    """Expected value and robust spread of every bucket from the like-for-like buckets before it.
+
+    The comparables of bucket ``t`` are ``values[t - k·day]`` rescaled from their weekday to ``t``'s:
+    ``target(t) × w(t - k·day)`` with ``w = value / effect`` (``value - effect`` additively), so their
+    median, sum and maximum are ``target(t)`` times a moving statistic of ``w`` over the same slot of the
+    previous ``window`` days — one pass per series instead of a sort per bucket. Only the MAD, whose
+    centre moves with ``t``, reads the stack of comparables. Series with a weekday effect of 0 somewhere
+    (a weekday without volume: its factors are not a rescaling) take the stack for everything."""
     lags = np.arange(1, window + 1) * season.day
-    raw = lagged(values, lags)
-    comparables = np.sum(~np.isnan(raw), axis=-1)
+    comparables = np.nan_to_num(_by_slot(np.where(np.isnan(values), 0.0, 1.0), season.day, window, "sum")).astype(int)
     effect = weekday_effect(values, season, window, multiplicative)
-    adjusted = _apply_weekday(raw, effect, lags, multiplicative)
-    centre = row_nanmedian(adjusted)
-    spread = MAD_TO_SIGMA * row_nanmedian(np.abs(adjusted - centre[..., None]))
+    neutral = 1.0 if multiplicative else 0.0
+    target = np.where(np.isnan(effect), neutral, effect)
     if multiplicative:
+        w = np.full(values.shape, np.nan)
+        np.divide(values, target, out=w, where=target > 0)
+        middle = _by_slot(w, season.day, window, "median")
+        centre = target * middle
+        spread = MAD_TO_SIGMA * target * stack_nanmedian(np.abs(shifted(w, lags) - middle[None]))
         # The median of sparse counts is discrete (0 or 1 at half an event a bucket), and a centre of 0
         # would make a single event impossible: sparse counts are centred on their trimmed mean, the
         # comparables' mean without the largest one (one earlier incident in the slot does not lift
         # it) plus half an event (a Jeffreys prior).
-        total = np.nansum(adjusted, axis=-1) - np.fmax.reduce(adjusted, axis=-1)
+        total = target * (_by_slot(w, season.day, window, "sum") - _by_slot(w, season.day, window, "max"))
+        stacked = np.any(target <= 0, axis=-1)
+        if np.any(stacked):
+            centre[stacked], spread[stacked], total[stacked] = _stacked_centre(values[stacked], effect[stacked],
+                                                                               lags)
         trimmed = (np.nan_to_num(total) + 0.5) / np.maximum(comparables, 1)
         centre = np.where((centre < SPARSE_COUNT) & (comparables > 1), np.fmax(centre, trimmed), centre)
+    else:
+        w = values - target
+        middle = _by_slot(w, season.day, window, "median")
+        centre = target + middle
+        spread = MAD_TO_SIGMA * stack_nanmedian(np.abs(shifted(w, lags) - middle[None]))
     # Until a weekday effect is known, the centre mixes weekdays, so residuals against it would turn a
     # weekend into a false level change; only residuals from calibrated buckets set the level.
     calibrated = centre if season.week is None else np.where(np.isnan(effect), np.nan, centre)
@@ -227,6 +358,27 @@ def seasonal_baseline(
     if multiplicative:
         return Baseline(centre * level, spread * level, comparables, usual)
     return Baseline(centre + level, spread, comparables, usual)
+
+
+def _by_slot(values: np.ndarray, day: int, window: int, statistic: Literal["median", "sum", "max"]) -> np.ndarray:
+    """The ``statistic`` of ``values`` at the same slot of the ``window`` days before each bucket (NaN
+    skipped; NaN when none is known): a moving statistic along the days of each slot."""
+    length = values.shape[-1]
+    days = -(-length // day)
+    padded = np.full((*values.shape[:-1], days * day), np.nan)
+    padded[..., :length] = values
+    by_slot = np.swapaxes(padded.reshape(*values.shape[:-1], days, day), -1, -2)
+    rolled = earlier(moving(by_slot, window, 1, statistic))
+    return np.swapaxes(rolled, -1, -2).reshape(*values.shape[:-1], days * day)[..., :length]
+
+
+def _stacked_centre(values: np.ndarray, effect: np.ndarray, lags: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(centre, spread, sum without the largest) of counts from the stack of their rescaled comparables."""
+    adjusted = _apply_weekday(shifted(values, lags), effect, lags, True)
+    centre = stack_nanmedian(adjusted)
+    spread = MAD_TO_SIGMA * stack_nanmedian(np.abs(adjusted - centre[None]))
+    return centre, spread, np.nansum(adjusted, axis=0) - np.fmax.reduce(adjusted, axis=0)
 
 
 def _usual_range(values: np.ndarray, span: int) -> np.ndarray:
@@ -241,8 +393,8 @@ def _apply_weekday(
 ) -> np.ndarray:
     # Unknown effects (the first week) count as neutral: no correction rather than no verdict.
     neutral = 1.0 if multiplicative else 0.0
-    target = np.where(np.isnan(effect), neutral, effect)[..., None]
-    source = lagged(effect, lags, fill=neutral)
+    target = np.where(np.isnan(effect), neutral, effect)[None]
+    source = shifted(effect, lags, fill=neutral)
     np.copyto(source, neutral, where=np.isnan(source))
     if not multiplicative:
         return raw + target - source
@@ -264,19 +416,19 @@ def _recent_level(
     both sides, which pulls an empty span towards "as usual" rather than towards zero.
     """
     residual = _relative(values, centre, multiplicative)
-    rolled = rolling(residual, span, max(1, span // 2)).median().shift(1)
+    rolled = earlier(moving(residual, span, max(1, span // 2), "median"))
     neutral = 1.0 if multiplicative else 0.0
-    level = along_time(rolled.fillna(neutral), residual)
+    level = np.where(np.isnan(rolled), neutral, rolled)
     if not multiplicative:
         return level
     known = np.isfinite(centre) & np.isfinite(values)
     actual = np.where(known, values, np.nan)
     expected = np.where(known, centre, np.nan)
     min_periods = max(1, span // 2)
-    actual_sum = along_time(rolling(actual, span, min_periods).sum().shift(1), values)
-    actual_max = along_time(rolling(actual, span, min_periods).max().shift(1), values)
-    expected_sum = along_time(rolling(expected, span, min_periods).sum().shift(1), values)
-    seen = along_time(rolling(known.astype(float), span, 1).sum().shift(1), values)
+    actual_sum = earlier(moving(actual, span, min_periods, "sum"))
+    actual_max = earlier(moving(actual, span, min_periods, "max"))
+    expected_sum = earlier(moving(expected, span, min_periods, "sum"))
+    seen = earlier(moving(known.astype(float), span, 1, "sum"))
     with np.errstate(divide="ignore", invalid="ignore"):
         sums = (actual_sum - actual_max + 0.5) / (expected_sum * (seen - 1) / seen + 0.5)
         sparse = expected_sum / seen < SPARSE_COUNT
