@@ -135,8 +135,8 @@ def _check(db: Database, receiver: ReceiverProcess, made: list[uuid.UUID], signa
     lost = [d for d in made if str(d) not in keys]
     duplicated = [k for k, n in keys.items() if n > 1]
     with db.unit_of_work() as session:
-        statuses = {status: count for status, count in session.execute(
-            select(AlertDelivery.status, func.count()).group_by(AlertDelivery.status))}
+        statuses = dict(session.execute(
+            select(AlertDelivery.status, func.count()).group_by(AlertDelivery.status)).tuples().all())
     return {"requests": stats["requests"], "answered_500": stats["failed"], "connections": stats["connections"],
             "lost": len(lost), "duplicated": len(duplicated), "items_received": stats["items"],
             "items_expected": signals, "statuses": str(statuses)}

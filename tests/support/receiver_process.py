@@ -80,8 +80,12 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default listen backlog (5) drops connections a pooled sender opens at once
+
+
 def serve(fail_rate: float, seed: int, delay: float) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State(fail_rate, seed, delay)))
+    server = _Server(("127.0.0.1", 0), _handler(_State(fail_rate, seed, delay)))
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
     server.serve_forever(poll_interval=0.05)

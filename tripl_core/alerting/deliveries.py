@@ -45,8 +45,8 @@ BACKOFF_CAP = timedelta(minutes=30)
 CLAIM_TTL = timedelta(minutes=10)
 PENDING_GRACE = timedelta(minutes=2)  # a pending delivery this old lost its fan-out: the sensor sends it
 MAX_ERROR = 500
-SEND_WORKERS = 16
-DESTINATION_LIMIT = 4  # concurrent sends to one destination
+SEND_WORKERS = 32  # sends are waits on the network: threads are cheap next to a receiver's latency
+DESTINATION_LIMIT = 8  # concurrent sends to one destination
 # Claimed a batch at a time, when fewer than SEND_WORKERS are waiting to start; a claim that waited
 # CLAIM_TTL / 2 anyway (a slow destination) is handed back unsent.
 CLAIM_BATCH = 64

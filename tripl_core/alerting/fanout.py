@@ -317,7 +317,8 @@ class _Writes:
         for model, rows in ((CorrelationGroup, opened), (AlertDelivery, self.deliveries),
                             (AlertDeliveryItem, self.items)):
             if rows:
-                session.execute(insert(model), rows)
+                # Core executemany on the table: the ORM bulk path built per-row state it never used
+                session.execute(insert(model.__table__), rows)
         return [row["id"] for row in self.deliveries]
 
 
