@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from tripl_core.alerting import candidates as candidate_reads
@@ -318,7 +318,7 @@ class _Writes:
                             (AlertDeliveryItem, self.items)):
             if rows:
                 # Core executemany on the table: the ORM bulk path built per-row state it never used
-                session.execute(insert(model.__table__), rows)
+                session.execute(insert(cast(Table, model.__table__)), rows)
         return [row["id"] for row in self.deliveries]
 
 
