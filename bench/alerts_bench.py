@@ -136,7 +136,7 @@ def _check(db: Database, receiver: ReceiverProcess, made: list[uuid.UUID], signa
     duplicated = [k for k, n in keys.items() if n > 1]
     with db.unit_of_work() as session:
         statuses = dict(session.execute(
-            select(AlertDelivery.status, func.count()).group_by(AlertDelivery.status)).tuples().all())
+            select(AlertDelivery.status, func.count()).group_by(AlertDelivery.status)).all())
     return {"requests": stats["requests"], "answered_500": stats["failed"], "connections": stats["connections"],
             "lost": len(lost), "duplicated": len(duplicated), "items_received": stats["items"],
             "items_expected": signals, "statuses": str(statuses)}

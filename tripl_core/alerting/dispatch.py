@@ -25,6 +25,7 @@ class Limits:
     per_key: int = 4
     flush_every: int = 64
     flush_seconds: float = 0.25
+    max_waiting: int = 64  # items taken but not started, when taking more is only for idle threads
 
 
 class _Bounded(Generic[T, R]):
@@ -41,8 +42,11 @@ class _Bounded(Generic[T, R]):
         exhausted = False
         with ThreadPoolExecutor(max_workers=self.limits.workers) as pool:
             while True:
-                # take another batch only when the pool could soon run short of work
-                while not exhausted and len(self.waiting) < self.limits.workers:
+                # take another batch when the pool could soon run short of work, or when threads are idle
+                # because what waits is all for busy keys (one slow destination must not hold up the
+                # others); what waits stays bounded by `max_waiting` plus one batch
+                while not exhausted and (len(self.waiting) < self.limits.workers or (
+                        len(self.running) < self.limits.workers and len(self.waiting) < self.limits.max_waiting)):
                     batch = next(batches, None)
                     if batch is None:
                         exhausted = True
