@@ -16,10 +16,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -230,15 +232,17 @@ class OutboundResponse:
 
 
 def request(policy: OutboundPolicy, method: str, url: str, *, json: Any = None, content: bytes | None = None,
-            headers: Mapping[str, str] | None = None, auth: tuple[str, str] | None = None) -> OutboundResponse:
+            headers: Mapping[str, str] | None = None, auth: tuple[str, str] | None = None,
+            pools: ConnectionPools | None = None) -> OutboundResponse:
     """One exchange, redirects followed by hand: each hop is checked and pinned; a hop to another origin
-    goes without `auth`, without a body's secret headers (anything outside CROSS_ORIGIN_SAFE_HEADERS)."""
+    goes without `auth`, without a body's secret headers (anything outside CROSS_ORIGIN_SAFE_HEADERS).
+    With `pools`, each hop reuses a kept-alive connection to its checked address (see ConnectionPools)."""
     deadline = time.monotonic() + policy.timeout_seconds
     hop_headers = dict(headers or {})
     origin = _origin(url)
     for _hop in range(policy.max_redirects + 1):
         response = _send_once(policy, method, url, json=json, content=content, headers=hop_headers, auth=auth,
-                              deadline=deadline)
+                              deadline=deadline, pools=pools)
         location = response.headers.get("location")
         if response.status_code not in REDIRECTS or not location:
             return response
@@ -253,12 +257,16 @@ def request(policy: OutboundPolicy, method: str, url: str, *, json: Any = None, 
 
 
 def _send_once(policy: OutboundPolicy, method: str, url: str, *, json: Any, content: bytes | None,
-               headers: dict[str, str], auth: tuple[str, str] | None, deadline: float) -> OutboundResponse:
+               headers: dict[str, str], auth: tuple[str, str] | None, deadline: float,
+               pools: ConnectionPools | None = None) -> OutboundResponse:
     addresses = check_url(url, policy)
     host = urlsplit(url).hostname or ""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}")
+    if pools is not None:
+        return _send_pooled(pools.client(url, addresses[0]), policy, method, url, json=json, content=content,
+                            headers=headers, auth=auth, deadline=deadline, remaining=remaining, host=host)
     transport = PinnedTransport(host, addresses[0])
     try:
         with httpx.Client(transport=transport, timeout=remaining, follow_redirects=False, auth=auth,
@@ -313,11 +321,11 @@ class PinnedTransport(httpx.HTTPTransport):
     """An httpx transport whose connections go to one checked address. TLS still verifies the URL's
     host name (SNI and certificate), and the Host header is the URL's."""
 
-    def __init__(self, host: str, address: IPAddress) -> None:
+    def __init__(self, host: str, address: IPAddress, max_connections: int = 1) -> None:
         super().__init__(verify=tls_context(), trust_env=False)
         # httpx has no public hook for the network backend; the pool it built is replaced by the same
         # pool dialing through the pinned backend.
-        self._pool = httpcore.ConnectionPool(ssl_context=tls_context(), max_connections=1,
+        self._pool = httpcore.ConnectionPool(ssl_context=tls_context(), max_connections=max_connections,
                                              network_backend=_PinnedBackend(host, address))
 
 
@@ -326,3 +334,69 @@ def tls_context() -> ssl.SSLContext:
     """httpx's default verifying context (certifi, or SSL_CERT_FILE / SSL_CERT_DIR), built once: loading the
     CA bundle costs ~40 ms, which a client per request paid on every delivery. Contexts are thread-safe."""
     return httpx.create_ssl_context()
+
+
+# Kept-alive connections
+
+
+PoolKey = tuple[str, str, int, str]  # (scheme, host, port, pinned address)
+POOL_CONNECTIONS = 16  # connections kept per pool; more concurrent requests wait for one
+MAX_POOLS = 256  # pools kept at once; the least recently used is closed beyond it
+
+
+class ConnectionPools:
+    """One keep-alive connection pool per (scheme, host, port, checked address), for a sender making many
+    requests to few hosts. Every request is still checked (`check_url`, each redirect hop) before a pool
+    is chosen, and a pool only ever dials the address in its key, so a reused connection stays pinned to
+    the address that was checked; a host resolving elsewhere later gets a pool of its own. Timeouts and
+    the response size cap apply per request as without pools. Thread-safe; `close()` ends every
+    connection (also as a context manager)."""
+
+    def __init__(self, max_connections: int = POOL_CONNECTIONS, max_pools: int = MAX_POOLS) -> None:
+        self.max_connections = max_connections
+        self.max_pools = max_pools
+        self._clients: dict[PoolKey, httpx.Client] = {}
+        self._lock = threading.Lock()
+
+    def client(self, url: str, address: IPAddress) -> httpx.Client:
+        scheme, host, port = _origin(url)
+        key: PoolKey = (scheme, host, port or 0, str(address))
+        with self._lock:
+            found = self._clients.pop(key, None)
+            if found is None:
+                # no cookie is ever kept: requests sharing a pool belong to different destinations
+                found = httpx.Client(transport=PinnedTransport(host, address, self.max_connections),
+                                     follow_redirects=False, trust_env=False,
+                                     cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
+            self._clients[key] = found  # most recently used last
+            evicted = list(self._clients)[:-self.max_pools] if len(self._clients) > self.max_pools else []
+            closing = [self._clients.pop(old) for old in evicted]
+        for stale in closing:
+            stale.close()
+        return found
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = list(self._clients.values()), {}
+        for pooled in clients:
+            pooled.close()
+
+    def __enter__(self) -> ConnectionPools:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _send_pooled(client: httpx.Client, policy: OutboundPolicy, method: str, url: str, *, json: Any,
+                 content: bytes | None, headers: dict[str, str], auth: tuple[str, str] | None, deadline: float,
+                 remaining: float, host: str) -> OutboundResponse:
+    try:
+        with client.stream(method, url, json=json, content=content, headers=headers, auth=auth,
+                           timeout=remaining) as response:
+            body = _read_capped(response, policy, deadline, host)
+            return OutboundResponse(response.status_code, response.headers, body, url)
+    except httpx.TimeoutException as exc:
+        raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}") from exc
+    except httpx.HTTPError as exc:
+        raise OutboundFailed(f"Connection to {host} failed: {type(exc).__name__}: {exc}") from exc

@@ -3,24 +3,24 @@
 A delivery succeeds at most once. Every attempt first claims the row with a conditional UPDATE (only
 an unclaimed pending, or due failed, delivery can be claimed; `send_all` claims a batch of rows in one
 statement, each row still only when claimable), sends with no transaction open, then records the outcome
-in its own transaction, conditioned on its claim. A crash between send and record
-leaves a claim that expires after CLAIM_TTL; the retry that follows carries the same idempotency key
-(the delivery id), so a receiver can drop the repeat."""
+conditioned on its claim. `send_all` sends on a thread pool with a per-destination limit over kept-alive
+connections (one pool per destination host) and records outcomes a batch per transaction. A crash between
+send and record leaves a claim that expires after CLAIM_TTL; the retry that follows carries the same
+idempotency key (the delivery id), so a receiver can drop the repeat."""
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from tripl_core.alerting import destinations
+from tripl_core.alerting import destinations, dispatch
 from tripl_core.alerting.channels import CHANNELS, SendContext
 from tripl_core.alerting.models import (
     AlertDelivery,
@@ -34,6 +34,7 @@ from tripl_core.alerting.sending import ChannelPolicy, DeliveryFailed
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.errors import Conflict, NotFound
+from tripl_core.outbound import ConnectionPools
 from tripl_core.plan.models import Project
 from tripl_core.security import SecretBox
 
@@ -44,9 +45,13 @@ BACKOFF_CAP = timedelta(minutes=30)
 CLAIM_TTL = timedelta(minutes=10)
 PENDING_GRACE = timedelta(minutes=2)  # a pending delivery this old lost its fan-out: the sensor sends it
 MAX_ERROR = 500
-SEND_WORKERS = 8
-# A claimed delivery waits for ~4 attempts per worker before its own; after CLAIM_TTL / 2 it is handed back.
-CLAIM_BATCH = 4 * SEND_WORKERS
+SEND_WORKERS = 32  # sends are waits on the network: threads are cheap next to a receiver's latency
+DESTINATION_LIMIT = 8  # concurrent sends to one destination
+# Claimed a batch at a time, when fewer than SEND_WORKERS are waiting to start; a claim that waited
+# CLAIM_TTL / 2 anyway (a slow destination) is handed back unsent.
+CLAIM_BATCH = 64
+RECORD_BATCH = 64  # outcomes written per transaction (a crash loses at most these records, not the sends)
+RECORD_SECONDS = 0.25  # an outcome waits at most this long for its batch
 
 
 def backoff(attempts: int) -> timedelta:
@@ -71,56 +76,85 @@ class _Claimed:
     token: str
     claimed_at: datetime
     attempts: int
+    destination_id: uuid.UUID
     channel: DestinationType
     payload: dict[str, Any]
     context: SendContext
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What an attempt ended with: a status and the values to record, or None when it was handed back."""
+
+    status: str | None
+    values: dict[str, Any]
+
+
 def attempt(db: Database, delivery_id: uuid.UUID, sender: Sender) -> str | None:
     """One attempt; the delivery's status after it, or None when someone else holds it (or it is done)."""
     claimed = _claim(db, [delivery_id], sender)
-    return _send(db, claimed[0], sender) if claimed else None
+    if not claimed:
+        return None
+    outcome = _deliver(db, claimed[0], sender)
+    _record_all(db, [(claimed[0], outcome)])
+    return outcome.status
 
 
 def send_all(db: Database, delivery_ids: Iterable[uuid.UUID], sender: Sender,
-             workers: int = SEND_WORKERS) -> dict[str, int]:
+             workers: int = SEND_WORKERS, per_destination: int = DESTINATION_LIMIT) -> dict[str, int]:
     """Attempts each delivery once, several at a time; counts of the outcomes ("skipped": held by someone
-    else, or done). Deliveries are claimed CLAIM_BATCH at a time in one conditional UPDATE, what sending
-    them needs is read in the same transaction (each destination's secrets decrypted once), then `workers`
-    threads send them, each outcome recorded as soon as it is known, conditioned on its claim."""
+    else, or done). Deliveries are claimed CLAIM_BATCH at a time in one conditional UPDATE (what sending
+    them needs read in the same transaction, each destination's secrets decrypted once) as the senders
+    need more work; `workers` threads send them, at most `per_destination` at once to one destination,
+    over connections kept alive per host for this call; outcomes are recorded RECORD_BATCH at a time (or
+    after RECORD_SECONDS), each conditioned on its claim."""
     counts: dict[str, int] = {}
     ids = list(dict.fromkeys(delivery_ids))
     if not ids:
         return counts
-    with ThreadPoolExecutor(max_workers=min(workers, len(ids))) as pool:
-        for start in range(0, len(ids), CLAIM_BATCH):
-            chunk = ids[start:start + CLAIM_BATCH]
-            claimed = _claim(db, chunk, sender)
+
+    def batches(pooled: Sender) -> Iterator[list[_Claimed]]:
+        batch_size = CLAIM_BATCH  # read once per call: tests shrink it
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start:start + batch_size]
+            claimed = _claim(db, chunk, pooled)
             if len(claimed) < len(chunk):
                 counts["skipped"] = counts.get("skipped", 0) + len(chunk) - len(claimed)
-            for status in pool.map(lambda held: _send(db, held, sender), claimed):
-                key = status or "skipped"
-                counts[key] = counts.get(key, 0) + 1
+            yield claimed
+
+    def recorded(results: list[tuple[_Claimed, _Outcome]]) -> None:
+        _record_all(db, results)
+        for _held, outcome in results:
+            key = outcome.status or "skipped"
+            counts[key] = counts.get(key, 0) + 1
+
+    with ConnectionPools(max_connections=max(workers, 1)) as pools:
+        pooled = replace(sender, policy=replace(sender.policy, connections=pools))
+        dispatch.run_bounded(batches(pooled), key=lambda held: held.destination_id,
+                             work=lambda held: _deliver(db, held, pooled), on_results=recorded,
+                             limits=dispatch.Limits(workers=max(workers, 1), per_key=max(per_destination, 1),
+                                                    flush_every=RECORD_BATCH, flush_seconds=RECORD_SECONDS))
     return counts
 
 
-def _send(db: Database, held: _Claimed, sender: Sender) -> str | None:
+def _deliver(db: Database, held: _Claimed, sender: Sender) -> _Outcome:
+    """Sends one claimed delivery (no transaction open) and says what to record; never raises."""
     if sender.clock() - held.claimed_at >= CLAIM_TTL / 2:
         # waited in its batch for so long that its claim may soon expire and another sender take it: hand it
         # back untouched rather than risk two senders at once
         _release(db, held)
-        return None
+        return _Outcome(None, {})
     context = held.context
     try:
         parts = CHANNELS[held.channel].send(held.payload, context)
     except DeliveryFailed as failure:
-        return _record_failure(db, held, failure, sender.clock(), context.parts_sent)
+        return _failure(held, failure, sender.clock(), context.parts_sent)
     except Exception as error:  # a bug or an unexpected library error must not leave the claim behind
         unexpected = DeliveryFailed(f"{type(error).__name__}: {error}")
-        return _record_failure(db, held, unexpected, sender.clock(), context.parts_sent)
-    _record(db, held, status=DeliveryStatus.sent.value, sent_at=sender.clock(), error_message=None,
-            next_attempt_at=None, parts_sent=parts)
-    return DeliveryStatus.sent.value
+        return _failure(held, unexpected, sender.clock(), context.parts_sent)
+    return _Outcome(DeliveryStatus.sent.value, {"status": DeliveryStatus.sent.value, "sent_at": sender.clock(),
+                                                "error_message": None, "next_attempt_at": None,
+                                                "parts_sent": parts})
 
 
 def due_for_retry(db: Database, now: datetime, limit: int = 200) -> list[uuid.UUID]:
@@ -178,17 +212,18 @@ def _claim(db: Database, delivery_ids: list[uuid.UUID], sender: Sender) -> list[
         settings, secret_values = targets[row.destination_id]
         context = SendContext(settings=settings, secrets=secret_values, policy=sender.policy,
                               idempotency_key=str(delivery_id), parts_sent=row.parts_sent)
-        claimed.append(_Claimed(delivery_id, token, now, row.attempts, DestinationType(row.channel),
+        claimed.append(_Claimed(delivery_id, token, now, row.attempts, row.destination_id,
+                                DestinationType(row.channel),
                                 dict(row.payload_snapshot), context))
     return claimed
 
 
-def _record_failure(db: Database, held: _Claimed, failure: DeliveryFailed, now: datetime, parts_before: int) -> str:
+def _failure(held: _Claimed, failure: DeliveryFailed, now: datetime, parts_before: int) -> _Outcome:
     retry_at = now + backoff(held.attempts) if failure.transient and held.attempts < MAX_ATTEMPTS else None
     parts = failure.parts_sent if failure.parts_sent is not None else parts_before
-    _record(db, held, status=DeliveryStatus.failed.value, sent_at=None,
-            error_message=failure.message[:MAX_ERROR], next_attempt_at=retry_at, parts_sent=parts)
-    return DeliveryStatus.failed.value
+    return _Outcome(DeliveryStatus.failed.value, {"status": DeliveryStatus.failed.value, "sent_at": None,
+                                                  "error_message": failure.message[:MAX_ERROR],
+                                                  "next_attempt_at": retry_at, "parts_sent": parts})
 
 
 def _release(db: Database, held: _Claimed) -> None:
@@ -199,11 +234,23 @@ def _release(db: Database, held: _Claimed) -> None:
                            .values(claim_token=None, claimed_at=None, attempts=AlertDelivery.attempts - 1))
 
 
-def _record(db: Database, held: _Claimed, **values: Any) -> None:
-    with db.engine.begin() as connection:  # one statement: a Core transaction, no ORM session
-        connection.execute(update(AlertDelivery).where(AlertDelivery.id == held.id,
-                                                       AlertDelivery.claim_token == held.token)
-                           .values(claim_token=None, claimed_at=None, updated_at=utcnow(), **values))
+_RECORD = (update(AlertDelivery)
+           .where(AlertDelivery.id == bindparam("b_id"), AlertDelivery.claim_token == bindparam("b_token"))
+           .values(claim_token=None, claimed_at=None, updated_at=bindparam("b_updated_at"),
+                   status=bindparam("b_status"), sent_at=bindparam("b_sent_at"),
+                   error_message=bindparam("b_error_message"), next_attempt_at=bindparam("b_next_attempt_at"),
+                   parts_sent=bindparam("b_parts_sent")))
+
+
+def _record_all(db: Database, results: list[tuple[_Claimed, _Outcome]]) -> None:
+    """The outcomes of attempts, in one transaction (one executemany), each row conditioned on its claim."""
+    rows = [{"b_id": held.id, "b_token": held.token, "b_updated_at": utcnow(),
+             **{f"b_{name}": value for name, value in outcome.values.items()}}
+            for held, outcome in results if outcome.status is not None]
+    if not rows:
+        return
+    with db.engine.begin() as connection:  # Core: no ORM session
+        connection.execute(_RECORD, rows)
 
 
 # Reads

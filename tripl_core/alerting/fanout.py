@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from tripl_core.alerting import candidates as candidate_reads
@@ -317,7 +317,8 @@ class _Writes:
         for model, rows in ((CorrelationGroup, opened), (AlertDelivery, self.deliveries),
                             (AlertDeliveryItem, self.items)):
             if rows:
-                session.execute(insert(model), rows)
+                # Core executemany on the table: the ORM bulk path built per-row state it never used
+                session.execute(insert(cast(Table, model.__table__)), rows)
         return [row["id"] for row in self.deliveries]
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tripl_core import outbound
-from tripl_core.outbound import OutboundFailed, OutboundPolicy, OutboundRefused, OutboundResponse
+from tripl_core.outbound import ConnectionPools, OutboundFailed, OutboundPolicy, OutboundRefused, OutboundResponse
 from tripl_core.settings import Settings
 
 
@@ -39,6 +39,8 @@ class ChannelPolicy:
     telegram_api_url: str = "https://api.telegram.org"
     linear_api_url: str = "https://api.linear.app/graphql"
     smtp: SmtpSettings = SmtpSettings()
+    # kept-alive connections a sender shares across its deliveries (None: a connection per request)
+    connections: ConnectionPools | None = field(default=None, compare=False)
 
     @property
     def timeout_seconds(self) -> float:
@@ -59,7 +61,7 @@ def post(policy: ChannelPolicy, url: str, *, json: Any = None, content: bytes | 
     timeouts, connection errors, 429 and 5xx)."""
     try:
         response = outbound.request(policy.outbound, "POST", url, json=json, content=content, headers=headers,
-                                    auth=auth)
+                                    auth=auth, pools=policy.connections)
     except OutboundRefused as exc:
         raise DeliveryFailed(f"Refused: {exc.message}", transient=False) from exc
     except OutboundFailed as exc:
