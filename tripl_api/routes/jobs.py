@@ -12,8 +12,8 @@ from fastapi import Query
 from tripl_api.deps import CurrentPrincipal, DbSession, OwnerReader, ProjectReader, ProjectWriter, State
 from tripl_api.routing import api_router
 from tripl_core.job_history import listing, retries
-from tripl_core.jobs.launch import launch
 from tripl_core.job_history.schemas import JobListItem, JobPage
+from tripl_core.jobs.launch import launch
 
 router = api_router("jobs", "/projects/{slug}/jobs")
 workspace_router = api_router("jobs", "/jobs")

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from tripl_core import cursor
 from tripl_core.errors import InvalidInput, NotFound
+from tripl_core.job_history.schemas import JobListItem, JobPage
 from tripl_core.jobs import lifecycle
 from tripl_core.jobs.models import Job, JobKind, JobStatus
-from tripl_core.job_history.schemas import JobListItem, JobPage
 
 KINDS = frozenset(kind.value for kind in JobKind)
 STATUSES = frozenset(status.value for status in JobStatus)
