@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Column, Table
-from sqlalchemy.types import NullType, TypeEngine
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType, TypeEngine
 
 from tripl_core.db.base import Base
 
