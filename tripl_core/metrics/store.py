@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.db.bulk import load_rows
 from tripl_core.metrics.models import AppVersionDay, BreakdownDay, MetricDay
-from tripl_core.metrics.packing import DAY, DAY_SECONDS, day_of, pack, points, slots, unpack
+from tripl_core.metrics.packing import DAY, DAY_SECONDS, day_of, pack, points, slots
 
 DayModel = type[MetricDay] | type[BreakdownDay] | type[AppVersionDay]
 Key = tuple[Any, ...]
@@ -159,10 +159,3 @@ def last_bucket(session: Session, model: DayModel, scan_config_id: uuid.UUID) ->
 def _slot_max(found: dict[datetime, int], day: datetime) -> int:
     return int(max((bucket - day).total_seconds() for bucket in found))
 
-
-def totals_by_day(blob: bytes, day: datetime, step: int, start: datetime, end: datetime) -> int:
-    """Sum of the row's buckets in [start, end)."""
-    values = unpack(blob)
-    seconds = np.arange(len(values), dtype=np.int64) * step
-    low, high = (start - day).total_seconds(), (end - day).total_seconds()
-    return int(values[(seconds >= low) & (seconds < high)].sum())
