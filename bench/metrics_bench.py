@@ -1,6 +1,7 @@
 """Metrics benchmark (issue 6), figures measured in one run (the machine is shared and noisy).
 
     .venv/bin/python bench/metrics_bench.py [--data DIR] [--series 10000] [--repeat 3] [--skip-demo]
+        [--app-db sqlite postgres] [--database-url URL] [--reads 30] [--skip-replay]
 
 1. Full collection: `collect_metrics` over the 30 days of the 10M-event chDB warehouse of
    bench/scan_data.py (DIR/events, generated when missing): every scope, 2 breakdown columns (platform,
@@ -12,7 +13,14 @@
 3. Detection: --series synthetic count series x 14 days of 15-minute buckets through the detection step's
    path (`score_with_forecast`: stored counts -> grid -> `detect_many` for verdicts and forecasts, as
    `detection.detect_window` does once the points are read), target ≤ 60 s; `detect_many` alone beside it.
-4. The demo's planted anomalies: each generated event's 15-minute series of the demo warehouse scored by
+4. Replay: the same 30 days through `replay.collect_chunks` in 1-day chunks (each chunk one collection
+   written atomically), total ÷ bare, target ≤ 6x.
+5. Reads: p50 of the metrics reads on the collected data after one detection (`run.analyse`): an event's
+   series (`reads.event_series`, default 7 days + the detector's history), one breakdown value's timeline
+   (`drilldown.breakdown_timeline`) and the active signals (`signals.active`), each timed --reads times.
+Steps 1, 2, 4 and 5 run with SQLite as the app database and with PostgreSQL (`--database-url`, or a
+throw-away server started like the test suite's, tests/support/postgres.py); `--app-db` picks them.
+6. The demo's planted anomalies: each generated event's 15-minute series of the demo warehouse scored by
    the detector (project defaults): planted spike/drop found, any other verdict listed.
 """
 
@@ -27,13 +35,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,11 +52,17 @@ from tripl_core.access.principal import Principal  # noqa: E402
 from tripl_core.analysis.anomaly import DetectorSettings, detect, detect_many  # noqa: E402
 from tripl_core.db.engine import Database  # noqa: E402
 from tripl_core.db.migrate import upgrade  # noqa: E402
+from tripl_core.metrics import drilldown, signals  # noqa: E402
+from tripl_core.metrics import reads as series_reads  # noqa: E402
 from tripl_core.metrics.collect import collect_metrics  # noqa: E402
+from tripl_core.metrics.replay import collect_chunks  # noqa: E402
+from tripl_core.metrics.run import analyse  # noqa: E402
 from tripl_core.metrics.series import score_with_forecast  # noqa: E402
 from tripl_core.plan import branch_scope, event_types, events  # noqa: E402
 from tripl_core.plan.event_schemas import EventCreate  # noqa: E402
+from tripl_core.plan.models import Event, Project  # noqa: E402
 from tripl_core.plan.type_schemas import EventTypeCreate  # noqa: E402
+from tripl_core.scan_configs.models import ScanConfig  # noqa: E402
 from tripl_core.scans import configs  # noqa: E402
 from tripl_core.scans.schemas import ScanConfigCreate  # noqa: E402
 from tripl_core.security import SecretBox  # noqa: E402
@@ -102,15 +117,15 @@ def data_range(folder: Path) -> tuple[datetime, datetime]:
     return low.replace(minute=0, second=0, microsecond=0), high
 
 
-def set_up(state: Path, folder: Path) -> tuple[Database, uuid.UUID]:
-    url = f"sqlite+pysqlite:///{state / 'tripl.db'}"
+def set_up(url: str, folder: Path) -> tuple[Database, uuid.UUID]:
     upgrade(url)
     db = Database(url)
     box = SecretBox(SECRET)
     with db.unit_of_work() as session:
         owner, project, source = bench_project(session, box, folder, "bench")
         plan_scopes(session, owner, project)
-        config = configs.create(session, box, project, ScanConfigCreate(data_source_id=source.id, **SETUP))
+        config = configs.create(session, box, project, ScanConfigCreate(data_source_id=source.id, **SETUP,
+                                                                        replay_chunk_interval="1d"))
         return db, config.id
 
 
@@ -155,6 +170,84 @@ def collection(db: Database, config_id: uuid.UUID, start: datetime, end: datetim
             "total_s": round(total_s, 3), "queries": runs[-1][2], "rows_read": last.rows_read,
             "points": last.points_written, "breakdown_points": last.breakdown_points_written,
             "app_version_points": last.app_version_points_written}
+
+
+def replay_run(db: Database, config_id: uuid.UUID, start: datetime, end: datetime) -> dict[str, Any]:
+    with warehouse_clock() as spent:
+        started = time.perf_counter()
+        summary = collect_chunks(db, config_id, start, end, secrets=SecretBox(SECRET), with_drifts=False)
+        total = time.perf_counter() - started
+    return {"chunks": summary["chunks_done"], "warehouse_s": round(sum(spent), 3), "total_s": round(total, 3),
+            "points": summary["metric_points_written"]}
+
+
+def reads(db: Database, config_id: uuid.UUID, times: int) -> dict[str, Any]:
+    """p50 (ms) of the metrics reads, after one detection so that signals exist."""
+    with db.unit_of_work() as session:
+        config = session.get(ScanConfig, config_id)
+        assert config is not None
+        covered = series_reads.coverage(session, config_id)
+    assert covered is not None
+    started = time.perf_counter()
+    analysed = analyse(db, config_id, covered[0], covered[1], now=covered[1])
+    detection_s = time.perf_counter() - started
+    with db.unit_of_work() as session:
+        config = session.get(ScanConfig, config_id)
+        project = session.get(Project, config.project_id)
+        event_id = session.scalars(select(Event.id).where(Event.project_id == project.id)
+                                   .order_by(Event.name)).first()
+        found = drilldown.event_breakdowns(session, project, event_id, "platform", None, None)
+        value = found.series[0].value
+        key = ("event", str(event_id))
+
+    def timed(read: Any) -> float:
+        spent = []
+        for _ in range(times):
+            with db.unit_of_work() as session:
+                config = session.get(ScanConfig, config_id)
+                project = session.get(Project, config.project_id)
+                started = time.perf_counter()
+                read(session, project, config)
+                spent.append(time.perf_counter() - started)
+        return round(1000 * statistics.median(spent), 2)
+
+    now = covered[1]
+    return {
+        "detection_s": round(detection_s, 2), "signals_raised": analysed["signals_raised"],
+        "event_series_p50_ms": timed(lambda s, p, c: series_reads.event_series(s, p, event_id, None, None)),
+        "breakdown_timeline_p50_ms": timed(lambda s, p, c: drilldown.breakdown_timeline(
+            s, c, key, "platform", value, False, None, None)),
+        "active_signals_p50_ms": timed(lambda s, p, c: signals.active(s, p, now=now)),
+    }
+
+
+def app_database(kind: str, url: str | None, stack: ExitStack, state: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite+pysqlite:///{state / 'tripl.db'}"
+    if url:
+        return url
+    from tests.support.postgres import running_postgres
+
+    server = stack.enter_context(running_postgres())
+    return server.create_database("metrics_bench")
+
+
+def one_app_database(kind: str, args: argparse.Namespace, start: datetime, end: datetime,
+                     bare_s: float) -> dict[str, Any]:
+    report: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as state, ExitStack() as stack:
+        db, config_id = set_up(app_database(kind, args.database_url, stack, Path(state)), args.data)
+        report["full_collection"] = collection(db, config_id, start, end, args.repeat)
+        report["full_collection"]["ratio_warehouse_vs_bare"] = round(
+            report["full_collection"]["warehouse_s"] / bare_s, 2)
+        report["full_collection"]["ratio_total_vs_bare"] = round(report["full_collection"]["total_s"] / bare_s, 2)
+        report["steady_state"] = collection(db, config_id, end - timedelta(minutes=15), end, args.repeat)
+        if not args.skip_replay:
+            report["replay"] = replay_run(db, config_id, start, end)
+            report["replay"]["ratio_total_vs_bare"] = round(report["replay"]["total_s"] / bare_s, 2)
+        report["reads"] = reads(db, config_id, args.reads)
+        db.dispose()
+    return report
 
 
 def detection(series: int) -> dict[str, Any]:
@@ -224,22 +317,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-demo", action="store_true")
     parser.add_argument("--skip-detection", action="store_true")
+    parser.add_argument("--skip-replay", action="store_true")
+    parser.add_argument("--app-db", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (else a throw-away server)")
+    parser.add_argument("--reads", type=int, default=30)
     args = parser.parse_args(argv)
     ensure_data(args.data)
     start, last = data_range(args.data)
     end = (last + timedelta(minutes=15)).replace(second=0, microsecond=0)
     end -= timedelta(minutes=end.minute % 15)
     report: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as state:
-        db, config_id = set_up(Path(state), args.data)
-        report["bare_query"] = bare(args.data, args.repeat)
-        report["full_collection"] = collection(db, config_id, start, end, args.repeat)
-        report["full_collection"]["ratio_warehouse_vs_bare"] = round(
-            report["full_collection"]["warehouse_s"] / report["bare_query"]["warm_median_s"], 2)
-        report["full_collection"]["ratio_total_vs_bare"] = round(
-            report["full_collection"]["total_s"] / report["bare_query"]["warm_median_s"], 2)
-        report["steady_state"] = collection(db, config_id, end - timedelta(minutes=15), end, args.repeat)
-        db.dispose()
+    report["bare_query"] = bare(args.data, args.repeat)
+    for kind in args.app_db:
+        report[kind] = one_app_database(kind, args, start, end, report["bare_query"]["warm_median_s"])
     if not args.skip_detection:
         report["detection"] = detection(args.series)
     if not args.skip_demo:

@@ -22,9 +22,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.search_plan import write_demo, write_generated
+from tripl_core.ai import search_composition
 from tripl_core.db.engine import Database
 from tripl_core.db.migrate import upgrade
-from tripl_core.search import composition
 from tripl_core.search.engine import SearchEngine
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
@@ -94,7 +94,7 @@ def main() -> None:
     plain.dispose()
 
     db = Database(url)
-    _, engine = composition.compose(db, Settings(state_dir=folder), SecretBox("bench"))
+    _, engine = search_composition.compose(db, Settings(state_dir=folder), SecretBox("bench"))
     with db.unit_of_work() as session:
         demo = write_demo(session)  # through the plan services: indexed by the hooks, embedded after commit
     assert engine.queue.drain(timeout=600)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.api import metrics_support as ms
 from tests.support.workspace import Workspace
-from tripl_core.metrics.models import MetricPoint
+from tripl_core.metrics.models import MetricDay
 from tripl_core.settings import Settings
 
 P = "/api/v1/projects/shop"
@@ -40,12 +40,12 @@ def test_collection_summary_and_idempotent_rerun(ws: Workspace, shop: dict[str, 
     assert summary["metric_points_written"] == ms.DAYS * 24 * (1 + 1 + 3)
     assert summary["signals_raised"] >= 1
     with ws.db.unit_of_work() as session:
-        before = session.scalar(select(func.sum(MetricPoint.count)))
+        before = session.scalar(select(func.sum(MetricDay.total)))
     again = ms.collect(ws, settings.resolved_secret_key, shop["scan"]["id"], ms.START + timedelta(days=5),
                        ms.START + timedelta(days=6))
     assert again["metric_points_written"] == 24 * 5
     with ws.db.unit_of_work() as session:
-        assert session.scalar(select(func.sum(MetricPoint.count))) == before
+        assert session.scalar(select(func.sum(MetricDay.total))) == before
 
 
 def test_series_shape_zero_fill_and_planted_spike(ws: Workspace, shop: dict[str, Any]) -> None:

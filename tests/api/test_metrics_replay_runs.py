@@ -10,15 +10,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from tests.api import metrics_support as ms
 from tests.api.scans_support import wait_for_scan_job
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.metrics import replay as replay_module
-from tripl_core.metrics.models import MetricPoint
+from tripl_core.metrics.models import MetricDay
+from tripl_core.metrics.packing import unpack
 
 P = "/api/v1/projects/shop"
 
@@ -39,7 +41,7 @@ def _iso(moment: datetime) -> str:
 
 def _points(ws: Workspace) -> int:
     with ws.db.unit_of_work() as session:
-        return int(session.scalar(select(func.count()).select_from(MetricPoint)) or 0)
+        return sum(int(np.count_nonzero(unpack(blob))) for blob in session.scalars(select(MetricDay.counts)))
 
 
 def test_replay_runs_on_dagster_and_its_metrics_answer(ws: Workspace, app_lake: Path) -> None:

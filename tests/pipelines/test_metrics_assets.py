@@ -18,7 +18,7 @@ from tests.api import metrics_support as ms
 from tests.api.scans_support import create_scan
 from tests.api.sources_support import chdb_body, create_source
 from tests.support.workspace import Workspace
-from tripl_core.metrics.models import AnomalySignal, MetricPoint, MetricWindow
+from tripl_core.metrics.models import AnomalySignal, MetricDay, MetricWindow
 from tripl_core.metrics.run import last_complete
 from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
 from tripl_core.settings import Settings
@@ -78,13 +78,13 @@ def test_metrics_assets_materialise_a_window_with_lineage_metadata(ws: Workspace
     click = shop["events"]["click"]["id"]
     with ws.db.unit_of_work() as session:
         spikes = session.scalars(select(AnomalySignal.bucket).where(AnomalySignal.scope_ref == click)).all()
-        total = session.scalar(select(func.sum(MetricPoint.count)))
+        total = session.scalar(select(func.sum(MetricDay.total)))
     assert [s.replace(tzinfo=UTC) for s in spikes] == [ms.SPIKE]
     day = ms.START + timedelta(days=19)
     again = _materialise(settings, instance, config_id, day, day + timedelta(days=1))
     assert again["event_metrics"]["points_written"] == 24 * 5
     with ws.db.unit_of_work() as session:
-        assert session.scalar(select(func.sum(MetricPoint.count))) == total  # the day was replaced, not added
+        assert session.scalar(select(func.sum(MetricDay.total))) == total  # the day was replaced, not added
         assert session.scalar(select(func.count()).select_from(AnomalySignal)
                               .where(AnomalySignal.scope_ref == click)) == 1
 
@@ -99,7 +99,7 @@ def test_catalog_only_config_materialises_no_metrics(ws: Workspace, shop: dict[s
     found = _materialise(settings, DagsterInstance.ephemeral(), catalog_only["id"], ms.START, ms.END)
     assert found == {}
     with ws.db.unit_of_work() as session:
-        assert session.scalar(select(func.count()).select_from(MetricPoint)) == 0
+        assert session.scalar(select(func.count()).select_from(MetricDay)) == 0
 
 
 def _requests(settings: Settings, instance: DagsterInstance) -> list[RunRequest]:

@@ -13,12 +13,12 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import func, select
 
 from tests.api import metrics_support as ms
 from tests.support import launching
 from tests.support.workspace import Workspace
-from tripl_core.metrics.models import MetricPoint, Scope
+from tripl_core.metrics import store
+from tripl_core.metrics.models import MetricDay, Scope
 from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
 from tripl_pipelines.launcher import InProcessLauncher
 
@@ -46,12 +46,10 @@ def _scheduled_run(launcher: InProcessLauncher, config_id: str, time_from: datet
 def _points(ws: Workspace, config_id: str, time_from: datetime, time_to: datetime) -> tuple[int, int]:
     """(metric points, rows counted by the project-total points) in the window."""
     with ws.db.unit_of_work() as session:
-        window = (MetricPoint.scan_config_id == uuid.UUID(config_id), MetricPoint.bucket >= time_from,
-                  MetricPoint.bucket < time_to)
-        points = session.scalar(select(func.count()).where(*window)) or 0
-        total = session.scalar(select(func.sum(MetricPoint.count))
-                               .where(*window, MetricPoint.scope == Scope.project_total.value))
-    return int(points), int(total or 0)
+        points = store.count_points(session, MetricDay, uuid.UUID(config_id), time_from, time_to)
+        totals = store.series(session, MetricDay, uuid.UUID(config_id), time_from, time_to,
+                              MetricDay.scope == Scope.project_total.value)
+    return points, sum(sum(found.values()) for found in totals.values())
 
 
 def _warehouse_rows(lake: Path, time_from: datetime, time_to: datetime) -> int:

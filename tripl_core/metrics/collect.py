@@ -2,31 +2,30 @@
 [time_from, time_to), counted in the warehouse, written atomically.
 
 Three steps, like the catalog scan: read the config and the plan's identities in one short transaction;
-ask the warehouse for aggregates with no app-database transaction open; replace the window's rows in one
-transaction (delete + insert), so re-running a window is idempotent and a failure keeps the previous
-results. Identities are rendered from the grouping keys exactly as the catalog scan renders them and
-matched to main-branch events by `source_name` (else name)."""
+ask the warehouse for aggregates with no app-database transaction open; replace the window's buckets in one
+transaction (its day rows rebuilt, tripl_core.metrics.store), so re-running a window is idempotent and a
+failure keeps the previous results. Identities are rendered from the grouping keys exactly as the catalog
+scan renders them and matched to main-branch events by `source_name` (else name)."""
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+import numpy as np
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis import identity
 from tripl_core.analysis.versions import newest_releases
-from tripl_core.db.base import as_utc
-from tripl_core.db.bulk import insert_rows
 from tripl_core.db.engine import Database
-from tripl_core.metrics import distribution_drifts, lateness
+from tripl_core.metrics import distribution_drifts, lateness, store
 from tripl_core.metrics.collection_input import CollectionInput, MetricsFailed, field_ref, load_input
-from tripl_core.metrics.models import AppVersionPoint, BreakdownPoint, MetricPoint, MetricWindow, Scope
+from tripl_core.metrics.models import AppVersionDay, BreakdownDay, MetricDay, MetricWindow, Scope
+from tripl_core.metrics.store import WindowGrid
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.warehouse import (
@@ -42,6 +41,7 @@ from tripl_core.warehouse.metrics import CountedSeries, Fold, collection_counts
 
 MAX_VERSIONS_READ = 1000  # distinct app versions considered when choosing the kept releases
 NULL_VALUE = "(null)"
+_MISSING = (-1,)
 
 
 class MetricsCancelled(Exception):
@@ -67,13 +67,22 @@ class CollectionResult:
                 "identities_unmatched": self.identities_unmatched, "significant_drifts": self.significant_drifts}
 
 
-@dataclass
 class _Aggregates:
-    counts: dict[tuple[str, str, datetime], int] = field(default_factory=lambda: defaultdict(int))
-    breakdowns: dict[tuple[str, str, str, str, bool, datetime], int] = field(
-        default_factory=lambda: defaultdict(int))
-    versions: dict[tuple[str, str, str, datetime], int] = field(default_factory=lambda: defaultdict(int))
-    unmatched: set[tuple[str, str]] = field(default_factory=set)
+    """Counts per series on the window's grid of buckets (one int64 array per series key): summing the
+    groupings of one scope is array addition, and the day rows are slices of these arrays."""
+
+    def __init__(self, grid: WindowGrid) -> None:
+        self.grid = grid
+        self.counts: dict[tuple[str, str], np.ndarray] = {}
+        self.breakdowns: dict[tuple[str, str, str, str, bool], np.ndarray] = {}
+        self.versions: dict[tuple[str, str, str], np.ndarray] = {}
+        self.unmatched: set[tuple[str, str]] = set()
+
+    def add(self, into: dict[Any, np.ndarray], key: tuple[Any, ...], rows: np.ndarray, counts: np.ndarray) -> None:
+        found = into.get(key)
+        if found is None:
+            found = into[key] = np.zeros(self.grid.size, dtype=np.int64)
+        found[rows] += counts  # a series holds each bucket once, so no index repeats within `rows`
 
 
 def collect_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
@@ -130,34 +139,36 @@ def read_window(warehouse: Warehouse, scan: CollectionInput, start: datetime, en
                                     TimeWindow(scan.time_column, start, end))
         folds.append(Fold(version_ref, keep=tuple(newest_releases((v.value for v in seen), scan.keep_releases))))
         step()
-    agg = _Aggregates()
+    agg = _Aggregates(WindowGrid(start, end, scan.interval.seconds))
     resolve = _resolver(scan, keys, parts, agg)
     series = collection_counts(warehouse, scan.base_query, scan.time_column, scan.interval, start, end, group_by,
                                folds)
     _check_limit(scan, series, len(folds))
     rows_read = 0
     breakdowns = len(scan.breakdown_columns)
+    row_of = agg.grid.row_of()
     for one in series:
         scopes = resolve(one.groups)
+        # buckets come back aware (UTC): they hash like the grid's datetimes
+        rows = np.fromiter(map(row_of.get, one.buckets, _MISSING * len(one.buckets)), dtype=np.int64,
+                           count=len(one.buckets))
+        counts = np.asarray(one.counts, dtype=np.int64)
+        if (rows < 0).any():  # the warehouse answered a bucket outside the window: not this window's
+            counts, rows = counts[rows >= 0], rows[rows >= 0]
         if one.part == 0:
-            rows_read += sum(one.counts)
+            rows_read += int(counts.sum())
             for scope, ref in scopes:
-                _add(agg.counts, (scope, ref), one.buckets, one.counts)
+                agg.add(agg.counts, (scope, ref), rows, counts)
         elif one.part <= breakdowns:
             column = scan.breakdown_columns[one.part - 1]
-            value = one.value if one.value is not None else NULL_VALUE
+            value = (one.value if one.value is not None else NULL_VALUE)[:500]
             for scope, ref in scopes:
-                _add(agg.breakdowns, (scope, ref, column, value, one.is_other), one.buckets, one.counts)
+                agg.add(agg.breakdowns, (scope, ref, column, value, one.is_other), rows, counts)
         else:
-            version = one.value if not one.is_other and one.value is not None else "Other"
+            version = (one.value if not one.is_other and one.value is not None else "Other")[:100]
             for scope, ref in scopes:
-                _add(agg.versions, (scope, ref, version), one.buckets, one.counts)
+                agg.add(agg.versions, (scope, ref, version), rows, counts)
     return agg, rows_read
-
-
-def _add(into: dict[Any, int], key: tuple[Any, ...], buckets: Sequence[datetime], counts: Sequence[int]) -> None:
-    for bucket, count in zip(buckets, counts, strict=True):
-        into[(*key, bucket)] += count
 
 
 def _check_limit(scan: CollectionInput, series: Sequence[CountedSeries], folds: int) -> None:
@@ -226,32 +237,28 @@ def write_window(session: Session, scan: CollectionInput, start: datetime, end: 
     if config is None:
         raise MetricsFailed(f"Scan config {scan.scan_config_id} was deleted while metrics were collected")
     config_id = scan.scan_config_id
-    total = str(config_id)
-    before = dict(session.execute(select(MetricPoint.bucket, MetricPoint.count).where(
-        MetricPoint.scan_config_id == config_id, MetricPoint.scope == Scope.project_total.value,
-        MetricPoint.scope_ref == total, MetricPoint.bucket >= start, MetricPoint.bucket < end)).all())
+    grid = agg.grid
+    total = (Scope.project_total.value, str(config_id))
+    before = store.series(session, MetricDay, config_id, start, end, MetricDay.scope == total[0],
+                          MetricDay.scope_ref == total[1]).get(total, {})
     if before:
-        after = {bucket: count for (scope, ref, bucket), count in agg.counts.items()
-                 if scope == Scope.project_total.value and ref == total}
-        lateness.learn(config, scan.interval, {as_utc(b): c for b, c in before.items()}, after, now)
-    for model in (MetricPoint, BreakdownPoint, AppVersionPoint):
-        session.execute(delete(model).where(model.scan_config_id == config_id, model.bucket >= start,
-                                            model.bucket < end))
+        counted = agg.counts.get(total)
+        after = {} if counted is None else {
+            grid.start + int(i) * grid.delta: int(counted[i]) for i in np.flatnonzero(counted)}
+        lateness.learn(config, scan.interval, before, after, now)
+    for model, series in ((MetricDay, agg.counts), (BreakdownDay, agg.breakdowns), (AppVersionDay, agg.versions)):
+        store.replace_window(session, model, config_id, grid, series)
     session.execute(delete(MetricWindow).where(MetricWindow.scan_config_id == config_id,
                                                MetricWindow.time_from == start, MetricWindow.time_to == end))
     session.add(MetricWindow(scan_config_id=config_id, time_from=start, time_to=end))
-    points = [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": s, "scope_ref": r, "bucket": b,
-               "count": c} for (s, r, b), c in agg.counts.items()]
-    breakdowns = [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": s, "scope_ref": r,
-                   "breakdown_column": col, "breakdown_value": v[:500], "is_other": other, "bucket": b, "count": c}
-                  for (s, r, col, v, other, b), c in agg.breakdowns.items()]
-    versions = [{"id": uuid.uuid4(), "scan_config_id": config_id, "scope": s, "scope_ref": r, "version": v[:100],
-                 "bucket": b, "count": c} for (s, r, v, b), c in agg.versions.items()]
-    for model, rows in ((MetricPoint, points), (BreakdownPoint, breakdowns), (AppVersionPoint, versions)):
-        insert_rows(session, model, rows)
     session.flush()
-    result.points_written, result.breakdown_points_written = len(points), len(breakdowns)
-    result.app_version_points_written = len(versions)
+    result.points_written = _points(agg.counts)
+    result.breakdown_points_written = _points(agg.breakdowns)
+    result.app_version_points_written = _points(agg.versions)
+
+
+def _points(series: dict[Any, np.ndarray]) -> int:
+    return sum(int(np.count_nonzero(values)) for values in series.values())
 
 
 def _iso(moment: datetime) -> str:

@@ -8,12 +8,12 @@ from collections import defaultdict
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tripl_core.errors import InvalidInput, NotFound
-from tripl_core.metrics import anomaly_settings
-from tripl_core.metrics.models import AnomalySignal, BreakdownPoint, MetricPoint, Scope
+from tripl_core.metrics import anomaly_settings, store
+from tripl_core.metrics.models import AnomalySignal, BreakdownDay, MetricDay, Scope
 from tripl_core.metrics.reads import config_for_scope, window
 from tripl_core.metrics.schemas import (
     BreakdownSeries,
@@ -47,14 +47,13 @@ def scope_key(config: ScanConfig | None, scope_type: str, scope_ref: str | None)
 
 def _breakdown_rows(session: Session, config: ScanConfig, key: ScopeKey, column: str, start: datetime,
                     end: datetime) -> dict[tuple[str, bool], dict[datetime, int]]:
-    rows = session.execute(select(BreakdownPoint.breakdown_value, BreakdownPoint.is_other, BreakdownPoint.bucket,
-                                  BreakdownPoint.count).where(
-        BreakdownPoint.scan_config_id == config.id, BreakdownPoint.scope == key[0],
-        BreakdownPoint.scope_ref == key[1], BreakdownPoint.breakdown_column == column,
-        BreakdownPoint.bucket >= start, BreakdownPoint.bucket < end))
     out: dict[tuple[str, bool], dict[datetime, int]] = defaultdict(lambda: defaultdict(int))
-    for value, other, bucket, count in rows:
-        out[(value, bool(other))][bucket] += count
+    for (_, _, _, value, other), found in store.read(
+            session, BreakdownDay, config.id, start, end, BreakdownDay.scope == key[0],
+            BreakdownDay.scope_ref == key[1], BreakdownDay.breakdown_column == column):
+        summed = out[(value, bool(other))]
+        for bucket, count in found.items():
+            summed[bucket] += count
     return out
 
 
@@ -120,9 +119,8 @@ def top_movers(session: Session, config: ScanConfig, key: ScopeKey, bucket: date
 def heatmap(session: Session, config: ScanConfig, key: ScopeKey, time_from: datetime | None,
             time_to: datetime | None) -> SeasonalityHeatmap:
     start, end = window(session, config, time_from, time_to)
-    counts = session.execute(select(MetricPoint.bucket, MetricPoint.count).where(
-        MetricPoint.scan_config_id == config.id, MetricPoint.scope == key[0], MetricPoint.scope_ref == key[1],
-        MetricPoint.bucket >= start, MetricPoint.bucket < end)).all()
+    counts = [point for _, found in store.read(session, MetricDay, config.id, start, end, MetricDay.scope == key[0],
+                                               MetricDay.scope_ref == key[1]) for point in found.items()]
     anomalies = session.scalars(select(AnomalySignal.bucket).where(
         AnomalySignal.scan_config_id == config.id, AnomalySignal.scope == key[0], AnomalySignal.scope_ref == key[1],
         AnomalySignal.bucket >= start, AnomalySignal.bucket < end)).all()
@@ -142,13 +140,14 @@ def heatmap(session: Session, config: ScanConfig, key: ScopeKey, time_from: date
 def breakdown_timeline(session: Session, config: ScanConfig, key: ScopeKey, column: str, value: str, is_other: bool,
                        time_from: datetime | None, time_to: datetime | None) -> BreakdownTimeline:
     start, end = _clip(session, config, *window(session, config, time_from, time_to))
-    query = select(BreakdownPoint.bucket, func.sum(BreakdownPoint.count)).where(
-        BreakdownPoint.scan_config_id == config.id, BreakdownPoint.scope == key[0], BreakdownPoint.scope_ref == key[1],
-        BreakdownPoint.breakdown_column == column, BreakdownPoint.is_other == is_other,
-        BreakdownPoint.bucket >= start, BreakdownPoint.bucket < end).group_by(BreakdownPoint.bucket)
+    where = [BreakdownDay.scope == key[0], BreakdownDay.scope_ref == key[1], BreakdownDay.breakdown_column == column,
+             BreakdownDay.is_other == is_other]
     if not is_other:
-        query = query.where(BreakdownPoint.breakdown_value == value)
-    counts = {b: int(c) for b, c in session.execute(query)}
+        where.append(BreakdownDay.breakdown_value == value)
+    counts: dict[datetime, int] = defaultdict(int)
+    for _, found in store.read(session, BreakdownDay, config.id, start, end, *where):
+        for bucket, count in found.items():
+            counts[bucket] += count
     filled = zero_filled(counts, start, end, Interval(config.interval or "1h"))
     return BreakdownTimeline(scan_config_id=config.id, scope_type=key[0], scope_ref=key[1], breakdown_column=column,
                              breakdown_value=value, is_other=is_other, interval=config.interval, data=_points(filled))

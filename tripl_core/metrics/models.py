@@ -1,8 +1,8 @@
 """What a metrics collection stores per scan config (SEMANTICS §3, §4, §5).
 
-Counts are stored per bucket and scope; a collection window's rows are replaced as one unit, so
-re-running a window is idempotent and a failed run keeps what was there. `metric_windows` records which
-windows were collected: reads zero-fill only inside them."""
+Counts are stored per scope and UTC day, the day's buckets packed in one row; a collection window's buckets
+are replaced as one unit, so re-running a window is idempotent and a failed run keeps what was there.
+`metric_windows` records which windows were collected: reads zero-fill only inside them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tripl_core.db.base import Base, IdMixin, JSONList, TimestampMixin, utcnow
@@ -29,51 +40,55 @@ class Band(StrEnum):
     significant = "significant"
 
 
-class MetricPoint(IdMixin, Base):
-    """Rows of one scope in one bucket. `scope_ref` is the event or event type id as text, and the scan
-    config id for the project total."""
+class _SeriesDay:
+    """One series on one UTC day: `counts` packs the day's buckets as little-endian int64 (tripl_core/metrics/
+    packing.py), bucket i starting at `day` + i × `step` seconds (one bucket for daily and weekly intervals,
+    whose buckets start at midnight), 0 where nothing was counted; `total` is their sum. A collection
+    replaces whole day rows (patching the days its window only partly covers), so the row count follows
+    series × days, not points."""
 
-    __tablename__ = "metric_points"
-    __table_args__ = (UniqueConstraint("scan_config_id", "scope", "scope_ref", "bucket"),
-                      Index("ix_metric_points_config_bucket", "scan_config_id", "bucket"))
-
-    scan_config_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scan_configs.id", ondelete="CASCADE"))
-    scope: Mapped[str] = mapped_column(String(16))
-    scope_ref: Mapped[str] = mapped_column(String(64))
-    bucket: Mapped[datetime]
-    count: Mapped[int] = mapped_column(BigInteger)
-
-
-class BreakdownPoint(IdMixin, Base):
-    """Rows of one scope in one bucket holding one value of a breakdown column (`Other`: is_other)."""
-
-    __tablename__ = "metric_breakdown_points"
-    __table_args__ = (Index("ix_metric_breakdown_points_lookup", "scan_config_id", "scope", "scope_ref",
-                            "breakdown_column", "bucket"),)
-
-    scan_config_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scan_configs.id", ondelete="CASCADE"))
-    scope: Mapped[str] = mapped_column(String(16))
-    scope_ref: Mapped[str] = mapped_column(String(64))
-    breakdown_column: Mapped[str] = mapped_column(String(255))
-    breakdown_value: Mapped[str] = mapped_column(String(500))
-    is_other: Mapped[bool] = mapped_column(Boolean, default=False)
-    bucket: Mapped[datetime]
-    count: Mapped[int] = mapped_column(BigInteger)
+    scan_config_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scan_configs.id", ondelete="CASCADE"),
+                                                      primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[datetime] = mapped_column(primary_key=True)
+    step: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
+    total: Mapped[int] = mapped_column(BigInteger)
 
 
-class AppVersionPoint(IdMixin, Base):
-    """Rows of one scope in one bucket from one app release (older releases and pre-releases: `Other`)."""
+class MetricDay(_SeriesDay, Base):
+    """Counts of one scope per bucket of one day. `scope_ref` is the event or event type id as text, and the
+    scan config id for the project total."""
 
-    __tablename__ = "metric_app_version_points"
-    __table_args__ = (Index("ix_metric_app_version_points_lookup", "scan_config_id", "scope", "scope_ref",
-                            "bucket"),)
+    __tablename__ = "metric_days"
+    __table_args__ = (PrimaryKeyConstraint("scan_config_id", "scope", "scope_ref", "day"),
+                      Index("ix_metric_days_config_day", "scan_config_id", "day"))
 
-    scan_config_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scan_configs.id", ondelete="CASCADE"))
-    scope: Mapped[str] = mapped_column(String(16))
-    scope_ref: Mapped[str] = mapped_column(String(64))
-    version: Mapped[str] = mapped_column(String(100))
-    bucket: Mapped[datetime]
-    count: Mapped[int] = mapped_column(BigInteger)
+
+class BreakdownDay(_SeriesDay, Base):
+    """Counts of one scope per bucket of one day holding one value of a breakdown column (`Other`:
+    is_other)."""
+
+    __tablename__ = "metric_breakdown_days"
+    __table_args__ = (PrimaryKeyConstraint("scan_config_id", "scope", "scope_ref", "breakdown_column",
+                                           "breakdown_value", "is_other", "day"),
+                      Index("ix_metric_breakdown_days_config_day", "scan_config_id", "day"))
+
+    breakdown_column: Mapped[str] = mapped_column(String(255), primary_key=True)
+    breakdown_value: Mapped[str] = mapped_column(String(500), primary_key=True)
+    is_other: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+
+
+class AppVersionDay(_SeriesDay, Base):
+    """Counts of one scope per bucket of one day from one app release (older releases and pre-releases:
+    `Other`)."""
+
+    __tablename__ = "metric_app_version_days"
+    __table_args__ = (PrimaryKeyConstraint("scan_config_id", "scope", "scope_ref", "version", "day"),
+                      Index("ix_metric_app_version_days_config_day", "scan_config_id", "day"))
+
+    version: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class MetricWindow(IdMixin, Base):

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.db.base import utcnow
-from tripl_core.metrics.models import AnomalySignal, MetricPoint, Scope
+from tripl_core.metrics import store
+from tripl_core.metrics.models import AnomalySignal, MetricDay, Scope
 from tripl_core.metrics.reads import config_of, load_counts_sum, window
 from tripl_core.metrics.schemas import (
     CountPoint,
@@ -67,16 +68,12 @@ def window_metrics(session: Session, project: Project, body: WindowMetricsReques
         return [EventWindowMetrics(event_id=e, scan_config_id=None, interval=None, total_count=0, data=[])
                 for e in body.event_ids]
     start, end = window(session, config, body.time_from, body.time_to, series=len(refs))
-    rows = session.execute(select(MetricPoint.scope_ref, MetricPoint.bucket, MetricPoint.count).where(
-        MetricPoint.scan_config_id == config.id, MetricPoint.scope == Scope.event.value,
-        MetricPoint.scope_ref.in_(refs), MetricPoint.bucket >= start, MetricPoint.bucket < end))
-    per_event: dict[str, dict[datetime, int]] = defaultdict(dict)
-    for ref, bucket, count in rows:
-        per_event[ref][bucket] = count
+    per_event = store.series(session, MetricDay, config.id, start, end, MetricDay.scope == Scope.event.value,
+                             MetricDay.scope_ref.in_(refs))
     interval = Interval(config.interval or "1h")
     out = []
     for event_id, ref in zip(body.event_ids, refs, strict=True):
-        series = zero_filled(per_event.get(ref, {}), start, end, interval)
+        series = zero_filled(per_event.get((Scope.event.value, ref), {}), start, end, interval)
         out.append(EventWindowMetrics(event_id=event_id, scan_config_id=config.id, interval=config.interval,
                                       total_count=int(series.sum()),
                                       data=[CountPoint(bucket=b.to_pydatetime(), count=int(c))
@@ -89,14 +86,14 @@ def kpi_series(session: Session, project: Project, days: int) -> KpiSeries:
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=days - 1)
     configs = select(ScanConfig.id).where(ScanConfig.project_id == project.id)
-    day = func.date(MetricPoint.bucket)  # a date on PostgreSQL, ISO text on SQLite
+    # a day row's total is the sum of its buckets, and it is stored only when non-zero
     active: dict[object, int] = dict(session.execute(
-        select(day, func.count(func.distinct(MetricPoint.scope_ref))).where(
-            MetricPoint.scan_config_id.in_(configs), MetricPoint.scope == Scope.event.value, MetricPoint.count > 0,
-            MetricPoint.bucket >= start).group_by(day)).all())
-    volume: dict[object, int] = dict(session.execute(select(day, func.sum(MetricPoint.count)).where(
-        MetricPoint.scan_config_id.in_(configs), MetricPoint.scope == Scope.project_total.value,
-        MetricPoint.bucket >= start).group_by(day)).all())
+        select(MetricDay.day, func.count(func.distinct(MetricDay.scope_ref))).where(
+            MetricDay.scan_config_id.in_(configs), MetricDay.scope == Scope.event.value, MetricDay.total > 0,
+            MetricDay.day >= start).group_by(MetricDay.day)).all())
+    volume: dict[object, int] = dict(session.execute(select(MetricDay.day, func.sum(MetricDay.total)).where(
+        MetricDay.scan_config_id.in_(configs), MetricDay.scope == Scope.project_total.value,
+        MetricDay.day >= start).group_by(MetricDay.day)).all())
     signal_day = func.date(AnomalySignal.bucket)
     raised: dict[object, int] = dict(session.execute(select(signal_day, func.count()).where(
         AnomalySignal.project_id == project.id, AnomalySignal.bucket >= start).group_by(signal_day)).all())
@@ -114,12 +111,14 @@ def top_events(session: Session, project: Project, window_hours: int, limit: int
     now = utcnow()
     span = timedelta(hours=window_hours)
     configs = select(ScanConfig.id).where(ScanConfig.project_id == project.id)
-    recent = func.sum(MetricPoint.count).filter(MetricPoint.bucket >= now - span)
-    before = func.sum(MetricPoint.count).filter(MetricPoint.bucket < now - span)
-    rows = session.execute(select(MetricPoint.scope_ref, recent, before).where(
-        MetricPoint.scan_config_id.in_(configs), MetricPoint.scope == Scope.event.value,
-        MetricPoint.bucket >= now - 2 * span, MetricPoint.bucket < now).group_by(MetricPoint.scope_ref)
-        .order_by(recent.desc()).limit(limit)).all()
+    sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for (_, ref), found in store.read(session, MetricDay, MetricDay.scan_config_id.in_(configs), now - 2 * span, now,
+                                      MetricDay.scope == Scope.event.value):
+        for bucket, count in found.items():
+            sums[ref][0 if bucket >= now - span else 1] += count
+    ranked = sorted(((ref, recent, before) for ref, (recent, before) in sums.items() if recent),
+                    key=lambda row: -row[1])
+    rows = ranked[:limit]
     events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_([uuid.UUID(r) for r, _, _ in rows])))}
     out = []
     for ref, count, previous in rows:

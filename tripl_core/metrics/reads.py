@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tripl_core.errors import InvalidInput, NotFound
 from tripl_core.metrics import anomaly_settings, bounds
-from tripl_core.metrics.models import AnomalySignal, MetricForecast, MetricPoint, Scope
+from tripl_core.metrics.models import AnomalySignal, MetricDay, MetricForecast, Scope
 from tripl_core.metrics.schemas import ForecastPoint, SeriesOut, SeriesPoint, SignalOut
 from tripl_core.metrics.series import coverage, history_span, load_counts, score, zero_filled
 from tripl_core.plan.models import Event, EventType, Project
@@ -45,8 +45,8 @@ def config_of(session: Session, project: Project, scan_config_id: uuid.UUID | No
 
 def config_for_scope(session: Session, project: Project, scope: Scope, ref: str) -> ScanConfig | None:
     """The metrics scan config whose points hold this scope (the first by name when several do)."""
-    config_id = session.scalar(select(MetricPoint.scan_config_id).join(ScanConfig).where(
-        ScanConfig.project_id == project.id, MetricPoint.scope == scope.value, MetricPoint.scope_ref == ref)
+    config_id = session.scalar(select(MetricDay.scan_config_id).join(ScanConfig).where(
+        ScanConfig.project_id == project.id, MetricDay.scope == scope.value, MetricDay.scope_ref == ref)
         .order_by(ScanConfig.name).limit(1))
     if config_id is None:
         configs = metric_configs(session, project)

@@ -7,14 +7,14 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis import regressions
 from tripl_core.analysis.versions import by_release, release_key
-from tripl_core.metrics import anomaly_settings
+from tripl_core.metrics import anomaly_settings, store
 from tripl_core.metrics.drilldown import ScopeKey, _clip
-from tripl_core.metrics.models import AppVersionPoint, DistributionDrift, ReleaseRegression, Scope
+from tripl_core.metrics.models import AppVersionDay, DistributionDrift, ReleaseRegression, Scope
 from tripl_core.metrics.reads import config_of, window
 from tripl_core.metrics.schemas import (
     AppVersionAdoption,
@@ -37,12 +37,10 @@ OVERLAP_READ = timedelta(days=28)
 
 def _version_counts(session: Session, config: ScanConfig, key: ScopeKey, start: datetime,
                     end: datetime) -> dict[str, dict[datetime, int]]:
-    rows = session.execute(select(AppVersionPoint.version, AppVersionPoint.bucket, AppVersionPoint.count).where(
-        AppVersionPoint.scan_config_id == config.id, AppVersionPoint.scope == key[0],
-        AppVersionPoint.scope_ref == key[1], AppVersionPoint.bucket >= start, AppVersionPoint.bucket < end))
     out: dict[str, dict[datetime, int]] = defaultdict(dict)
-    for version, bucket, count in rows:
-        out[version][bucket] = count
+    for (_, _, version), found in store.read(session, AppVersionDay, config.id, start, end,
+                                             AppVersionDay.scope == key[0], AppVersionDay.scope_ref == key[1]):
+        out[version].update(found)
     return out
 
 
@@ -80,11 +78,9 @@ def detect_regressions(session: Session, config: ScanConfig, end: datetime) -> i
     if not config.app_version_column or not config.interval:
         return 0
     interval = Interval(config.interval)
-    rows = session.execute(select(AppVersionPoint.scope, AppVersionPoint.scope_ref, AppVersionPoint.version,
-                                  AppVersionPoint.bucket, AppVersionPoint.count).where(
-        AppVersionPoint.scan_config_id == config.id, AppVersionPoint.scope.in_([Scope.project_total.value,
-                                                                                Scope.event.value]),
-        AppVersionPoint.bucket >= end - OVERLAP_READ, AppVersionPoint.bucket < end)).all()
+    rows = [(scope, ref, version, bucket, count) for (scope, ref, version), found in store.read(
+        session, AppVersionDay, config.id, end - OVERLAP_READ, end,
+        AppVersionDay.scope.in_([Scope.project_total.value, Scope.event.value])) for bucket, count in found.items()]
     totals: dict[datetime, dict[str, int]] = defaultdict(dict)
     for scope, _, version, bucket, count in rows:
         if scope == Scope.project_total.value:
@@ -116,9 +112,8 @@ def regressions_out(session: Session, config: ScanConfig) -> ReleaseRegressions:
     rows = session.execute(select(ReleaseRegression, Event.name).join(Event, Event.id == ReleaseRegression.event_id)
                            .where(ReleaseRegression.scan_config_id == config.id)
                            .order_by(ReleaseRegression.observed - ReleaseRegression.expected)).all()
-    latest = session.scalar(select(func.max(AppVersionPoint.bucket)).where(AppVersionPoint.scan_config_id == config.id))
-    versions = session.scalars(select(AppVersionPoint.version).distinct().where(
-        AppVersionPoint.scan_config_id == config.id, AppVersionPoint.bucket == latest)).all() if latest else []
+    _, latest_keys = store.last_bucket(session, AppVersionDay, config.id)
+    versions = list(dict.fromkeys(version for _, _, version in latest_keys))
     releases = [v for v in by_release(versions) if release_key(v) is not None]
     items = [RegressionItem.model_validate(r).model_copy(update={"event_name": name}) for r, name in rows]
     return ReleaseRegressions(scan_config_id=config.id, app_version_column=config.app_version_column,

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis.anomaly import BatchDetection, DetectorSettings, detect, detect_many, forecast
-from tripl_core.metrics.models import MetricPoint, MetricWindow
+from tripl_core.metrics import store
+from tripl_core.metrics.models import MetricDay, MetricWindow
 from tripl_core.warehouse import Interval
 
 SeriesKey = tuple[str, str]  # (scope, scope_ref)
@@ -40,18 +41,17 @@ def coverage(session: Session, scan_config_id: uuid.UUID) -> tuple[datetime, dat
 def load_counts(session: Session, scan_config_id: uuid.UUID, keys: Iterable[SeriesKey] | None, start: datetime,
                 end: datetime) -> dict[SeriesKey, dict[datetime, int]]:
     """Stored counts per series in [start, end); `keys` None reads every series of the config."""
-    query = select(MetricPoint.scope, MetricPoint.scope_ref, MetricPoint.bucket, MetricPoint.count).where(
-        MetricPoint.scan_config_id == scan_config_id, MetricPoint.bucket >= start, MetricPoint.bucket < end)
+    where = []
+    wanted: set[SeriesKey] | None = None
     if keys is not None:
-        keys = list(keys)
-        scopes = {scope for scope, _ in keys}
-        refs = {ref for _, ref in keys}
-        query = query.where(MetricPoint.scope.in_(scopes), MetricPoint.scope_ref.in_(refs))
         wanted = set(keys)
+        where = [MetricDay.scope.in_({scope for scope, _ in wanted}),
+                 MetricDay.scope_ref.in_({ref for _, ref in wanted})]
     out: dict[SeriesKey, dict[datetime, int]] = defaultdict(dict)
-    for scope, ref, bucket, count in session.execute(query):
-        if keys is None or (scope, ref) in wanted:
-            out[(scope, ref)][_aware(bucket)] = count
+    for key, found in store.read(session, MetricDay, scan_config_id, start, end, *where):
+        series_key = (key[0], key[1])
+        if found and (wanted is None or series_key in wanted):
+            out[series_key].update(found)
     return out
 
 

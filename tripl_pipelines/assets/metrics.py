@@ -28,10 +28,10 @@ from sqlalchemy import func, select
 
 from tripl_core.db.base import as_utc
 from tripl_core.jobs import metrics_runs
-from tripl_core.metrics import lateness
+from tripl_core.metrics import lateness, store
 from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.distribution_drifts import collect_drifts
-from tripl_core.metrics.models import AnomalySignal, AppVersionPoint, MetricWindow
+from tripl_core.metrics.models import AnomalySignal, AppVersionDay, MetricWindow
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
 from tripl_core.metrics.run import scheduled_window
@@ -177,9 +177,8 @@ def release_regressions(context: AssetExecutionContext, app_db: AppDatabase,
         config = session.get(ScanConfig, config_id)
         found = detect_regressions(session, config, window.time_to) if config is not None else 0
         wanted = config is not None and bool(config.app_version_column)
-        points = session.scalar(select(func.count()).select_from(AppVersionPoint).where(
-            AppVersionPoint.scan_config_id == config_id, AppVersionPoint.bucket >= window.time_from,
-            AppVersionPoint.bucket < window.time_to)) if wanted else 0
+        points = store.count_points(session, AppVersionDay, config_id, window.time_from,
+                                    window.time_to) if wanted else 0
     yield Output(None, metadata={**window.metadata(), "regressions": found})
     yield AssetCheckResult(check_name="app_versions_collected", passed=not wanted or bool(points),
                            severity=AssetCheckSeverity.WARN,
