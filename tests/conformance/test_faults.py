@@ -18,6 +18,7 @@ from tripl_core.warehouse import (
     WarehouseTimeout,
     create_warehouse,
 )
+from tripl_core.warehouse.base import SqlQuery
 
 # A legitimate query over the fixture's own table (1,500 rows) that runs far past a one-second timeout:
 # the guard refuses sleep() and table functions, so slowness has to come from real work.
@@ -92,8 +93,6 @@ def test_postgres_unknown_database_is_named(warehouse_postgres: PostgresServer) 
 
 
 def test_postgres_is_read_only_even_past_the_guard(warehouse_postgres: PostgresServer) -> None:
-    from tripl_core.warehouse.base import SqlQuery
-
     warehouse = create_warehouse(postgres_config(warehouse_postgres))
     with pytest.raises(WarehouseError, match="read-only transaction"):
         warehouse.run(SqlQuery("CREATE TABLE sneaky (a int)"))
