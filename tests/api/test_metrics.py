@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.api import metrics_support as ms
+from tests.conftest import workspace_seed
+from tests.support.databases import Seed
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import MetricPoint
 from tripl_core.settings import Settings
@@ -23,11 +25,19 @@ def app_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ms.write_lake(tmp_path_factory.mktemp("app_lake"))
 
 
+@pytest.fixture(scope="module")
+def database_seed(app_lake: Path) -> Seed:
+    """One full collection per database engine; each test starts from its own copy of the result."""
+    def build(ws: Workspace, settings: Settings) -> dict[str, Any]:
+        made = ms.metrics_project(ws, app_lake)
+        made["summary"] = ms.collect(ws, settings.resolved_secret_key, made["scan"]["id"])
+        return made
+    return workspace_seed(__name__, build)
+
+
 @pytest.fixture
-def shop(ws: Workspace, app_lake: Path, settings: Settings) -> dict[str, Any]:
-    made = ms.metrics_project(ws, app_lake)
-    made["summary"] = ms.collect(ws, settings.resolved_secret_key, made["scan"]["id"])
-    return made
+def shop(seeded: dict[str, Any]) -> dict[str, Any]:
+    return seeded
 
 
 def _iso(moment: Any) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -68,6 +68,13 @@ class Workspace:
     def create(cls, client: TestClient, db: Database) -> Workspace:
         actors = {role: _signed_in(client, db, role) for role in ("owner", "editor", "viewer")}
         return cls(client=client, db=db, anonymous=Actor(client), **actors)
+
+    def attached(self, client: TestClient, db: Database) -> Workspace:
+        """The same signed-in people on another client and database (a copy of the one they were made in)."""
+        def moved(actor: Actor) -> Actor:
+            return replace(actor, client=client)
+        return Workspace(client=client, db=db, owner=moved(self.owner), editor=moved(self.editor),
+                         viewer=moved(self.viewer), anonymous=moved(self.anonymous))
 
     def key(self, actor: Actor, scope: str = "write", project_slug: str | None = None,
             expires_in_days: int | None = None) -> Actor:
