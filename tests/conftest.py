@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dagster import DagsterInstance
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.databases import Copies, PostgresCopies, Seed, SeedTemplates, SqliteCopies
@@ -17,6 +20,7 @@ from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.db.engine import Database
 from tripl_core.settings import Settings
+from tripl_pipelines.launcher import IN_PROCESS_OVERRIDES
 
 TEST_SECRET = "test-secret-key"
 
@@ -43,8 +47,18 @@ def postgres_copies(pg_server: PostgresServer) -> PostgresCopies:
 
 
 @pytest.fixture(scope="session")
-def seed_templates() -> SeedTemplates:
-    return SeedTemplates()
+def seed_templates(tmp_path_factory: pytest.TempPathFactory) -> SeedTemplates:
+    return SeedTemplates(lambda: tmp_path_factory.mktemp("seed"))
+
+
+@pytest.fixture(scope="module")
+def dagster_instance() -> Iterator[DagsterInstance]:
+    """A file-backed Dagster instance (see tripl_pipelines/launcher.py for why not the ephemeral one), made
+    once per module: creating its storage costs more than most runs the tests launch on it."""
+    with tempfile.TemporaryDirectory(prefix="tripl-dagster-") as folder:
+        instance = DagsterInstance.local_temp(folder, overrides=IN_PROCESS_OVERRIDES)
+        yield instance
+        instance.dispose()
 
 
 @pytest.fixture
@@ -65,12 +79,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     """A private database for the test, on SQLite and on PostgreSQL, copied from a template."""
     copies: Copies = request.getfixturevalue(f"{request.param}_copies")
     seed: Seed | None = request.getfixturevalue("database_seed")
+    if seed is None and "ws" in request.fixturenames:
+        seed = EMPTY_WORKSPACE  # its three signed-in people are written once, not per test
     if seed is None:
         url = copies.clone(copies.migrated, tmp_path)
         made = DatabaseCopy(url)
     else:
-        folder = request.getfixturevalue("tmp_path_factory").mktemp("seed")
-        seeded = request.getfixturevalue("seed_templates").template(copies, seed, folder)
+        seeded = request.getfixturevalue("seed_templates").template(copies, seed)
         url = copies.clone(seeded.template, tmp_path)
         made = DatabaseCopy(url, seeded.value)
     yield made
@@ -140,8 +155,36 @@ def workspace_seed(key: str, build: Callable[[Workspace, Settings], Any]) -> See
     return Seed(key, run)
 
 
+def _empty_workspace(url: str, _folder: Path) -> SeededWorkspace:
+    db = Database(url)
+    try:
+        # the client is a placeholder: `ws` attaches the people to the test's own client
+        return SeededWorkspace(Workspace.create(TestClient(FastAPI()), db), None)
+    finally:
+        db.dispose()
+
+
+EMPTY_WORKSPACE = Seed("empty-workspace", _empty_workspace)
+
+
 @pytest.fixture
 def seeded(database: DatabaseCopy) -> Any:
     """A private copy of what the module's workspace seed built (ids and bodies)."""
     assert isinstance(database.seed_value, SeededWorkspace), "the module declares no workspace_seed"
     return copy.deepcopy(database.seed_value.made)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slowest work first so no worker is left alone with a long module at the end: modules
+    holding a `slow` test, then modules by their number of tests (most first). Each module's tests stay
+    together and in order, so `--dist loadscope --no-loadscope-reorder` (./dev.sh test) hands whole modules,
+    and their module fixtures and seeds, to one worker in this order."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def cost(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return (not any(item.get_closest_marker("slow") for item in tests), -len(tests))
+
+    items[:] = [item for tests in sorted(modules.values(), key=cost) for item in tests]

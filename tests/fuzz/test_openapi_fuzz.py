@@ -28,6 +28,8 @@ EXAMPLES_PER_OPERATION = 3
 # Keep the objects the run is about: deletions get random ids, and nothing revokes the run's own key.
 KEEP_REAL_IDS_FOR = frozenset({"GET", "POST", "PATCH", "PUT"})
 
+pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
+
 
 GROWTH_BUDGET_MIB = 300  # in-process: includes chDB sessions of previews and the demo project
 # The app is built when the module is collected (schemathesis reads its OpenAPI document to parametrize the

@@ -11,6 +11,7 @@ each of the module's tests, so every test still starts from an identical, privat
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import sqlite3
 from collections.abc import Callable
@@ -78,12 +79,15 @@ class PostgresCopies:
     migrated: str = ""
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
+    # named per xdist worker: with TRIPL_TEST_POSTGRES_URL the workers share one server
+    prefix: str = field(default_factory=lambda: f"tripl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+
     def __post_init__(self) -> None:
-        upgrade(self.server.create_database("tripl_migrated"))
-        self.migrated = "tripl_migrated"
+        self.migrated = f"{self.prefix}_migrated"
+        upgrade(self.server.create_database(self.migrated))
 
     def clone(self, template: str, folder: Path) -> str:
-        name = f"tripl_test_{next(self._names)}"
+        name = f"{self.prefix}_test_{next(self._names)}"
         with self._admin() as connection:
             connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         return self.server.url(name)
@@ -123,11 +127,13 @@ class Seeded:
 class SeedTemplates:
     """Seeds built so far in this session, by engine and key."""
 
+    new_folder: Callable[[], Path]
     built: dict[tuple[str, str], Seeded] = field(default_factory=dict)
 
-    def template(self, copies: Copies, seed: Seed, folder: Path) -> Seeded:
+    def template(self, copies: Copies, seed: Seed) -> Seeded:
         found = self.built.get((copies.kind, seed.key))
         if found is None:
+            folder = self.new_folder()
             url = copies.clone(copies.migrated, folder)
             value = seed.build(url, folder)
             found = Seeded(template=copies.keep(url), value=value)

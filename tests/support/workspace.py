@@ -104,7 +104,7 @@ def _signed_in(client: TestClient, db: Database, role: str) -> Actor:
         session.add(user)
         session.flush()
         session.add(AuthSession(user_id=user.id, token_hash=token_digest(token),
-                                expires_at=utcnow() + timedelta(hours=1)))
+                                expires_at=utcnow() + timedelta(days=1)))  # seeded once, used all run
     return Actor(client, cookies={COOKIE: token}, user=user)
 
 
