@@ -1,10 +1,11 @@
 """Wall time of chosen test files on two trees of the repository, measured in the same run.
 
-    .venv/bin/python bench/suite_time.py BASE_TREE [--tree .] [--rounds 1] FILE [FILE ...]
+    .venv/bin/python bench/suite_time.py BASE_TREE [--tree .] [--rounds 1] FILE[:FILE_IN_THIS_TREE] ...
 
 BASE_TREE is another checkout (e.g. `git archive <commit> | tar -x -C /tmp/base`). Each round runs every
 file once on each tree, alternating (base, then this tree), serially (`-p no:xdist`), so both trees meet
 the same load on a shared machine; the ratio this tree / base is the figure to compare, not the seconds.
+`old:new` names a file the base tree holds at `old` and this tree at `new` (tests moved between folders).
 """
 
 from __future__ import annotations
@@ -36,12 +37,13 @@ def main() -> None:
     args = parser.parse_args()
     print("| file | base s | this tree s | ratio | outcome (this tree) |\n|---|---:|---:|---:|---|")
     for test_file in args.files:
+        base_file, _, tree_file = test_file.partition(":")
         base_total = tree_total = 0.0
         outcome = ""
         for _ in range(args.rounds):
-            seconds, _ = run(args.base.resolve(), test_file)
+            seconds, _ = run(args.base.resolve(), base_file)
             base_total += seconds
-            seconds, outcome = run(args.tree.resolve(), test_file)
+            seconds, outcome = run(args.tree.resolve(), tree_file or base_file)
             tree_total += seconds
         print(f"| `{test_file}` | {base_total / args.rounds:.1f} | {tree_total / args.rounds:.1f} | "
               f"{tree_total / base_total:.2f} | {outcome} |", flush=True)
