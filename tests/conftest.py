@@ -14,6 +14,7 @@ from dagster import DagsterInstance
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.sources import support as sources_support
 from tests.support.databases import Copies, PostgresCopies, Seed, SeedTemplates, SqliteCopies
 from tests.support.postgres import PostgresServer, running_postgres
 from tests.support.workspace import Workspace
@@ -29,6 +30,18 @@ TEST_SECRET = "test-secret-key"
 def pg_server() -> Iterator[PostgresServer]:
     with running_postgres() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A chDB folder: `events` (recent rows) and `users` (no time column)."""
+    return sources_support.lake_fixture(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def warehouse_pg(pg_server: PostgresServer) -> PostgresServer:
+    """The test PostgreSQL server with a warehouse database holding the same `events` rows."""
+    return sources_support.warehouse_pg_fixture(pg_server)
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from tests.api.plan_support import ok, url
-from tests.api.test_branches import branch_events, branch_url, main_events, open_branch, plan
+from tests.branching.test_branches import branch_events, branch_url, main_events, open_branch, plan
+from tests.plan.support import ok, url
 from tests.support.workspace import Workspace
 
 

@@ -7,8 +7,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.api.codegen_support import write_awkward_plan
 from tests.codegen.plans import awkward_snapshot, demo_snapshot
+from tests.codegen.support import write_awkward_plan
 from tests.support.workspace import Workspace
 from tripl_core.access.models import User
 from tripl_core.access.principal import Principal

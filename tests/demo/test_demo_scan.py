@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.api.scans_support import wait_for_scan_job
+from tests.scans.support import wait_for_scan_job
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.demo import DEMO_PLAN

@@ -18,7 +18,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 
-from tests.api.sources_support import lake_fixture
+from tests.sources.support import lake_fixture
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.db.engine import Database

@@ -12,9 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tests.api.plan_support import make_event, make_type
-from tests.api.scans_support import create_scan
-from tests.api.sources_support import chdb_body, create_source
+from tests.plan.support import make_event, make_type
+from tests.scans.support import create_scan
+from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_core.metrics.run import run_metrics
 from tripl_core.security import SecretBox

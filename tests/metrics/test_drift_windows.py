@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.api.plan_support import make_type
-from tests.api.scans_support import create_scan
-from tests.api.sources_support import chdb_body, create_source
+from tests.plan.support import make_type
+from tests.scans.support import create_scan
+from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_core.metrics import drifts
 from tripl_core.metrics.collect import load_input

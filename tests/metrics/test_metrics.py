@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.api import metrics_support as ms
 from tests.conftest import workspace_seed
+from tests.metrics import support as ms
 from tests.support.databases import Seed
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import MetricPoint

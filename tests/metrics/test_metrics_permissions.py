@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.api import metrics_support as ms
 from tests.api.test_permission_matrix import CALLERS, callers, expect
+from tests.metrics import support as ms
 from tests.support.workspace import Actor, Workspace
 
 P = "/api/v1/projects/shop"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.api import metrics_support as ms
-from tests.api.scans_support import wait_for_scan_job
+from tests.metrics import support as ms
+from tests.scans.support import wait_for_scan_job
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.metrics import replay as replay_module

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.api.plan_support import field, make_event, make_type, ok, url
+from tests.plan.support import field, make_event, make_type, ok, url
 from tests.scans.catalog_support import BOX, Setup, make_scan, write_parquet
 from tests.scans.catalog_support import rows as catalog_rows
 from tests.support.workspace import Actor, Workspace

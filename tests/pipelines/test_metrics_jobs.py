@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import func, select
 
-from tests.api import metrics_support as ms
+from tests.metrics import support as ms
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import MetricPoint, Scope

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from tests.api.plan_support import field, make_type, ok, url
+from tests.plan.support import field, make_type, ok, url
 from tests.support.workspace import Workspace
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.plan_support import field, make_event, make_type, ok, url
+from tests.plan.support import field, make_event, make_type, ok, url
 from tests.support.workspace import Workspace
 
 MISSING = "00000000-0000-0000-0000-000000000000"

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.plan_support import field, make_event, make_type, ok, url
+from tests.plan.support import field, make_event, make_type, ok, url
 from tests.support.workspace import Workspace
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.api.plan_support import field, ok, url
+from tests.plan.support import field, ok, url
 from tests.support.workspace import Actor, Workspace
 from tripl_core.observe.models import SchemaDrift
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.plan_support import make_type, ok, url
+from tests.plan.support import make_type, ok, url
 from tests.support.workspace import Workspace
 
 

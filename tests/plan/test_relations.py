@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.api.plan_support import field, make_type, ok, url
+from tests.plan.support import field, make_type, ok, url
 from tests.support.workspace import Workspace
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.sources_support import poll_job
+from tests.sources.support import poll_job
 from tests.support.workspace import Actor
 
 SCANS = "/api/v1/projects/{slug}/scans"

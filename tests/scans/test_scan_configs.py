@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.scans_support import SCANS, create_scan, scan_body
-from tests.api.sources_support import chdb_body, create_source, postgres_body
+from tests.scans.support import SCANS, create_scan, scan_body
+from tests.sources.support import chdb_body, create_source, postgres_body
 from tests.support.postgres import PostgresServer
 from tests.support.workspace import Workspace
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.api.sources_support import (
+from tests.sources.support import (
     PG_PASSWORD,
     chdb_body,
     closed_port,

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.api.scans_support import SCANS, create_scan, wait_for_scan_job
-from tests.api.sources_support import chdb_body, create_source
+from tests.scans.support import SCANS, create_scan, wait_for_scan_job
+from tests.sources.support import chdb_body, create_source
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app

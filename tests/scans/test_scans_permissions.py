@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.scans_support import create_scan, scan_body
-from tests.api.sources_support import chdb_body, create_source
 from tests.api.test_permission_matrix import CALLERS, callers, expect
+from tests.scans.support import create_scan, scan_body
+from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Actor, Workspace
 
 _counter = itertools.count()

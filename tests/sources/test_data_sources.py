@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.api.sources_support import (
+from tests.conformance.clickhouse_http import ChdbHttpServer, serve_clickhouse_http
+from tests.conftest import TEST_SECRET
+from tests.sources.support import (
     DS_URL,
     PG_PASSWORD,
     chdb_body,
@@ -19,8 +21,6 @@ from tests.api.sources_support import (
     create_source,
     postgres_body,
 )
-from tests.conformance.clickhouse_http import ChdbHttpServer, serve_clickhouse_http
-from tests.conftest import TEST_SECRET
 from tests.support.postgres import PostgresServer
 from tests.support.workspace import Workspace
 from tripl_core.security import SecretBox

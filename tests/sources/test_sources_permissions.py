@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.sources_support import DS_URL, chdb_body, create_source, wait_for_job
 from tests.api.test_permission_matrix import CALLERS, callers, expect
-from tests.api.test_scans_permissions import CASES as SCAN_CASES
+from tests.scans.test_scans_permissions import CASES as SCAN_CASES
+from tests.sources.support import DS_URL, chdb_body, create_source, wait_for_job
 from tests.support.workspace import Actor, Workspace
 
 _counter = itertools.count()
