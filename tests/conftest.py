@@ -190,14 +190,16 @@ def seeded(database: DatabaseCopy) -> Any:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the slowest work first so no worker is left alone with a long module at the end: modules
-    holding a `slow` test, then modules by their number of tests (most first). Each module's tests stay
-    together and in order, so `--dist loadscope --no-loadscope-reorder` (./dev.sh test) hands whole modules,
-    and their module fixtures and seeds, to one worker in this order."""
+    holding a `slow` test, then the rest in collection order. Each module's tests stay together and in
+    order, so `--dist loadscope --no-loadscope-reorder` (./dev.sh test) hands whole modules, and their
+    module fixtures and seeds, to one worker in this order. (The fuzz module keeps its place late in the
+    run: its memory budget counts growth from its start, and in a fresh process that growth includes
+    libraries other modules would have loaded first.)"""
     modules: dict[str, list[pytest.Item]] = {}
     for item in items:
         modules.setdefault(item.nodeid.split("::")[0], []).append(item)
 
-    def cost(tests: list[pytest.Item]) -> tuple[bool, int]:
-        return (not any(item.get_closest_marker("slow") for item in tests), -len(tests))
+    def slow_first(tests: list[pytest.Item]) -> bool:
+        return not any(item.get_closest_marker("slow") for item in tests)
 
-    items[:] = [item for tests in sorted(modules.values(), key=cost) for item in tests]
+    items[:] = [item for tests in sorted(modules.values(), key=slow_first) for item in tests]

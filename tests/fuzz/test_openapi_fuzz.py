@@ -28,8 +28,6 @@ EXAMPLES_PER_OPERATION = 3
 # Keep the objects the run is about: deletions get random ids, and nothing revokes the run's own key.
 KEEP_REAL_IDS_FOR = frozenset({"GET", "POST", "PATCH", "PUT"})
 
-pytestmark = pytest.mark.slow  # started first (tests/conftest.py)
-
 
 GROWTH_BUDGET_MIB = 300  # in-process: includes chDB sessions of previews and the demo project
 # The app is built when the module is collected (schemathesis reads its OpenAPI document to parametrize the
@@ -56,6 +54,12 @@ def rss_mib() -> float:
 
 @pytest.fixture(scope="module")
 def fuzzed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    # Loading the schema at import already opened the (then empty) database in WAL mode: close those
+    # connections and drop the empty database's log before the migrated copy takes its place, or SQLite
+    # reads the new file through the old shared-memory index and answers "database is locked".
+    APP.state.tripl.db.dispose()
+    for stale in ("tripl.db-wal", "tripl.db-shm"):
+        (ROOT / stale).unlink(missing_ok=True)
     shutil.copy(sqlite_template, ROOT / "tripl.db")
     with TestClient(APP) as client:
         db = Database(SETTINGS.resolved_database_url)
