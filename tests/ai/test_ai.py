@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.plan_support import field, make_event, make_type, ok, url
+from tests.plan.support import field, make_event, make_type, ok, url
 from tests.support.fake_openai import FakeOpenAI, running_fake_openai
 from tests.support.workspace import Workspace
 

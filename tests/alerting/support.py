@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.api.plan_support import make_event, make_type
+from tests.plan.support import make_event, make_type
 from tests.support.workspace import Workspace
 from tripl_core.alerting.deliveries import Sender
 from tripl_core.alerting.sending import ChannelPolicy, SmtpSettings

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.scans_support import create_scan
-from tests.api.sources_support import chdb_body, create_source
-from tests.api.test_forwarded_for import served
+from tests.access.test_forwarded_for import served
+from tests.scans.support import create_scan
+from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.metrics.bounds import MAX_BUCKETS_PER_SERIES

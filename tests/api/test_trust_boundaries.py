@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.scans_support import create_scan
-from tests.api.sources_support import DS_URL, chdb_body, create_source
+from tests.scans.support import create_scan
+from tests.sources.support import DS_URL, chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.db.engine import Database

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.api.plan_support import ok, url
-from tests.api.test_branches import branch_events, main_events, plan
+from tests.branching.test_branches import branch_events, main_events, plan
 from tests.cli.test_cli import run
+from tests.plan.support import ok, url
 from tests.support.workspace import Workspace
 from tripl_core.settings import Settings
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.api.codegen_support import write_awkward_plan
 from tests.cli.test_cli import run
 from tests.codegen.plans import awkward_snapshot
+from tests.codegen.support import write_awkward_plan
 from tests.support.workspace import Workspace
 from tripl_core.codegen.generate import Language, generate
 from tripl_core.settings import Settings

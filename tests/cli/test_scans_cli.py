@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.scans_support import create_scan
-from tests.api.sources_support import chdb_body, create_source, lake_fixture
 from tests.cli.test_cli import run
+from tests.scans.support import create_scan
+from tests.sources.support import chdb_body, create_source, lake_fixture
 from tests.support.workspace import Workspace
 from tripl_core.settings import Settings
 

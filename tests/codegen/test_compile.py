@@ -18,6 +18,8 @@ from tripl_core.validation.payloads import PayloadValidator
 
 PLANS = {"demo": demo_snapshot, "awkward": awkward_snapshot}
 
+pytestmark = pytest.mark.slow  # compilers run: started first (tests/conftest.py)
+
 
 def _plan(name: str) -> PlanSnapshot:
     return PLANS[name]()

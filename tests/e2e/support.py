@@ -41,7 +41,7 @@ def eventually(check: Callable[[], T | None], seconds: float, what: str,
             found = None
         if found is not None:
             return found
-        time.sleep(0.5)
+        time.sleep(0.2)  # short: each wait ends soon after what it waits for
     raise AssertionError(f"{what} did not happen within {seconds:.0f} s"
                          + (f"\n{diagnostics()}" if diagnostics else ""))
 

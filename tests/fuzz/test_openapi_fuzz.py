@@ -18,7 +18,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 
-from tests.api.sources_support import lake_fixture
+from tests.sources.support import lake_fixture
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.db.engine import Database
@@ -54,6 +54,12 @@ def rss_mib() -> float:
 
 @pytest.fixture(scope="module")
 def fuzzed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    # Loading the schema at import already opened the (then empty) database in WAL mode: close those
+    # connections and drop the empty database's log before the migrated copy takes its place, or SQLite
+    # reads the new file through the old shared-memory index and answers "database is locked".
+    APP.state.tripl.db.dispose()
+    for stale in ("tripl.db-wal", "tripl.db-shm"):
+        (ROOT / stale).unlink(missing_ok=True)
     shutil.copy(sqlite_template, ROOT / "tripl.db")
     with TestClient(APP) as client:
         db = Database(SETTINGS.resolved_database_url)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.plan_support import make_event, make_type, ok, url
+from tests.plan.support import make_event, make_type, ok, url
 from tests.support.workspace import Actor, Workspace
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from tests.api.plan_support import ok
 from tests.photos import images
 from tests.photos.support import Shop, shop, stored_files, upload, uploaded
+from tests.plan.support import ok
 from tests.support.workspace import Workspace
 from tripl_core.db.engine import Database
 from tripl_core.photos.models import EventPhoto, PhotoComment

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from tests.api.plan_support import ok, url
 from tests.photos import images
 from tests.photos.support import Shop, shop, stored_files, uploaded
+from tests.plan.support import ok, url
 from tests.support.workspace import Workspace
 from tripl_core.db.engine import Database
 from tripl_core.photos.models import EventPhoto

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.api.plan_support import ok, url
 from tests.photos import images
 from tests.photos.support import shop, stored_files, upload, uploaded
+from tests.plan.support import ok, url
 from tests.support.workspace import Workspace
 from tripl_core.settings import Settings
 

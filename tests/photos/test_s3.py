@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from tests.api.plan_support import ok
 from tests.photos import images
 from tests.photos.conftest import S3_KEY, S3_SECRET, photo_settings, s3_client
 from tests.photos.support import shop, stored_files, uploaded
 from tests.photos.test_branches import _branch_copy
+from tests.plan.support import ok
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
 from tripl_core.db.engine import Database

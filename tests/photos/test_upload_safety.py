@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.api.plan_support import ok
 from tests.photos import images
 from tests.photos.support import shop, stored_files, upload, uploaded
+from tests.plan.support import ok
 from tests.support.workspace import Workspace
 from tripl_core.errors import TooLarge
 from tripl_core.photos import images as core_images

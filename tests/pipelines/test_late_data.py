@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from tests.api import metrics_support as ms
+from tests.metrics import support as ms
 from tests.support.workspace import Workspace
 from tripl_core.access.models import User, UserRole
 from tripl_core.access.principal import Principal

@@ -14,9 +14,9 @@ import pytest
 from dagster import DagsterInstance, RunRequest, SensorResult, build_sensor_context
 from sqlalchemy import func, select
 
-from tests.api import metrics_support as ms
-from tests.api.scans_support import create_scan
-from tests.api.sources_support import chdb_body, create_source
+from tests.metrics import support as ms
+from tests.scans.support import create_scan
+from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import AnomalySignal, MetricDay, MetricWindow
 from tripl_core.metrics.run import last_complete

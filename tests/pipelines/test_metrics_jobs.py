@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from tests.api import metrics_support as ms
+from tests.metrics import support as ms
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.metrics import store

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.scans_support import SCANS, create_scan, wait_for_scan_job
-from tests.api.sources_support import chdb_body, create_source
+from tests.scans.support import SCANS, create_scan, wait_for_scan_job
+from tests.sources.support import chdb_body, create_source
 from tests.support import launching
 from tests.support.workspace import Workspace
 
@@ -33,7 +33,7 @@ def test_a_scan_run_leaves_the_processs_stdout_and_stderr_alone(ws: Workspace, t
     err = (tmp_path / "stderr.log").open("w", buffering=1)
     monkeypatch.setattr(sys, "stdout", out)
     monkeypatch.setattr(sys, "stderr", err)
-    from tests.api.sources_support import lake_fixture
+    from tests.sources.support import lake_fixture
 
     class _Factory:
         def mktemp(self, name: str) -> Path:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.plan_support import field, make_event, make_type, ok, url
+from tests.plan.support import field, make_event, make_type, ok, url
 from tests.support.workspace import Workspace
 from tripl_core.plan.models import Branch, BranchKind, EventType
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.api import sources_support
-from tests.api.plan_support import ok
-from tests.api.scans_support import create_scan
+from tests.plan.support import ok
+from tests.scans.support import create_scan
+from tests.sources import support as sources_support
 from tests.support.workspace import Workspace
 from tripl_core.alerting import channel_settings
 from tripl_core.alerting.sending import ChannelPolicy

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tests.api.plan_support import ok
+from tests.plan.support import ok
 from tests.support.fake_openai import FakeOpenAI, running_fake_openai
 from tests.support.workspace import PASSWORD, Workspace
 from tripl_core.access.models import AuditEntry

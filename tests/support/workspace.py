@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 from typing import Any
@@ -70,6 +70,13 @@ class Workspace:
         actors = {role: _signed_in(client, db, role) for role in ("owner", "editor", "viewer")}
         return cls(client=client, db=db, anonymous=Actor(client), **actors)
 
+    def attached(self, client: TestClient, db: Database) -> Workspace:
+        """The same signed-in people on another client and database (a copy of the one they were made in)."""
+        def moved(actor: Actor) -> Actor:
+            return replace(actor, client=client)
+        return Workspace(client=client, db=db, owner=moved(self.owner), editor=moved(self.editor),
+                         viewer=moved(self.viewer), anonymous=moved(self.anonymous))
+
     def key(self, actor: Actor, scope: str = "write", project_slug: str | None = None,
             expires_in_days: int | None = None) -> Actor:
         assert actor.user is not None
@@ -99,7 +106,7 @@ def _signed_in(client: TestClient, db: Database, role: str) -> Actor:
         session.add(user)
         session.flush()
         session.add(AuthSession(user_id=user.id, token_hash=token_digest(token),
-                                expires_at=utcnow() + timedelta(hours=1)))
+                                expires_at=utcnow() + timedelta(days=1)))  # seeded once, used all run
     return Actor(client, cookies={COOKIE: token}, user=user)
 
 

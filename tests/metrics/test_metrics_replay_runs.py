@@ -1,0 +1,100 @@
+"""Replay Scan Metrics through HTTP with the in-process launcher (the `replay_scan_metrics` Dagster job
+executed in a thread): the replay collects chunk by chunk and its metrics answer; its job row shows the
+chunks done and points written; a cancel between chunks stops it with the finished chunks kept."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from tests.metrics import support as ms
+from tests.scans.support import wait_for_scan_job
+from tests.support import launching
+from tests.support.workspace import Workspace
+from tripl_core.metrics import replay as replay_module
+from tripl_core.metrics.models import MetricDay
+from tripl_core.metrics.packing import unpack
+
+P = "/api/v1/projects/shop"
+
+client = launching.client
+launcher = launching.launcher
+
+
+@pytest.fixture(scope="module")
+def app_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ms.write_lake(tmp_path_factory.mktemp("app_lake"))
+
+
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _points(ws: Workspace) -> int:
+    with ws.db.unit_of_work() as session:
+        return sum(int(np.count_nonzero(unpack(blob))) for blob in session.scalars(select(MetricDay.counts)))
+
+
+def test_replay_runs_on_dagster_and_its_metrics_answer(ws: Workspace, app_lake: Path) -> None:
+    made = ms.metrics_project(ws, app_lake, replay_chunk_interval="6h")
+    scan = made["scan"]
+    queued = ws.editor.post(f"{P}/scans/{scan['id']}/metrics/replay", json={
+        "time_from": _iso(ms.START), "time_to": _iso(ms.END)})
+    assert queued.status_code == 202, queued.text
+    job = wait_for_scan_job(ws.viewer, scan, queued.json()["id"], seconds=300)
+    assert job["status"] == "succeeded", job
+    summary = job["result_summary"]
+    assert (summary["chunks"], summary["chunks_done"]) == (ms.DAYS * 4, ms.DAYS * 4)
+    assert summary["metric_points_written"] == ms.DAYS * 24 * (1 + 1 + 3) == _points(ws)
+    assert summary["signals_raised"] >= 1
+    assert summary["release_regressions"] == 1
+    click = made["events"]["click"]["id"]
+    series = ws.viewer.get(f"{P}/events/{click}/metrics", params={"from": _iso(ms.START), "to": _iso(ms.END)}).json()
+    assert [p["bucket"] for p in series["data"] if p["is_anomaly"]] == [_iso(ms.SPIKE)]
+    regressions = ws.viewer.get(f"{P}/scans/{scan['id']}/release-regressions").json()
+    assert [(i["event_name"], i["kind"]) for i in regressions["items"]] == [("buy", "missing")]
+
+
+def test_cancel_between_chunks_keeps_the_finished_ones(ws: Workspace, app_lake: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    made = ms.metrics_project(ws, app_lake)
+    scan = made["scan"]
+    first_done, cancel_sent = threading.Event(), threading.Event()
+    real: Callable[..., Any] = replay_module.collect_metrics
+
+    def collect_then_pause(*args: Any, **kwargs: Any) -> Any:
+        """The real collection; after the first chunk, wait until the test has asked for the cancel."""
+        result = real(*args, **kwargs)
+        if not first_done.is_set():
+            first_done.set()
+            assert cancel_sent.wait(60)
+        return result
+
+    monkeypatch.setattr(replay_module, "collect_metrics", collect_then_pause)
+    queued = ws.editor.post(f"{P}/scans/{scan['id']}/metrics/replay", json={
+        "time_from": _iso(ms.START), "time_to": _iso(ms.START + timedelta(hours=6))})
+    assert queued.status_code == 202, queued.text
+    job_id = queued.json()["id"]
+    assert first_done.wait(120)
+    running = ws.viewer.get(f"{P}/scans/{scan['id']}/jobs/{job_id}").json()
+    assert running["status"] == "running"
+    cancelled = ws.editor.post(f"{P}/scans/{scan['id']}/jobs/{job_id}/cancel")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelling"
+    cancel_sent.set()
+    job = wait_for_scan_job(ws.viewer, scan, job_id)
+    assert job["status"] == "cancelled", job
+    assert job["result_summary"]["chunks_done"] == 1  # the progress recorded before the cancel
+    assert _points(ws) == 5  # one hourly bucket of five series: the finished chunk is kept
+    again = ws.editor.post(f"{P}/scans/{scan['id']}/metrics/replay", json={
+        "time_from": _iso(ms.START), "time_to": _iso(ms.START + timedelta(hours=2))})
+    assert again.status_code == 202  # the project is free again
