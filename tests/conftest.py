@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,9 @@ from tripl_core.db.migrate import upgrade
 from tripl_core.settings import Settings
 
 TEST_SECRET = "test-secret-key"
+# Every warehouse connection is checked against the owner's switch; processes without an API's settings
+# (Dagster runs, direct warehouse tests) read it from the environment. The test warehouses are on loopback.
+os.environ.setdefault("TRIPL_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")
 
 
 @pytest.fixture(scope="session")
