@@ -40,7 +40,10 @@ class ChdbTransport:
 def _parse(payload: bytes) -> QueryResult:
     if not payload.strip():
         return QueryResult([], [])
-    document: dict[str, Any] = json.loads(payload)
+    try:
+        document: dict[str, Any] = json.loads(payload)
+    except ValueError as error:  # never a 500: the engine's answer is a warehouse failure like any other
+        raise WarehouseError(f"the embedded engine's answer could not be read: {error}") from None
     columns = [Column(meta["name"], meta["type"]) for meta in document["meta"]]
     rows = [
         tuple(from_json_cell(cell, column.type) for cell, column in zip(row, columns, strict=True))

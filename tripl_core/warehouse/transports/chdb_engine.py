@@ -12,6 +12,7 @@ is capped (RLIMIT_AS) so a query that escapes chDB's own memory limit ends this 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import resource
@@ -100,8 +101,18 @@ class FolderEngine:
     def run(self, sql: str, params: dict[str, Any], timeout_seconds: float) -> bytes:
         self.refresh()
         statement = sql.rstrip().rstrip(";") + query_settings(timeout_seconds)
-        raw = self.session.query(statement, "JSONCompact", params=params or None)
+        try:
+            raw = self.session.query(statement, "JSONCompact", params=params or None)
+        except Exception:
+            self._flush()
+            raise
         return bytes(raw.bytes())
+
+    def _flush(self) -> None:
+        """After a failed query (a timeout, say) chDB keeps the partial output it had written and prepends
+        it to the next query's answer, which then is not one JSON document. A throwaway query takes it."""
+        with contextlib.suppress(Exception):
+            self.session.query("SELECT 1", "JSONCompact")
 
 
 def serve(folder: Path, requests: BinaryIO, answers: BinaryIO) -> None:
