@@ -4,10 +4,10 @@ and a stuck or dead engine answered as a warehouse timeout or failure, never a c
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
