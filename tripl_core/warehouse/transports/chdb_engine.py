@@ -6,21 +6,23 @@ one database of VIEWs over the folder's Parquet files (`tripl_<hash of the folde
 no on-disk chDB database is opened, so the API's child and any number of run processes read the same
 folder at once without lock files. Views are refreshed when the folder's listing changes.
 
-Run as `python -m tripl_core.warehouse.transports.chdb_engine FOLDER ADDRESS_SPACE_BYTES`; it reads
-requests from stdin and answers on stdout, one frame each (`frames`), until stdin closes. Its address space
-is capped (RLIMIT_AS) so a query that escapes chDB's own memory limit ends this process, never the API."""
+Run as a script, `python …/chdb_engine.py FOLDER ADDRESS_SPACE_BYTES` (by path, not `-m`: importing the
+tripl_core.warehouse package would cost seconds of start-up this process never needs, so the module
+imports only the standard library and loads `frames.py` beside it by path); it reads requests from stdin
+and answers on stdout, one frame each, until stdin closes. Its address space is capped (RLIMIT_AS) so a
+query that escapes chDB's own memory limit ends this process, never the API."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import os
 import resource
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any, BinaryIO
-
-from tripl_core.warehouse.transports import frames
 
 # Bounds on one query, inside the engine process's own address-space cap.
 MAX_QUERY_MEMORY_BYTES = 2 * 1024**3
@@ -115,7 +117,17 @@ class FolderEngine:
             self.session.query("SELECT 1", "JSONCompact")
 
 
+def _frames() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("tripl_engine_frames", Path(__file__).with_name("frames.py"))
+    if spec is None or spec.loader is None:
+        raise ImportError("frames.py is missing beside chdb_engine.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def serve(folder: Path, requests: BinaryIO, answers: BinaryIO) -> None:
+    frames = _frames()
     engine = FolderEngine(folder)
     frames.write(answers, ("ready", engine.database))
     while (request := frames.read(requests)) is not None:

@@ -20,11 +20,14 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tripl_core.warehouse.errors import WarehouseError, WarehouseTimeout
-from tripl_core.warehouse.transports import frames
+from tripl_core.warehouse.transports import chdb_engine, frames
 
+# Run by path (see chdb_engine): the engine process imports only the standard library and chDB.
+ENGINE_SCRIPT = Path(chdb_engine.__file__)
 MAX_ENGINES = 4
 IDLE_SECONDS = 120.0
 # Starting an engine imports chDB (~2 s idle, far more on a loaded machine).
@@ -89,7 +92,7 @@ class Engine:
 
 def _start(folder: str) -> Engine:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tripl_core.warehouse.transports.chdb_engine", folder, str(ADDRESS_SPACE_BYTES)],
+        [sys.executable, "-I", str(ENGINE_SCRIPT), folder, str(ADDRESS_SPACE_BYTES)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=folder, start_new_session=True,
     )
     assert process.stdout is not None
