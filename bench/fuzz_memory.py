@@ -29,6 +29,7 @@ import httpx
 import hypothesis
 import pyarrow as pa
 import pyarrow.parquet as pq
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given
 
@@ -126,11 +127,16 @@ def heavy_requests(client: httpx.Client, ids: dict[str, str], statuses: collecti
 
 
 def fuzz(base: str, ids: dict[str, str], examples: int, statuses: collections.Counter[int],
-         failures: list[str]) -> None:
-    schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
+         failures: list[str], server_pid: int, growth: list[tuple[float, str]], only: str = "") -> None:
+    """Every operation (or those whose label contains `only`); `growth` gets each operation's RSS change."""
+    document = httpx.get(f"{base}/openapi.json", timeout=300).json()  # a loaded machine answers slowly
+    schema = schemathesis.openapi.from_dict(document)
     headers = {"Authorization": f"Bearer {ids['token']}"}
     for result in schema.get_all_operations():
         operation = result.ok()
+        if only and only not in operation.label:
+            continue
+        before, _ = memory_mib(server_pid)
 
         @given(case=operation.as_strategy())
         @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=True,
@@ -140,18 +146,26 @@ def fuzz(base: str, ids: dict[str, str], examples: int, statuses: collections.Co
                 for name in case.path_parameters:
                     if name in ids:
                         case.path_parameters[name] = ids[name]
-            response = case.call(base_url=base, headers=headers, timeout=60)
+            try:
+                response = case.call(base_url=base, headers=headers, timeout=180)  # a loaded machine is slow
+            except requests.RequestException as error:  # recorded, not fatal: the run goes on
+                failures.append(f"{case.method} {case.formatted_path}: no answer ({type(error).__name__})")
+                return
             statuses[response.status_code] += 1
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {response.status_code}")
+                failures.append(f"{case.method} {case.formatted_path}: {response.status_code} "
+                                f"{response.text[:300]}")
 
         send()
+        after, _ = memory_mib(server_pid)
+        growth.append((after - before, operation.label))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=25, help="generated requests per operation")
     parser.add_argument("--budget-mib", type=float, default=500)
+    parser.add_argument("--only", default="", help="fuzz only operations whose label contains this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tripl-fuzz-bench-") as tmp:
         port = free_port()
@@ -159,13 +173,15 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         statuses: collections.Counter[int] = collections.Counter()
         failures: list[str] = []
+        growth: list[tuple[float, str]] = []
         try:
             with httpx.Client(base_url=base, timeout=60) as client:
                 ids = setup(client, make_lake(Path(tmp) / "lake"))
                 idle, _ = memory_mib(server.pid)
+                print(f"API RSS after setup: {idle:.0f} MiB", flush=True)
                 began = time.perf_counter()
                 heavy_requests(client, ids, statuses)
-                fuzz(base, ids, args.examples, statuses, failures)
+                fuzz(base, ids, args.examples, statuses, failures, server.pid, growth, args.only)
                 heavy_requests(client, ids, statuses)
                 elapsed = time.perf_counter() - began
             rss, peak = memory_mib(server.pid)
@@ -176,6 +192,8 @@ def main() -> int:
     classes = collections.Counter(f"{code // 100}xx" for code in statuses.elements())
     print(f"requests: {total} in {elapsed:.0f} s; status classes: {dict(sorted(classes.items()))}")
     print(f"API RSS: idle {idle:.0f} MiB, after {rss:.0f} MiB, peak {peak:.0f} MiB (budget {args.budget_mib:.0f})")
+    for change, label in sorted(growth, reverse=True)[:12]:
+        print(f"RSS {change:+7.1f} MiB over {label}")
     for failure in failures[:20]:
         print("5xx:", failure)
     return 1 if failures or peak >= args.budget_mib else 0

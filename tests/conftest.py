@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from tripl_core.settings import Settings
 from tripl_pipelines.launcher import IN_PROCESS_OVERRIDES
 
 TEST_SECRET = "test-secret-key"
+# Every warehouse connection is checked against the owner's switch; processes without an API's settings
+# (Dagster runs, direct warehouse tests) read it from the environment. The test warehouses are on loopback.
+os.environ.setdefault("TRIPL_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")
 
 
 @pytest.fixture(scope="session")

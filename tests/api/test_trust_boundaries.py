@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.scans.support import create_scan
+from tests.scans.support import SCANS, create_scan, scan_body
 from tests.sources.support import DS_URL, chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_api.main import create_app
@@ -36,6 +36,32 @@ def test_a_project_bound_key_sees_only_its_projects_data_sources(ws: Workspace, 
     assert preview.status_code == 404, preview.text
     # Unbound principals still see every data source.
     assert {s["name"] for s in ws.owner.get(DS_URL).json()} == {"mine", "theirs"}
+
+
+def test_a_project_bound_key_cannot_attach_a_scan_config_to_another_projects_data_source(
+        ws: Workspace, lake: Path) -> None:
+    ws.project("shop", "Shop")
+    ws.project("other", "Other")
+    mine = create_source(ws.owner, chdb_body(lake, name="mine"))
+    theirs = create_source(ws.owner, chdb_body(lake, name="theirs"))
+    unused = create_source(ws.owner, chdb_body(lake, name="unused"))
+    create_scan(ws.owner, mine, slug="shop")
+    create_scan(ws.owner, theirs, slug="other")
+    key = ws.key(ws.owner, "write", project_slug="shop")
+
+    # Attaching is reading: a data source the key cannot see answers 404 and nothing is created.
+    for source in (theirs, unused):
+        refused = key.post(SCANS.format(slug="shop"), json=scan_body(source, name=f"grab {source['name']}"))
+        assert refused.status_code == 404, refused.text
+    assert key.get(f"{DS_URL}/{theirs['id']}/schema").status_code == 404
+    assert [c["name"] for c in key.get(SCANS.format(slug="shop")).json()] == ["events"]
+    # A scan config cannot be moved to another data source afterwards (data_source_id is not updatable).
+    config = key.get(SCANS.format(slug="shop")).json()[0]
+    moved = key.patch(f"{SCANS.format(slug='shop')}/{config['id']}", json={"data_source_id": theirs["id"]})
+    assert moved.status_code == 422, moved.text
+    # Its own project's data source stays attachable, and the owner's session may attach any.
+    assert key.post(SCANS.format(slug="shop"), json=scan_body(mine, name="second")).status_code == 201
+    assert ws.owner.post(SCANS.format(slug="shop"), json=scan_body(theirs, name="third")).status_code == 201
 
 
 @pytest.fixture

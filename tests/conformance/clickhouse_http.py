@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tripl_core.warehouse.transports.chdb import _Engine
+from tripl_core.warehouse.transports.chdb_engine import FolderEngine
 
 # URL arguments that belong to the HTTP protocol rather than to query settings.
 _PROTOCOL_ARGS = frozenset(
@@ -56,10 +56,28 @@ class ChdbHttpServer:
     password: str
 
 
+class _Engine:
+    """chDB allows one session per process: every loopback server of this test process shares it."""
+
+    _session: object = None
+    lock = threading.RLock()
+
+    def __init__(self, folder: Path) -> None:
+        with self.lock:
+            if _Engine._session is None:
+                from chdb import session as chdb_session
+
+                _Engine._session = chdb_session.Session()
+                _Engine._session.query("SET session_timezone = 'UTC'")  # type: ignore[attr-defined]
+            self.views = FolderEngine(folder, _Engine._session)
+            self.views.refresh()
+        self.session = self.views.session
+
+
 @contextmanager
 def serve_clickhouse_http(folder: Path, username: str, password: str) -> Iterator[ChdbHttpServer]:
-    engine = _Engine.get()
-    database = engine.database_for(folder.resolve())
+    engine = _Engine(folder.resolve())
+    database = engine.views.database
     handler = _handler_class(engine, database, username, password)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -300,3 +300,29 @@ def test_schema_of_an_unreachable_warehouse_is_502_with_the_reason(ws: Workspace
         assert response.status_code == 502, response.text
         assert response.json()["code"] == "upstream_error"
         assert PG_PASSWORD not in response.text
+
+
+# What made Get Data Source Stats answer 502 under fuzz: an update turned the lake into a network data
+# source whose host was no host name at all (control characters, non-ASCII), and every read then failed.
+@pytest.mark.parametrize("host", ["\u00d3\U000e410a\u00f2/\x10+\x01", "two words", "-lead.example.com",
+                                  "a..b", "x" * 64 + ".com", "ex\u0430mple.com"])
+def test_a_host_that_is_no_host_name_is_refused_and_changes_nothing(ws: Workspace, lake: Path, host: str) -> None:
+    created = create_source(ws.owner, chdb_body(lake))
+    body = {"db_type": "clickhouse", "host": host, "database_name": "analytics"}
+    refused = ws.owner.patch(f"{DS_URL}/{created['id']}", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["body", "host"]
+    assert "is not a host name or an IP address" in refused.json()["detail"]
+    assert ws.owner.get(f"{DS_URL}/{created['id']}").json()["db_type"] == "chdb"
+    stats = ws.editor.get(f"{DS_URL}/{created['id']}/stats")
+    assert stats.status_code == 200, stats.text
+    made = ws.owner.post(DS_URL, json={"name": "bad host", "port": 8123, **body})
+    assert made.status_code == 422, made.text
+
+
+def test_host_names_and_addresses_of_every_form_are_accepted(ws: Workspace) -> None:
+    for index, host in enumerate(["ch.example.com", "xn--bcher-kva.example", "warehouse_1.corp", "ch.example.com.",
+                                  "93.184.216.34", "[2606:2800:220:1::1]", "2606:2800:220:1::1"]):
+        made = ws.owner.post(DS_URL, json={"name": f"h{index}", "db_type": "clickhouse", "host": host,
+                                           "database_name": "analytics"})
+        assert made.status_code == 201, (host, made.text)

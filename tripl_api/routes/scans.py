@@ -30,12 +30,14 @@ def list_scan_configs(project: ProjectReader, session: DbSession) -> list[ScanCo
 
 
 @router.post("", response_model=ScanConfigOut, status_code=201)
-def create_scan_config(body: ScanConfigCreate, project: ProjectOwner, session: DbSession,
-                       state: State) -> ScanConfigOut:
+def create_scan_config(body: ScanConfigCreate, project: ProjectOwner, principal: CurrentPrincipal,
+                       session: DbSession, state: State) -> ScanConfigOut:
     """Checked against the data source: the read-only guard, and every column the config names (format
-    placeholders included) must be in the base query's result. 422 names each offending field."""
+    placeholders included) must be in the base query's result. 422 names each offending field. A
+    project-bound key may attach only a data source its project's scan configs already use (404 otherwise)."""
     body = with_row_limit_defaults(body, state.store.current().runtime)  # unset limits: the service's
-    return ScanConfigOut.model_validate(configs.create(session, state.secrets, project, body))
+    made = configs.create(session, state.secrets, project, body, visible_to=principal.bound_project_id)
+    return ScanConfigOut.model_validate(made)
 
 
 @router.get("/{scan_id}", response_model=ScanConfigOut)

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from tripl_core.access.principal import Principal
 from tripl_core.db.units import commit_so_far
 from tripl_core.demo.cases import DemoCases
+from tripl_core.demo.offprocess import generate_in_child
 from tripl_core.demo.plan import DEMO_PLAN, ScanSetup
 from tripl_core.demo.plan_writer import write_demo_plan
-from tripl_core.demo.warehouse import generate_demo_warehouse
 from tripl_core.errors import InvalidInput
 from tripl_core.jobs.launch import RunLauncher, launch
 from tripl_core.jobs.models import Job, JobKind
@@ -93,7 +93,7 @@ def prepare_warehouse(session: Session, state_dir: Path, *, now: datetime | None
     slug, folder = _reserve(session, warehouses_dir(state_dir))
     commit_so_far(session)  # nothing of the caller's is pending; free the database while files are written
     try:
-        cases = generate_demo_warehouse(folder, end=now or datetime.now(UTC))
+        cases = generate_in_child(folder, end=now or datetime.now(UTC))  # its memory leaves with the child
         scan = _checked_scan_settings(DEMO_PLAN.scan, folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)

@@ -57,9 +57,13 @@ def find(session: Session, project: Project, id_or_name: str) -> ScanConfig:
     return config
 
 
-def create(session: Session, box: SecretBox, project: Project, body: ScanConfigCreate) -> ScanConfig:
+def create(session: Session, box: SecretBox, project: Project, body: ScanConfigCreate,
+           visible_to: uuid.UUID | None = None) -> ScanConfig:
+    """`visible_to`: the project a key is bound to. Such a key may attach only a data source it can read
+    (one its project's scan configs use already), so it cannot reach another project's warehouse by
+    pointing a config of its own at it; any other data source answers 404, as reading it does."""
     settings = ScanSettings.model_validate(body.model_dump(exclude={"data_source_id"}))
-    source = data_sources.get(session, body.data_source_id)
+    source = data_sources.get(session, body.data_source_id, visible_to=visible_to)
     _ensure_name_free(session, project, settings.name, None)
     _validate(session, box, project, source, settings, probe=True)
     config = ScanConfig(project_id=project.id, data_source_id=source.id, **settings.stored())

@@ -100,8 +100,9 @@ def plain_params(source: DataSource) -> dict[str, Any]:
 
 
 def warehouse_config(source: DataSource, box: SecretBox, policy: OutboundPolicy | None = None) -> WarehouseConfig:
-    """The decrypted connection settings; only ever handed to the warehouse layer. With `policy`, the host
-    is resolved once and checked, and the config pins the driver to that address (raises WarehouseError)."""
+    """The decrypted connection settings; only ever handed to the warehouse layer, which resolves the host
+    once, checks it and pins the driver to that address at connect time: under `policy` (the API's
+    settings), or without one under the process's environment (a Dagster run's TRIPL_OUTBOUND_*)."""
     password = box.decrypt(source.password_encrypted) if source.password_encrypted else ""
     config = WarehouseConfig(
         db_type=source.db_type,  # type: ignore[arg-type]  # validated against DbType on the way in
@@ -110,7 +111,7 @@ def warehouse_config(source: DataSource, box: SecretBox, policy: OutboundPolicy 
         username=source.username, password=password, timeout_seconds=float(source.timeout_seconds),
         params={**source.extra_params, **_secret_params(source, box)}, path=source.path,
     )
-    return endpoints.pinned(config, policy) if policy is not None else config
+    return endpoints.checked_under(config, policy) if policy is not None else config
 
 
 def config_for(session: Session, box: SecretBox, ds_id: uuid.UUID,

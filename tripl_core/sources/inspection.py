@@ -43,7 +43,7 @@ def connected(config: WarehouseConfig, policy: OutboundPolicy | None = None) -> 
     """A warehouse for one call; its failures become UpstreamError (502) with the scrubbed reason. With
     `policy` the host is resolved once, checked and pinned (tripl_core.sources.endpoints)."""
     try:
-        warehouse = create_warehouse(endpoints.pinned(config, policy) if policy is not None else config)
+        warehouse = create_warehouse(endpoints.checked_under(config, policy) if policy is not None else config)
     except WarehouseError as error:
         raise UpstreamError(f"Warehouse error: {error.message}") from None
     try:
@@ -59,7 +59,7 @@ def check_connection(config: WarehouseConfig, policy: OutboundPolicy | None = No
     ok=False."""
     started = time.perf_counter()
     try:
-        warehouse = create_warehouse(endpoints.pinned(config, policy) if policy is not None else config)
+        warehouse = create_warehouse(endpoints.checked_under(config, policy) if policy is not None else config)
     except WarehouseError as error:
         return ConnectionTest(False, error.message, round((time.perf_counter() - started) * 1000, 3))
     try:

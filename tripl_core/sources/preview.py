@@ -71,7 +71,8 @@ def run_preview_job(db: Database, box: SecretBox, job_id: uuid.UUID, policy: Out
         return
     config, request = started
     try:
-        summary = summarise(_read_preview(endpoints.pinned(config, policy) if policy else config, request), request)
+        checked = endpoints.checked_under(config, policy) if policy else config
+        summary = summarise(_read_preview(checked, request), request)
     except (WarehouseError, UnsafeQuery) as error:
         lifecycle.fail_run(db, job_id, error.message)
     except Exception as error:  # an unexpected failure still ends the job, with secrets kept out

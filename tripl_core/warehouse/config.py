@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tripl_core.outbound import OutboundPolicy
 from tripl_core.secret_fields import is_secret_key
 
 DbType = Literal["clickhouse", "chdb", "postgres", "bigquery"]
@@ -27,6 +28,9 @@ class WarehouseConfig:
     timeout_seconds: float = 30.0
     params: Mapping[str, Any] = field(default_factory=dict)
     path: str = ""
+    # Which non-global hosts the connection may reach (tripl_core.warehouse.pinning); None: the process's
+    # environment (TRIPL_OUTBOUND_*). The host is always resolved once, checked and pinned at connect time.
+    outbound: OutboundPolicy | None = field(default=None, compare=False)
 
     def secrets(self) -> list[str]:
         """Values that must never appear in an error message or a log line."""

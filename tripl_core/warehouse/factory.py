@@ -7,6 +7,7 @@ from tripl_core.warehouse.config import WarehouseConfig
 from tripl_core.warehouse.dialects.bigquery import BigQueryDialect
 from tripl_core.warehouse.dialects.clickhouse import ClickHouseDialect
 from tripl_core.warehouse.dialects.postgres import PostgresDialect
+from tripl_core.warehouse.pinning import pin
 from tripl_core.warehouse.warehouse import Warehouse
 
 
@@ -22,6 +23,9 @@ def dialect_for(db_type: str) -> Dialect:
 
 
 def transport_for(config: WarehouseConfig) -> Transport:
+    """The driver for `config`, its host resolved once, checked and pinned (raises WarehouseError when the
+    host is not allowed)."""
+    config = pin(config)
     # Drivers are imported lazily so a process that never talks to BigQuery never loads its client.
     if config.db_type == "chdb":
         from tripl_core.warehouse.transports.chdb import ChdbTransport
