@@ -4,18 +4,19 @@ marked running, and ended succeeded / failed / cancelled whatever the run's code
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from dagster import Failure, OpExecutionContext
+from sqlalchemy import select
 
 from tripl_core.db.engine import Database
 from tripl_core.scans import runs
 from tripl_core.scans.launching import job_id_from_tags
 from tripl_core.sources import jobs
-from tripl_core.sources.models import JobKind, JobStatus
+from tripl_core.sources.models import Job, JobKind, JobStatus
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,46 @@ def outcome(db: Database, run: TrackedRun) -> Iterator[Callable[[dict[str, Any]]
     except BaseException:  # terminated (Dagster interrupts the step): the job ends cancelled
         runs.end_cancelled(db, run.job_id, "Cancelled: the run was terminated")
         raise
+
+
+def run_job_id(db: Database, tags: Mapping[str, str], run_id: str) -> uuid.UUID | None:
+    """The job row a run serves: named by its `tripl/job_id` tag, else the one the run made itself."""
+    job_id = job_id_from_tags(dict(tags))
+    if job_id is not None:
+        return job_id
+    with db.unit_of_work() as session:
+        return session.scalar(select(Job.id).where(Job.external_run_id == run_id))
+
+
+def add_figures(db: Database, job_id: uuid.UUID | None, figures: dict[str, Any]) -> None:
+    """Merge one step's figures into its job's summary (steps of one run may run in parallel processes:
+    the row is locked for the read-modify-write)."""
+    if job_id is None:
+        return
+    with db.unit_of_work() as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is not None and job.status != JobStatus.cancelled.value:
+            job.result_summary = {**(job.result_summary or {}), **figures}
+
+
+def mirror(db: Database, run_id: str, status: JobStatus, message: str | None = None) -> int:
+    """The ended Dagster run `run_id` ends the job rows it serves that its code did not end (a replay's
+    success, a run that failed or was terminated before its code could say so). Returns how many."""
+    with db.unit_of_work() as session:
+        unfinished = [job.id for job in session.scalars(select(Job).where(Job.external_run_id == run_id))
+                      if not JobStatus(job.status).finished]
+    for job_id in unfinished:
+        end(db, job_id, status, message)
+    return len(unfinished)
+
+
+def end(db: Database, job_id: uuid.UUID, status: JobStatus, message: str | None = None) -> None:
+    with db.unit_of_work() as session:
+        job = session.get(Job, job_id)
+        if job is None or JobStatus(job.status).finished:
+            return
+        summary = dict(job.result_summary or {})
+    if status is JobStatus.cancelled:
+        runs.end_cancelled(db, job_id, message or "Cancelled: the Dagster run was terminated")
+    else:
+        jobs.finish(db, job_id, status, error_message=message, result_summary=summary)

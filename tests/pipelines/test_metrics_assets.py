@@ -20,12 +20,12 @@ from tests.api.sources_support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import AnomalySignal, MetricPoint, MetricWindow
 from tripl_core.metrics.run import last_complete
-from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
+from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_core.settings import Settings
 from tripl_core.warehouse import Interval
 from tripl_pipelines.definitions import build_definitions
-from tripl_pipelines.metrics_sensor import scan_metrics_schedule
 from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.sensors import scan_metrics_schedule
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,7 @@ def _materialise(settings: Settings, instance: DagsterInstance, config_id: str, 
     if not instance.has_dynamic_partition(PARTITIONS, config_id):
         instance.add_dynamic_partitions(PARTITIONS, [config_id])
     result = definitions.resolve_job_def(METRICS_JOB).execute_in_process(
-        instance=instance, partition_key=config_id,
-        tags={TIME_FROM_TAG: time_from.isoformat(), TIME_TO_TAG: time_to.isoformat()})
+        instance=instance, partition_key=config_id, run_config=window_run_config(METRICS_JOB, time_from, time_to))
     assert result.success
     found = {}
     for event in result.get_asset_materialization_events():
@@ -103,10 +102,19 @@ def test_catalog_only_config_materialises_no_metrics(ws: Workspace, shop: dict[s
 
 
 def _requests(settings: Settings, instance: DagsterInstance) -> list[RunRequest]:
-    context = build_sensor_context(instance=instance, resources={
-        "app_db": AppDatabase(database_url=settings.resolved_database_url)})
-    result = scan_metrics_schedule(context)
+    with build_sensor_context(instance=instance, resources={
+            "app_db": AppDatabase(database_url=settings.resolved_database_url)}) as context:
+        result = scan_metrics_schedule(context)
     return list(result.run_requests or []) if isinstance(result, SensorResult) else []
+
+
+def _window(request: RunRequest) -> tuple[str, str]:
+    """The window a request gives every step of the run (typed run config, the same for each step)."""
+    windows = {(step["config"]["time_from"], step["config"]["time_to"]) for step in request.run_config["ops"].values()}
+    assert set(request.run_config["ops"]) == {"event_metrics", "anomaly_signals", "distribution_drifts",
+                                              "release_regressions", "alert_fanout"}
+    [window] = windows
+    return window
 
 
 def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str, Any], app_lake: Path,
@@ -121,8 +129,7 @@ def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str
     [first] = _requests(settings, instance)
     end = last_complete(Interval.HOUR_1)
     assert first.partition_key == config_id
-    assert first.tags[TIME_TO_TAG] == end.isoformat()
-    assert first.tags[TIME_FROM_TAG] == (end - timedelta(days=28)).isoformat()  # the detector's history span
+    assert _window(first) == ((end - timedelta(days=28)).isoformat(), end.isoformat())  # the detector's history span
     assert (first.tags["tripl/project"], first.tags["tripl/scan"]) == ("shop", "app-metrics")  # readable in the UI
     assert first.tags["tripl/collection"] == config_id  # one metrics writer per config at a time (dagster.yaml)
     with ws.db.unit_of_work() as session:  # collected up to two hours ago: the next run reads two new buckets
@@ -130,8 +137,7 @@ def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str
                                  time_to=end - timedelta(hours=2)))
     [catch_up] = _requests(settings, instance)
     # ... and re-counts those still settling: two data delays (the default hour until one is learnt) and a bucket
-    assert (catch_up.tags[TIME_FROM_TAG], catch_up.tags[TIME_TO_TAG]) == (
-        (end - timedelta(hours=3)).isoformat(), end.isoformat())
+    assert _window(catch_up) == ((end - timedelta(hours=3)).isoformat(), end.isoformat())
     assert catch_up.run_key == f"{config_id}@{end.isoformat()}"
     with ws.db.unit_of_work() as session:
         session.add(MetricWindow(scan_config_id=uuid.UUID(config_id), time_from=end - timedelta(hours=2),
