@@ -24,7 +24,7 @@ def _moment(value: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-class MetricsWindow(Config):  # type: ignore[misc]
+class MetricsWindow(Config):
     """[time_from, time_to) of a metrics run, ISO 8601 (UTC when no offset is given); both empty: the
     latest completed interval of the partition's scan config."""
 
@@ -66,15 +66,16 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-class DeliveryRetries(Config):  # type: ignore[misc]
+class DeliveryRetries(Config):
     limit: int = Field(default=200, ge=1, le=10_000,
                        description="Most deliveries resent by one run (the rest wait for the next)")
 
 
-class RetentionConfig(Config):  # type: ignore[misc]
+class RetentionConfig(Config):
     retention_days: int | None = Field(default=None, ge=1, description="Overrides TRIPL_AUDIT_RETENTION_DAYS")
 
 
-class SweepConfig(Config):  # type: ignore[misc]
-    grace_minutes: int = Field(default=int(sweep.GRACE.total_seconds() // 60), ge=0, description="Files younger than this are kept: their upload "
-                                                              "may not have committed its row yet.")
+class SweepConfig(Config):
+    grace_minutes: int = Field(default=int(sweep.GRACE.total_seconds() // 60), ge=0,
+                               description="Files younger than this are kept: their upload may not have "
+                                           "committed its row yet.")

@@ -30,7 +30,7 @@ def start(context: OpExecutionContext, db: Database, kind: JobKind) -> TrackedRu
     """The run's job, marked running; None when it must not run (cancelled, config deleted), which the
     job row already says."""
     scan_config_id = uuid.UUID(context.partition_key)
-    job_id = job_id_from_tags(context.run.tags)
+    job_id = job_id_from_tags(dict(context.run.tags))
     if job_id is None:
         job_id = runs.adopt(db, scan_config_id, kind, context.run_id)
         if job_id is None:

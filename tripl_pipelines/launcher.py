@@ -25,11 +25,10 @@ from typing import Any
 from dagster import DagsterInstance, DagsterRunStatus
 
 from tripl_core.db.engine import Database
-from tripl_core.scans.launching import dagster_job_name, partition_key, run_config, run_tags
+from tripl_core.scans.launching import PARTITIONS, dagster_job_name, partition_key, run_config, run_tags
 from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines import job_rows
 from tripl_pipelines.definitions import build_definitions
-from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import failure_message
 
@@ -101,8 +100,8 @@ class InProcessLauncher:
         """Run the job; then what the run status sensors do on Dagster: a job row the run's code left open
         ends with the run (succeeded with its summary, or failed with the run's error)."""
         try:
-            if not self.instance.has_dynamic_partition(scan_configs.name, key):
-                self.instance.add_dynamic_partitions(scan_configs.name, [key])
+            if not self.instance.has_dynamic_partition(PARTITIONS, key):
+                self.instance.add_dynamic_partitions(PARTITIONS, [key])
             result = self.definitions.resolve_job_def(name).execute_in_process(
                 run_config=config, instance=self.instance, partition_key=key, tags=tags, run_id=run_id,
                 raise_on_error=False)

@@ -45,7 +45,7 @@ def _settings(state_dir: str | None, database_url: str | None = None, secret_key
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
-class AppDatabase(ConfigurableResource):  # type: ignore[misc]
+class AppDatabase(ConfigurableResource):
     """The app database: an engine (and the settings store and search engine composed with it) made when
     a run or tick starts and disposed when it ends. Pipelines commit through `unit_of_work`."""
 
@@ -97,7 +97,7 @@ class AppDatabase(ConfigurableResource):  # type: ignore[misc]
             yield session
 
 
-class AppSecrets(ConfigurableResource):  # type: ignore[misc]
+class AppSecrets(ConfigurableResource):
     """Decrypts data-source secrets with TRIPL_SECRET_KEY, else the state directory's generated key."""
 
     secret_key: str | None = Field(default=None, description=f"The encryption key ({SECRET_KEY_ENV})")
@@ -116,7 +116,7 @@ class AppSecrets(ConfigurableResource):  # type: ignore[misc]
         return self._box
 
 
-class AlertOutbound(ConfigurableResource):  # type: ignore[misc]
+class AlertOutbound(ConfigurableResource):
     """The outbound policy of alert channels; `allow_private_webhooks` overrides TRIPL_ALLOW_PRIVATE_WEBHOOKS
     (tests pointing at 127.0.0.1 receivers set it)."""
 
@@ -131,7 +131,7 @@ class AlertOutbound(ConfigurableResource):  # type: ignore[misc]
         return Sender(box=secrets.box, policy=policy)
 
 
-class PhotoStorage(ConfigurableResource):  # type: ignore[misc]
+class PhotoStorage(ConfigurableResource):
     """The storage section of the settings; `state_dir` is where local photo files live by default."""
 
     state_dir: str | None = Field(default=None, description=f"The state directory ({STATE_DIR_ENV})")

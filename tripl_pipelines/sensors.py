@@ -35,7 +35,7 @@ from sqlalchemy import select
 from tripl_core.alerting import deliveries
 from tripl_core.db.base import utcnow
 from tripl_core.metrics.schedule import due_collections
-from tripl_core.scans.launching import METRICS_JOB, window_run_config
+from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_core.scans.models import ScanConfig
 from tripl_core.search import staleness
 from tripl_core.sources.models import JobStatus
@@ -54,7 +54,7 @@ PARTITION_TAG = "dagster/partition"
 def scan_config_partitions(context: SensorEvaluationContext, app_db: AppDatabase) -> SensorResult | SkipReason:
     with app_db.unit_of_work() as session:
         wanted = {str(config_id) for config_id in session.scalars(select(ScanConfig.id))}
-    present = set(context.instance.get_dynamic_partitions(scan_configs.name))
+    present = set(context.instance.get_dynamic_partitions(PARTITIONS))
     added, removed = sorted(wanted - present), sorted(present - wanted)
     if not added and not removed:
         return SkipReason(f"{len(present)} scan config partitions, all current")
@@ -65,7 +65,7 @@ def scan_config_partitions(context: SensorEvaluationContext, app_db: AppDatabase
 @sensor(job=scan_metrics_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
         description="Requests a metrics run for every scan config whose interval boundary has passed.")
 def scan_metrics_schedule(context: SensorEvaluationContext, app_db: AppDatabase) -> SensorResult | SkipReason:
-    present = set(context.instance.get_dynamic_partitions(scan_configs.name))
+    present = set(context.instance.get_dynamic_partitions(PARTITIONS))
     running = {run.tags.get(PARTITION_TAG) for run in context.instance.get_runs(
         filters=RunsFilter(job_name=METRICS_JOB, statuses=IN_FLIGHT))}
     requests = [

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance, RunRequest, SensorResult, build_sensor_context
+from dagster import DagsterInstance, RunRequest, SensorResult, build_sensor_context, materialize
 from sqlalchemy import func, select
 
 from tests.api import metrics_support as ms
@@ -23,6 +23,7 @@ from tripl_core.metrics.run import last_complete
 from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_core.settings import Settings
 from tripl_core.warehouse import Interval
+from tripl_pipelines.assets.metrics import anomaly_signals
 from tripl_pipelines.definitions import build_definitions
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import scan_metrics_schedule
@@ -86,6 +87,40 @@ def test_metrics_assets_materialise_a_window_with_lineage_metadata(ws: Workspace
         assert session.scalar(select(func.sum(MetricPoint.count))) == total  # the day was replaced, not added
         assert session.scalar(select(func.count()).select_from(AnomalySignal)
                               .where(AnomalySignal.scope_ref == click)) == 1
+
+
+def test_anomaly_signals_alone_scores_the_window_of_its_own_config(ws: Workspace, shop: dict[str, Any],
+                                                                   settings: Settings) -> None:
+    """Materialising `anomaly_signals` by itself (as from the Dagster UI) scores the window its run config
+    names, not the one an earlier run collected; without a window it scores the latest completed interval."""
+    instance = DagsterInstance.ephemeral()
+    config_id = shop["scan"]["id"]
+    _materialise(settings, instance, config_id, ms.START, ms.END)
+    with ws.db.unit_of_work() as session:
+        session.execute(AnomalySignal.__table__.delete())
+    day = datetime(ms.SPIKE.year, ms.SPIKE.month, ms.SPIKE.day, tzinfo=UTC)
+    resources = {"app_db": AppDatabase(database_url=settings.resolved_database_url)}
+    window = {"time_from": day.isoformat(), "time_to": (day + timedelta(days=1)).isoformat()}
+    alone = materialize([anomaly_signals], partition_key=config_id, instance=instance, resources=resources,
+                        run_config={"ops": {"anomaly_signals": {"config": window}}})
+    assert alone.success
+    [only] = alone.asset_materializations_for_node("anomaly_signals")
+    assert only.metadata["window"].value == f"[{_iso(day)}, {_iso(day + timedelta(days=1))})"
+    with ws.db.unit_of_work() as session:
+        buckets = [b.replace(tzinfo=UTC) for b in session.scalars(select(AnomalySignal.bucket))]
+    assert ms.SPIKE in buckets  # the spike's day was scored again ...
+    assert all(day <= bucket < day + timedelta(days=1) for bucket in buckets)  # ... and nothing outside it
+
+    latest = materialize([anomaly_signals], partition_key=config_id, instance=instance, resources=resources)
+    assert latest.success
+    end = last_complete(Interval.HOUR_1)
+    [default] = latest.asset_materializations_for_node("anomaly_signals")
+    assert default.metadata["window"].value in {f"[{_iso(end - timedelta(hours=1))}, {_iso(end)})",
+                                                f"[{_iso(end)}, {_iso(end + timedelta(hours=1))})"}  # an hour may pass
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def test_catalog_only_config_materialises_no_metrics(ws: Workspace, shop: dict[str, Any], app_lake: Path,

@@ -65,7 +65,7 @@ def event_metrics(context: AssetExecutionContext, config: MetricsWindow, app_db:
         return
     window = config.resolve(db, config_id)
     tags = context.run.tags
-    launched = job_id_from_tags(tags)
+    launched = job_id_from_tags(dict(tags))
     job_id = metrics_runs.begin(db, config_id, context.run.run_id, launched, window.time_from, window.time_to)
     if launched is not None and job_id is None:
         context.log.info(f"job {launched} was cancelled or already ran: nothing collected")

@@ -2,6 +2,7 @@
 request failed, a release that did not happen) are removed, and the materialisation lists them."""
 
 from datetime import timedelta
+from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
@@ -22,4 +23,5 @@ def photo_files(context: AssetExecutionContext, config: SweepConfig, app_db: App
     listing = "\n".join(f"- `{name}`" for name in report.removed[:LISTED]) or "nothing"
     if len(report.removed) > LISTED:
         listing += f"\n- … and {len(report.removed) - LISTED} more"
-    return MaterializeResult(metadata={**report.as_dict(), "removed_files": MetadataValue.md(listing)})
+    metadata: dict[str, Any] = {**report.as_dict(), "removed_files": MetadataValue.md(listing)}
+    return MaterializeResult(metadata=metadata)
