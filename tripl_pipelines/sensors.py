@@ -10,7 +10,9 @@ history). Job rows follow their Dagster runs through run status sensors.
 - `alert_delivery_retries` requests an `alert_delivery_retry` run when deliveries are due a resend;
 - `search_index_freshness` requests a `search_index` run when the plan changed;
 - `job_rows_on_success` / `job_rows_on_failure` / `job_rows_on_cancel` end the job rows a run served that
-  its code did not end (a replay's success; a run that failed or was terminated before it could say so)."""
+  its code did not end (a replay's success; a run that failed or was terminated before it could say so);
+  `job_rows_of_lost_runs` ends those whose run Dagster no longer knows (its storage was lost or restored
+  from an older backup), which no run event will ever report."""
 
 from __future__ import annotations
 
@@ -35,10 +37,11 @@ from sqlalchemy import select
 from tripl_core.alerting import deliveries
 from tripl_core.db.base import utcnow
 from tripl_core.metrics.schedule import due_collections
+from tripl_core.scans import runs
 from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_core.scans.models import ScanConfig
 from tripl_core.search import staleness
-from tripl_core.sources.models import JobStatus
+from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines import job_rows
 from tripl_pipelines.jobs import alert_delivery_retry_job, scan_metrics_job, search_index_job
 from tripl_pipelines.partitions import scan_configs
@@ -133,6 +136,18 @@ def job_rows_on_cancel(context: RunStatusSensorContext, app_db: AppDatabase) -> 
     return SkipReason(f"{ended} job rows ended cancelled")
 
 
+@sensor(minimum_interval_seconds=60, default_status=DefaultSensorStatus.RUNNING,
+        description="Ends failed the open job rows whose Dagster run no longer exists.")
+def job_rows_of_lost_runs(context: SensorEvaluationContext, app_db: AppDatabase) -> SkipReason:
+    with app_db.unit_of_work() as session:
+        open_runs = set(session.scalars(select(Job.external_run_id).where(Job.external_run_id.is_not(None),
+                                                                          Job.status.in_(runs.ACTIVE))))
+    lost = [run_id for run_id in open_runs if run_id and context.instance.get_run_by_id(run_id) is None]
+    ended = sum(job_rows.mirror(app_db.database, run_id, JobStatus.failed, "The Dagster run no longer exists")
+                for run_id in lost)
+    return SkipReason(f"{ended} job rows of lost runs ended failed")
+
+
 def failure_message(events: Any) -> str:
     """The run's failure as Dagster recorded it (the failing step's error when there is one)."""
     for event in events:
@@ -150,4 +165,4 @@ def root_cause(error: Any) -> str:
 
 
 SENSORS = [scan_config_partitions, scan_metrics_schedule, alert_delivery_retries, search_index_freshness,
-           job_rows_on_success, job_rows_on_failure, job_rows_on_cancel]
+           job_rows_on_success, job_rows_on_failure, job_rows_on_cancel, job_rows_of_lost_runs]

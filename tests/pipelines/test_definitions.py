@@ -47,7 +47,7 @@ def test_definitions_know_every_job_sensor_and_schedule() -> None:
         "sweep_photo_files", "search_index_job", "alert_delivery_retry"}
     assert {sensor.name for sensor in repository.sensor_defs} == {
         "scan_config_partitions", "scan_metrics_schedule", "alert_delivery_retries", "search_index_freshness",
-        "job_rows_on_success", "job_rows_on_failure", "job_rows_on_cancel"}
+        "job_rows_on_success", "job_rows_on_failure", "job_rows_on_cancel", "job_rows_of_lost_runs"}
     assert {schedule.name for schedule in repository.schedule_defs} == {"prune_audit_log_schedule",
                                                                          "daily_photo_sweep"}
     # replay is the metrics assets' own job (no alert fan-out of the past), not an op job

@@ -24,7 +24,12 @@ from tripl_core.scans.models import ScanConfig
 from tripl_core.sources.models import DataSource, Job, JobStatus
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase
-from tripl_pipelines.sensors import job_rows_on_failure, job_rows_on_success, scan_config_partitions
+from tripl_pipelines.sensors import (
+    job_rows_of_lost_runs,
+    job_rows_on_failure,
+    job_rows_on_success,
+    scan_config_partitions,
+)
 
 
 def _config(db: Database) -> tuple[uuid.UUID, uuid.UUID]:
@@ -127,3 +132,20 @@ def test_a_successful_run_ends_the_row_it_left_open_with_its_summary(db: Databas
         ended = session.scalar(select(Job).where(Job.external_run_id == done.run_id))
         assert ended is not None
         assert (ended.status, ended.result_summary) == ("succeeded", {"chunks": 4, "chunks_done": 4})
+
+
+def test_rows_of_runs_dagster_no_longer_knows_end_failed(db: Database, database_url: str) -> None:
+    instance = DagsterInstance.ephemeral()
+    known = succeeding.execute_in_process(instance=instance)
+    config_id, project_id = _config(db)
+    with db.unit_of_work() as session:
+        session.add_all([Job(kind="scan", project_id=project_id, scan_config_id=config_id,
+                             status=JobStatus.running.value, external_run_id=known.run_id),
+                         Job(kind="scan", project_id=project_id, scan_config_id=config_id,
+                             status=JobStatus.pending.value, external_run_id="no-such-run")])
+    _evaluate(instance, job_rows_of_lost_runs, database_url)
+    with db.unit_of_work() as session:
+        jobs = {j.external_run_id: j for j in session.scalars(select(Job))}
+    assert (jobs["no-such-run"].status, jobs["no-such-run"].error_message) == \
+        ("failed", "The Dagster run no longer exists")
+    assert jobs[known.run_id].status == "running"  # its run exists: its events will end it
