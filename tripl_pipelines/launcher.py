@@ -13,7 +13,7 @@ shared-cache SQLite database, where a read from another thread (a `status` check
 thread's open write transaction fails at once with "database table is locked: runs" (shared-cache
 table locks ignore the busy timeout), and the run thread's own writes fail the same way against a read
 in progress. File-backed SQLite in WAL mode lets readers and the writer proceed together, and writers
-wait for each other under a busy timeout. Its compute logs are off (NO_COMPUTE_LOGS), like `tripl up`'s."""
+wait for each other under a busy timeout. Its compute logs are off (`instance.no_compute_logs`), like `tripl up`'s."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from tripl_core.scans.launching import PARTITIONS, dagster_job_name, partition_k
 from tripl_core.sources.models import Job, JobStatus
 from tripl_pipelines import job_rows
 from tripl_pipelines.definitions import build_definitions
+from tripl_pipelines.instance import no_compute_logs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 from tripl_pipelines.sensors import failure_message
 
@@ -39,20 +40,7 @@ from tripl_pipelines.sensors import failure_message
 # keep their structured logs (context.log) in the instance's event log instead; nothing redirects file
 # descriptors. Telemetry stays off, as in dagster.yaml (it would add a handler writing under ~/.dagster).
 
-
-def _no_compute_logs() -> dict[str, str]:
-    """The compute log manager Dagster's own ephemeral instance uses (it captures nothing), named by its
-    class: Dagster exports no public name for it, and a hard-coded private module path would break silently
-    when Dagster moves it."""
-    ephemeral = DagsterInstance.ephemeral()
-    try:
-        manager = type(ephemeral.compute_log_manager)
-    finally:
-        ephemeral.dispose()
-    return {"module": manager.__module__, "class": manager.__name__}
-
-
-IN_PROCESS_OVERRIDES: dict[str, Any] = {"compute_logs": _no_compute_logs(), "telemetry": {"enabled": False}}
+IN_PROCESS_OVERRIDES: dict[str, Any] = {"compute_logs": no_compute_logs(), "telemetry": {"enabled": False}}
 RUN_STATUSES = {DagsterRunStatus.QUEUED: JobStatus.pending, DagsterRunStatus.NOT_STARTED: JobStatus.pending,
                 DagsterRunStatus.STARTING: JobStatus.pending, DagsterRunStatus.STARTED: JobStatus.running,
                 DagsterRunStatus.CANCELING: JobStatus.cancelling, DagsterRunStatus.SUCCESS: JobStatus.succeeded,
