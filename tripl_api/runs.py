@@ -13,7 +13,7 @@ import httpx
 from tripl_core.jobs.launch import LaunchFailed
 from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.jobs.run_status import job_status_of_run
-from tripl_core.scans.launching import PARTITIONS, RUN_CONFIG, dagster_job_name, partition_key, run_tags
+from tripl_core.scans.launching import PARTITIONS, dagster_job_name, partition_key, run_config, run_tags
 
 REPOSITORY = "__repository__"  # the repository name Dagster gives a `Definitions` object
 
@@ -101,7 +101,7 @@ class DagsterGraphQLLauncher:
         if outcome["__typename"] not in ("AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"):
             raise LaunchFailed(f"Dagster refused the partition: {outcome.get('message', outcome['__typename'])}")
         tags = {**run_tags(job), "dagster/partition": key}
-        params = {"selector": {**self.selector, "jobName": dagster_job_name(job)}, "runConfigData": RUN_CONFIG,
+        params = {"selector": {**self.selector, "jobName": dagster_job_name(job)}, "runConfigData": run_config(job),
                   "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]}}
         launched = self._call(LAUNCH_RUN, {"executionParams": params})["launchRun"]
         if launched["__typename"] != "LaunchRunSuccess":

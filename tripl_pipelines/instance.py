@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import shutil
 from pathlib import Path
 
 import yaml
@@ -19,17 +18,29 @@ from dagster import DagsterInstance
 POSTGRES_URL_ENV = "TRIPL_DAGSTER_POSTGRES_URL"
 
 
+def no_compute_logs() -> dict[str, str]:
+    """The compute log manager of Dagster's own ephemeral instance (it captures nothing), named by its
+    class: Dagster exports no public name for it, and a hard-coded private module path would break
+    silently when Dagster moves it."""
+    ephemeral = DagsterInstance.ephemeral()
+    try:
+        manager = type(ephemeral.compute_log_manager)
+    finally:
+        ephemeral.dispose()
+    return {"module": manager.__module__, "class": manager.__name__}
+
+
 def prepare_home(state_dir: Path, template: Path, postgres_url: str | None = None, *, name: str = "dagster") -> Path:
-    """`state_dir/<name>` holding the project's dagster.yaml, plus Postgres storage when asked for."""
+    """`state_dir/<name>` holding the project's dagster.yaml with compute logs off, plus Postgres storage
+    when asked for."""
     home = state_dir / name
     home.mkdir(parents=True, exist_ok=True)
-    if postgres_url is None:
-        shutil.copyfile(template, home / "dagster.yaml")
-        return home
     config = yaml.safe_load(template.read_text()) or {}
-    # The URL stays in the environment (secrets never land in the file); dagster-postgres needs the
-    # psycopg2 driver named explicitly with SQLAlchemy 2.
-    config["storage"] = {"postgres": {"postgres_url": {"env": POSTGRES_URL_ENV}}}
+    config["compute_logs"] = no_compute_logs()
+    if postgres_url is not None:
+        # The URL stays in the environment (secrets never land in the file); dagster-postgres needs the
+        # psycopg2 driver named explicitly with SQLAlchemy 2.
+        config["storage"] = {"postgres": {"postgres_url": {"env": POSTGRES_URL_ENV}}}
     (home / "dagster.yaml").write_text("# written by `tripl up` from the project's dagster.yaml\n"
                                        + yaml.safe_dump(config, sort_keys=False))
     return home

@@ -13,7 +13,7 @@ shared-cache SQLite database, where a read from another thread (a `status` check
 thread's open write transaction fails at once with "database table is locked: runs" (shared-cache
 table locks ignore the busy timeout), and the run thread's own writes fail the same way against a read
 in progress. File-backed SQLite in WAL mode lets readers and the writer proceed together, and writers
-wait for each other under a busy timeout. Its compute logs are off (NO_COMPUTE_LOGS), like `tripl up`'s."""
+wait for each other under a busy timeout. Its compute logs are off (`instance.no_compute_logs`), like `tripl up`'s."""
 
 from __future__ import annotations
 
@@ -23,16 +23,16 @@ import uuid
 from typing import Any
 
 from dagster import DagsterInstance
-from dagster._core.utils import make_new_run_id
 
 from tripl_core.db.engine import Database
-from tripl_core.jobs import lifecycle
 from tripl_core.jobs.models import Job, JobStatus
 from tripl_core.jobs.run_status import job_status_of_run
-from tripl_core.scans.launching import PARTITIONS, dagster_job_name, partition_key, run_tags
+from tripl_core.scans.launching import PARTITIONS, dagster_job_name, partition_key, run_config, run_tags
+from tripl_pipelines import job_rows
 from tripl_pipelines.definitions import build_definitions
+from tripl_pipelines.instance import no_compute_logs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
-from tripl_pipelines.sensors import root_cause
+from tripl_pipelines.sensors import failure_message
 
 # A run in this process must not touch the process's stdout and stderr: Dagster's default compute log
 # manager captures a run's output by dup2-ing file descriptors 1 and 2 onto a log file for the whole run,
@@ -40,11 +40,8 @@ from tripl_pipelines.sensors import root_cause
 # `tail -F` child per stream and step, which outlives a run thread abandoned at interpreter exit. Runs here
 # keep their structured logs (context.log) in the instance's event log instead; nothing redirects file
 # descriptors. Telemetry stays off, as in dagster.yaml (it would add a handler writing under ~/.dagster).
-IN_PROCESS_OVERRIDES: dict[str, Any] = {
-    "compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
-                     "class": "NoOpComputeLogManager"},
-    "telemetry": {"enabled": False},
-}
+
+IN_PROCESS_OVERRIDES: dict[str, Any] = {"compute_logs": no_compute_logs(), "telemetry": {"enabled": False}}
 
 
 class InProcessLauncher:
@@ -60,9 +57,9 @@ class InProcessLauncher:
         self._threads: dict[str, threading.Thread] = {}
 
     def launch(self, job: Job) -> str:
-        run_id = make_new_run_id()
-        key, name, tags = partition_key(job), dagster_job_name(job), run_tags(job)
-        thread = threading.Thread(target=self._execute, args=(job.id, name, key, tags, run_id),
+        run_id = str(uuid.uuid4())  # what Dagster itself makes a run id from
+        key, name, tags, config = partition_key(job), dagster_job_name(job), run_tags(job), run_config(job)
+        thread = threading.Thread(target=self._execute, args=(job.id, name, key, tags, config, run_id),
                                   name=f"tripl-run-{run_id[:8]}", daemon=True)
         self._threads[run_id] = thread
         thread.start()
@@ -83,17 +80,23 @@ class InProcessLauncher:
             return not thread.is_alive()
         return True
 
-    def _execute(self, job_id: uuid.UUID, name: str, key: str, tags: dict[str, str], run_id: str) -> None:
+    def _execute(self, job_id: uuid.UUID, name: str, key: str, tags: dict[str, str], config: dict[str, Any],
+                 run_id: str) -> None:
+        """Run the job; then what the run status sensors do on Dagster: a job row the run's code left open
+        ends with the run (succeeded with its summary, or failed with the run's error)."""
         try:
             if not self.instance.has_dynamic_partition(PARTITIONS, key):
                 self.instance.add_dynamic_partitions(PARTITIONS, [key])
             result = self.definitions.resolve_job_def(name).execute_in_process(
-                instance=self.instance, partition_key=key, tags=tags, run_id=run_id, raise_on_error=False)
-            failure = None if result.success else _failure_message(result)
+                run_config=config, instance=self.instance, partition_key=key, tags=tags, run_id=run_id,
+                raise_on_error=False)
+            failure = None if result.success else failure_message(result.all_events)
         except Exception as error:  # the run could not even start
             failure = f"The run could not start: {error}"
-        if failure is not None:
-            _fail_if_unfinished(self._db, job_id, failure)
+        if failure is None:
+            job_rows.end(self._db, job_id, JobStatus.succeeded)
+        else:
+            job_rows.end(self._db, job_id, JobStatus.failed, failure)
 
     def close(self) -> None:
         for thread in list(self._threads.values()):
@@ -104,15 +107,3 @@ class InProcessLauncher:
             self._storage.cleanup()
             self._storage = None
 
-
-def _failure_message(result: object) -> str:
-    for event in getattr(result, "all_events", []):
-        error = getattr(event.event_specific_data, "error", None) if event.is_failure else None
-        if error is not None:
-            return f"The Dagster run failed: {root_cause(error)}"
-    return "The Dagster run failed"
-
-
-def _fail_if_unfinished(db: Database, job_id: uuid.UUID, message: str) -> None:
-    """An ended job keeps its end (the lifecycle refuses to change it)."""
-    lifecycle.fail_run(db, job_id, message)

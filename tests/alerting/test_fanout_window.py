@@ -25,9 +25,9 @@ from tripl_core.alerting.models import AlertDelivery, AlertDeliveryItem
 from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.settings import Settings
-from tripl_pipelines.alerting import AlertOutbound, alert_fanout
-from tripl_pipelines.assets.metrics import CollectedWindow
-from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.assets.alerts import alert_fanout
+from tripl_pipelines.config import MetricsWindow
+from tripl_pipelines.resources import AlertOutbound, AppDatabase, AppSecrets
 
 HISTORY = timedelta(days=28)
 
@@ -56,8 +56,9 @@ def test_first_collection_sends_its_last_week_never_older_history(ws: Workspace,
                   timedelta(days=20), timedelta(days=8))
     with http_receiver() as receiver:
         rule(ws, destination(ws, {"type": "webhook", "target_url": receiver.url + "/hook"})["id"])
-        context = build_asset_context(partition_key=str(s.scan_id), resources=_resources(settings))
-        result = alert_fanout(context, window=CollectedWindow(str(s.scan_id), now - HISTORY, now))
+        window = MetricsWindow(time_from=(now - HISTORY).isoformat(), time_to=now.isoformat())
+        with build_asset_context(partition_key=str(s.scan_id), resources=_resources(settings)) as context:
+            result = alert_fanout(context, config=window)
     assert isinstance(result, MaterializeResult)
     assert result.metadata is not None
     assert result.metadata["alert_candidates"] == 3

@@ -24,8 +24,8 @@ from tripl_core.scans.launching import METRICS_JOB
 from tripl_core.settings import Settings
 from tripl_core.warehouse import Interval, bucket_start
 from tripl_pipelines.launcher import InProcessLauncher
-from tripl_pipelines.metrics_sensor import scan_metrics_schedule
 from tripl_pipelines.resources import AppDatabase
+from tripl_pipelines.sensors import scan_metrics_schedule
 
 D = "/api/v1/projects/demo"
 
@@ -45,14 +45,15 @@ def _first_collection(ws: Workspace, launcher: InProcessLauncher, settings: Sett
     [scan] = ws.viewer.get(f"{D}/scans").json()
     [job] = ws.viewer.get(f"{D}/scans/{scan['id']}/jobs").json()
     assert wait_for_scan_job(ws.viewer, scan, job["id"], slug="demo", seconds=300)["status"] == "succeeded"
-    context = build_sensor_context(instance=launcher.instance, resources={
-        "app_db": AppDatabase(database_url=settings.resolved_database_url)})
-    result = scan_metrics_schedule(context)
+    with build_sensor_context(instance=launcher.instance, resources={
+            "app_db": AppDatabase(database_url=settings.resolved_database_url)}) as context:
+        result = scan_metrics_schedule(context)
     assert isinstance(result, SensorResult)
     [request] = result.run_requests or []
     assert request.partition_key == scan["id"]
     ran = launcher.definitions.resolve_job_def(METRICS_JOB).execute_in_process(
-        instance=launcher.instance, partition_key=request.partition_key, tags=request.tags)
+        instance=launcher.instance, partition_key=request.partition_key, tags=request.tags,
+        run_config=request.run_config)
     assert ran.success
     return scan, before
 

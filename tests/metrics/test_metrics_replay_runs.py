@@ -1,6 +1,8 @@
-"""Replay Scan Metrics through HTTP with the in-process launcher (the `replay_scan_metrics` Dagster job
-executed in a thread): the replay collects chunk by chunk and its metrics answer; its job row shows the
-chunks done and points written; a cancel between chunks stops it with the finished chunks kept."""
+"""Replay Scan Metrics through HTTP with the in-process launcher (the `replay_scan_metrics` asset job
+executed in a thread, the window as its run config): the replay collects chunk by chunk and its metrics
+answer; the run materialises every metrics asset over the whole range, distribution drifts included; its
+job row shows the chunks done and points written; a cancel between chunks stops it with the finished
+chunks kept."""
 
 from __future__ import annotations
 
@@ -12,15 +14,18 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from dagster import DagsterEventType, RunsFilter
+from sqlalchemy import func, select
 
 from tests.metrics import support as ms
 from tests.scans.support import wait_for_scan_job
 from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.metrics import replay as replay_module
-from tripl_core.metrics.models import MetricDay
+from tripl_core.metrics.models import DistributionDrift, MetricDay
 from tripl_core.metrics.packing import unpack
+from tripl_core.scans.launching import JOB_ID_TAG
+from tripl_pipelines.launcher import InProcessLauncher
 
 P = "/api/v1/projects/shop"
 
@@ -44,7 +49,20 @@ def _points(ws: Workspace) -> int:
         return sum(int(np.count_nonzero(unpack(blob))) for blob in session.scalars(select(MetricDay.counts)))
 
 
-def test_replay_runs_on_dagster_and_its_metrics_answer(ws: Workspace, app_lake: Path) -> None:
+def _materialised(launcher: InProcessLauncher, job_id: str) -> dict[str, dict[str, Any]]:
+    """Metadata of each asset the job's run materialised, by asset name."""
+    [run] = launcher.instance.get_runs(filters=RunsFilter(tags={JOB_ID_TAG: job_id}))
+    run_id = run.run_id
+    found = {}
+    for entry in launcher.instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION):
+        assert entry.dagster_event is not None
+        materialization = entry.dagster_event.step_materialization_data.materialization
+        found[materialization.asset_key.path[-1]] = {k: v.value for k, v in materialization.metadata.items()}
+    return found
+
+
+def test_replay_runs_on_dagster_and_its_metrics_answer(ws: Workspace, app_lake: Path,
+                                                       launcher: InProcessLauncher) -> None:
     made = ms.metrics_project(ws, app_lake, replay_chunk_interval="6h")
     scan = made["scan"]
     queued = ws.editor.post(f"{P}/scans/{scan['id']}/metrics/replay", json={
@@ -57,6 +75,17 @@ def test_replay_runs_on_dagster_and_its_metrics_answer(ws: Workspace, app_lake: 
     assert summary["metric_points_written"] == ms.DAYS * 24 * (1 + 1 + 3) == _points(ws)
     assert summary["signals_raised"] >= 1
     assert summary["release_regressions"] == 1
+    assert summary["drifts"] >= 1  # distribution drifts are replayed too
+    # Real materialisations of the metrics assets over the whole replayed range (no alert fan-out of the past)
+    found = _materialised(launcher, job["id"])
+    assert set(found) == {"event_metrics", "anomaly_signals", "distribution_drifts", "release_regressions"}
+    window = f"[{_iso(ms.START)}, {_iso(ms.END)})"
+    assert {meta["window"] for meta in found.values()} == {window}
+    assert found["event_metrics"]["chunks"] == ms.DAYS * 4  # every 6-hour chunk
+    assert found["event_metrics"]["points_written"] == summary["metric_points_written"]
+    assert found["distribution_drifts"]["drifts"] == summary["drifts"]
+    with ws.db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(DistributionDrift)) == summary["drifts"]
     click = made["events"]["click"]["id"]
     series = ws.viewer.get(f"{P}/events/{click}/metrics", params={"from": _iso(ms.START), "to": _iso(ms.END)}).json()
     assert [p["bucket"] for p in series["data"] if p["is_anomaly"]] == [_iso(ms.SPIKE)]

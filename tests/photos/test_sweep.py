@@ -19,8 +19,8 @@ from tests.photos.test_branches import _branch_copy
 from tests.support.workspace import Workspace
 from tripl_core.db.engine import Database
 from tripl_core.settings import Settings
-from tripl_pipelines.photos import PhotoStorage, photo_files
-from tripl_pipelines.resources import AppDatabase
+from tripl_pipelines.assets.photos import photo_files
+from tripl_pipelines.resources import AppDatabase, PhotoStorage
 
 
 def _run(settings: Settings, grace_minutes: int | None = None) -> dict[str, Any]:

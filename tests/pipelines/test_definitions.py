@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from dagster import DagsterInstance, Definitions
+from sqlalchemy import text
 
 from tripl_pipelines.definitions import defs
 
@@ -24,11 +26,73 @@ def test_workspace_points_at_the_definitions() -> None:
     assert module["attribute"] == "defs"
 
 
-def test_instance_config_is_valid() -> None:
-    from dagster._core.instance.config import dagster_instance_config
+def test_instance_config_is_valid(tmp_path: Path) -> None:
+    from dagster import QueuedRunCoordinator
 
-    config, _ = dagster_instance_config(str(ROOT), "dagster.yaml")
-    assert config["telemetry"]["enabled"] is False
+    from tripl_pipelines.instance import prepare_home
+
+    home = prepare_home(tmp_path / "state", ROOT / "dagster.yaml")
+    instance = DagsterInstance.from_config(str(home))  # validates the file against Dagster's schema
+    try:
+        assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+        assert yaml.safe_load((home / "dagster.yaml").read_text())["telemetry"]["enabled"] is False
+    finally:
+        instance.dispose()
+
+
+def test_definitions_know_every_job_sensor_and_schedule() -> None:
+    repository = defs.get_repository_def()
+    assert {job.name for job in repository.get_all_jobs()} - {"__ASSET_JOB"} == {
+        "catalog_scan", "scan_metrics", "replay_scan_metrics", "apply_event_groups", "prune_audit_log",
+        "sweep_photo_files", "search_index_job", "alert_delivery_retry"}
+    assert {sensor.name for sensor in repository.sensor_defs} == {
+        "scan_config_partitions", "scan_metrics_schedule", "alert_delivery_retries", "search_index_freshness",
+        "job_rows_on_success", "job_rows_on_failure", "job_rows_on_cancel", "job_rows_of_lost_runs"}
+    assert {schedule.name for schedule in repository.schedule_defs} == {"prune_audit_log_schedule",
+                                                                         "daily_photo_sweep"}
+    # replay is the metrics assets' own job (no alert fan-out of the past), not an op job
+    replay = repository.get_job("replay_scan_metrics")
+    assert {node.name for node in replay.graph.node_defs} == {"event_metrics", "anomaly_signals",
+                                                               "distribution_drifts", "release_regressions"}
+
+
+def test_resources_are_bound_to_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Set variables become `EnvVar`s (the UI names them; secrets never show); unset ones show the
+    value the settings default to."""
+    from dagster import EnvVar
+
+    from tripl_pipelines.resources import from_environment
+
+    monkeypatch.setenv("TRIPL_DATABASE_URL", "sqlite+pysqlite:///" + str(tmp_path / "app.db"))
+    monkeypatch.setenv("TRIPL_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("TRIPL_SECRET_KEY", raising=False)
+    resources = from_environment()
+    app_db, secrets = resources["app_db"], resources["app_secrets"]
+    assert app_db.database_url == EnvVar("TRIPL_DATABASE_URL")  # type: ignore[attr-defined]
+    assert isinstance(app_db.database_url, EnvVar)  # type: ignore[attr-defined]
+    assert secrets.secret_key is None  # type: ignore[attr-defined]
+    assert isinstance(secrets.state_dir, EnvVar)  # type: ignore[attr-defined]
+    monkeypatch.delenv("TRIPL_STATE_DIR")
+    assert not isinstance(from_environment()["app_db"].state_dir, EnvVar)  # type: ignore[attr-defined]
+
+
+def test_app_database_is_one_engine_per_run_disposed_after_it(tmp_path: Path) -> None:
+    """Set up when a run (or sensor tick) starts, torn down when it ends: no engine outlives its run."""
+    from dagster import build_resources
+
+    from tripl_pipelines.resources import AppDatabase
+
+    resource = AppDatabase(database_url="sqlite+pysqlite:///" + str(tmp_path / "app.db"))
+    with pytest.raises(RuntimeError, match="outside a run"):
+        _ = resource.database
+    with build_resources({"app_db": resource}) as built:
+        live = built.app_db
+        engine = live.database
+        with live.unit_of_work() as session:
+            assert session.execute(text("SELECT 1")).scalar() == 1
+        assert engine is live.database  # one per run
+    with pytest.raises(RuntimeError, match="outside a run"):
+        _ = live.database
 
 
 def test_no_instance_of_tripl_captures_step_output_through_tail_processes(tmp_path: Path) -> None:

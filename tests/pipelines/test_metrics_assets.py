@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagster import DagsterInstance, RunRequest, SensorResult, build_sensor_context
+from dagster import DagsterInstance, RunRequest, SensorResult, build_sensor_context, materialize
 from sqlalchemy import func, select
 
 from tests.metrics import support as ms
@@ -20,12 +20,13 @@ from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import AnomalySignal, MetricDay, MetricWindow
 from tripl_core.metrics.run import last_complete
-from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
+from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_core.settings import Settings
 from tripl_core.warehouse import Interval
+from tripl_pipelines.assets.metrics import anomaly_signals
 from tripl_pipelines.definitions import build_definitions
-from tripl_pipelines.metrics_sensor import scan_metrics_schedule
 from tripl_pipelines.resources import AppDatabase, AppSecrets
+from tripl_pipelines.sensors import scan_metrics_schedule
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +47,7 @@ def _materialise(settings: Settings, instance: DagsterInstance, config_id: str, 
     if not instance.has_dynamic_partition(PARTITIONS, config_id):
         instance.add_dynamic_partitions(PARTITIONS, [config_id])
     result = definitions.resolve_job_def(METRICS_JOB).execute_in_process(
-        instance=instance, partition_key=config_id,
-        tags={TIME_FROM_TAG: time_from.isoformat(), TIME_TO_TAG: time_to.isoformat()})
+        instance=instance, partition_key=config_id, run_config=window_run_config(METRICS_JOB, time_from, time_to))
     assert result.success
     found = {}
     for event in result.get_asset_materialization_events():
@@ -89,6 +89,40 @@ def test_metrics_assets_materialise_a_window_with_lineage_metadata(ws: Workspace
                               .where(AnomalySignal.scope_ref == click)) == 1
 
 
+def test_anomaly_signals_alone_scores_the_window_of_its_own_config(ws: Workspace, shop: dict[str, Any],
+                                                                   settings: Settings) -> None:
+    """Materialising `anomaly_signals` by itself (as from the Dagster UI) scores the window its run config
+    names, not the one an earlier run collected; without a window it scores the latest completed interval."""
+    instance = DagsterInstance.ephemeral()
+    config_id = shop["scan"]["id"]
+    _materialise(settings, instance, config_id, ms.START, ms.END)
+    with ws.db.unit_of_work() as session:
+        session.execute(AnomalySignal.__table__.delete())
+    day = datetime(ms.SPIKE.year, ms.SPIKE.month, ms.SPIKE.day, tzinfo=UTC)
+    resources = {"app_db": AppDatabase(database_url=settings.resolved_database_url)}
+    window = {"time_from": day.isoformat(), "time_to": (day + timedelta(days=1)).isoformat()}
+    alone = materialize([anomaly_signals], partition_key=config_id, instance=instance, resources=resources,
+                        run_config={"ops": {"anomaly_signals": {"config": window}}})
+    assert alone.success
+    [only] = alone.asset_materializations_for_node("anomaly_signals")
+    assert only.metadata["window"].value == f"[{_iso(day)}, {_iso(day + timedelta(days=1))})"
+    with ws.db.unit_of_work() as session:
+        buckets = [b.replace(tzinfo=UTC) for b in session.scalars(select(AnomalySignal.bucket))]
+    assert ms.SPIKE in buckets  # the spike's day was scored again ...
+    assert all(day <= bucket < day + timedelta(days=1) for bucket in buckets)  # ... and nothing outside it
+
+    latest = materialize([anomaly_signals], partition_key=config_id, instance=instance, resources=resources)
+    assert latest.success
+    end = last_complete(Interval.HOUR_1)
+    [default] = latest.asset_materializations_for_node("anomaly_signals")
+    assert default.metadata["window"].value in {f"[{_iso(end - timedelta(hours=1))}, {_iso(end)})",
+                                                f"[{_iso(end)}, {_iso(end + timedelta(hours=1))})"}  # an hour may pass
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def test_catalog_only_config_materialises_no_metrics(ws: Workspace, shop: dict[str, Any], app_lake: Path,
                                                      settings: Settings) -> None:
     source = create_source(ws.owner, chdb_body(app_lake, name="catalog-lake"))
@@ -103,10 +137,19 @@ def test_catalog_only_config_materialises_no_metrics(ws: Workspace, shop: dict[s
 
 
 def _requests(settings: Settings, instance: DagsterInstance) -> list[RunRequest]:
-    context = build_sensor_context(instance=instance, resources={
-        "app_db": AppDatabase(database_url=settings.resolved_database_url)})
-    result = scan_metrics_schedule(context)
+    with build_sensor_context(instance=instance, resources={
+            "app_db": AppDatabase(database_url=settings.resolved_database_url)}) as context:
+        result = scan_metrics_schedule(context)
     return list(result.run_requests or []) if isinstance(result, SensorResult) else []
+
+
+def _window(request: RunRequest) -> tuple[str, str]:
+    """The window a request gives every step of the run (typed run config, the same for each step)."""
+    windows = {(step["config"]["time_from"], step["config"]["time_to"]) for step in request.run_config["ops"].values()}
+    assert set(request.run_config["ops"]) == {"event_metrics", "anomaly_signals", "distribution_drifts",
+                                              "release_regressions", "alert_fanout"}
+    [window] = windows
+    return window
 
 
 def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str, Any], app_lake: Path,
@@ -121,8 +164,7 @@ def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str
     [first] = _requests(settings, instance)
     end = last_complete(Interval.HOUR_1)
     assert first.partition_key == config_id
-    assert first.tags[TIME_TO_TAG] == end.isoformat()
-    assert first.tags[TIME_FROM_TAG] == (end - timedelta(days=28)).isoformat()  # the detector's history span
+    assert _window(first) == ((end - timedelta(days=28)).isoformat(), end.isoformat())  # the detector's history span
     assert (first.tags["tripl/project"], first.tags["tripl/scan"]) == ("shop", "app-metrics")  # readable in the UI
     assert first.tags["tripl/collection"] == config_id  # one metrics writer per config at a time (dagster.yaml)
     with ws.db.unit_of_work() as session:  # collected up to two hours ago: the next run reads two new buckets
@@ -130,8 +172,7 @@ def test_sensor_requests_runs_for_due_configs_only(ws: Workspace, shop: dict[str
                                  time_to=end - timedelta(hours=2)))
     [catch_up] = _requests(settings, instance)
     # ... and re-counts those still settling: two data delays (the default hour until one is learnt) and a bucket
-    assert (catch_up.tags[TIME_FROM_TAG], catch_up.tags[TIME_TO_TAG]) == (
-        (end - timedelta(hours=3)).isoformat(), end.isoformat())
+    assert _window(catch_up) == ((end - timedelta(hours=3)).isoformat(), end.isoformat())
     assert catch_up.run_key == f"{config_id}@{end.isoformat()}"
     with ws.db.unit_of_work() as session:
         session.add(MetricWindow(scan_config_id=uuid.UUID(config_id), time_from=end - timedelta(hours=2),

@@ -19,7 +19,7 @@ from tests.support import launching
 from tests.support.workspace import Workspace
 from tripl_core.metrics import store
 from tripl_core.metrics.models import MetricDay, Scope
-from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, TIME_FROM_TAG, TIME_TO_TAG
+from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_pipelines.launcher import InProcessLauncher
 
 JOBS = "/api/v1/projects/shop/jobs"
@@ -34,12 +34,12 @@ def lake(tmp_path: Path) -> Path:
 
 
 def _scheduled_run(launcher: InProcessLauncher, config_id: str, time_from: datetime, time_to: datetime) -> bool:
-    """What the metrics sensor requests: the `scan_metrics` job for the partition, the window in its tags."""
+    """What the metrics sensor requests: the `scan_metrics` job for the partition, the window as its config."""
     if not launcher.instance.has_dynamic_partition(PARTITIONS, config_id):
         launcher.instance.add_dynamic_partitions(PARTITIONS, [config_id])
     result = launcher.definitions.resolve_job_def(METRICS_JOB).execute_in_process(
         instance=launcher.instance, partition_key=config_id, raise_on_error=False,
-        tags={TIME_FROM_TAG: time_from.isoformat(), TIME_TO_TAG: time_to.isoformat()})
+        run_config=window_run_config(METRICS_JOB, time_from, time_to))
     return bool(result.success)
 
 

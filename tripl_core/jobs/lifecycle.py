@@ -64,10 +64,12 @@ def start(job: Job) -> None:
     job.started_at = utcnow()
 
 
-def succeed(session: Session, job: Job, summary: dict[str, Any]) -> None:
-    """Ended succeeded with its summary; every failed job it retried no longer needs attention."""
+def succeed(session: Session, job: Job, summary: dict[str, Any] | None) -> None:
+    """Ended succeeded with its summary (None keeps what its steps recorded); every failed job it retried
+    no longer needs attention."""
     _move(job, JobStatus.succeeded)
-    job.result_summary = summary
+    if summary is not None:
+        job.result_summary = summary
     _resolve_retried(session, job)
 
 
@@ -132,7 +134,7 @@ def _resolve_retried(session: Session, job: Job) -> None:
 
 
 # -- the run side: each in a short transaction of its own ------------------------------------------------
-def succeed_run(db: Database, job_id: uuid.UUID, summary: dict[str, Any]) -> None:
+def succeed_run(db: Database, job_id: uuid.UUID, summary: dict[str, Any] | None) -> None:
     _on_run(db, job_id, "succeed", lambda session, job: succeed(session, job, summary))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -39,6 +40,12 @@ COLLECTION_TAG = "tripl/collection"
 # runs' own log lines and failures rather than ~15 DEBUG engine events per step (all still stored in the
 # run's event log). Given with each launch (GraphQL, sensor requests) and as the jobs' default config.
 RUN_CONFIG: dict[str, object] = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+# The metrics window is typed run config of every step of the jobs that collect metrics (Dagster's
+# `MetricsWindow` config, tripl_pipelines/config.py): the same for the schedule's runs, a retry or replay
+# launched from the API, and a launch from the Dagster UI.
+METRICS_STEPS = ("event_metrics", "anomaly_signals", "distribution_drifts", "release_regressions")
+WINDOW_STEPS: dict[str, tuple[str, ...]] = {METRICS_JOB: (*METRICS_STEPS, "alert_fanout"),
+                                            DAGSTER_JOBS[JobKind.replay.value]: METRICS_STEPS}
 
 
 def run_tags(job: Job) -> dict[str, str]:
@@ -64,6 +71,27 @@ def readable_tags(session: Session, project_id: uuid.UUID, scan_config_id: uuid.
         if name:
             tags[SCAN_NAME_TAG] = name[:200]
     return tags
+
+
+def window_run_config(dagster_job: str, time_from: datetime, time_to: datetime) -> dict[str, object]:
+    """The run config of `dagster_job` over [time_from, time_to): each of its steps gets the window."""
+    window = {"time_from": time_from.isoformat(), "time_to": time_to.isoformat()}
+    return {**RUN_CONFIG, "ops": {step: {"config": window} for step in WINDOW_STEPS[dagster_job]}}
+
+
+def run_config(job: Job) -> dict[str, object]:
+    """The run config a launch of `job` gives Dagster: its window (a metrics retry, a replay) when it has one."""
+    name = dagster_job_name(job)
+    params = job.params or {}
+    time_from = job.time_from or _moment(params.get("time_from"))
+    time_to = job.time_to or _moment(params.get("time_to"))
+    if name not in WINDOW_STEPS or time_from is None or time_to is None:
+        return dict(RUN_CONFIG)
+    return window_run_config(name, time_from, time_to)
+
+
+def _moment(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def dagster_job_name(job: Job) -> str:

@@ -1,33 +1,22 @@
 """The catalog scan of one scan config (partition): plan discovery, variables, schema drift, shadow
-events and field contracts, all done by `tripl_core.scans.catalog_scan.run_catalog_scan`; this asset tracks
+events and field contracts, all done by `tripl_core.scans.catalog.run_catalog_scan`; this asset tracks
 the job row and tells Dagster what the run found."""
 
 from collections.abc import Iterator
-from typing import Any
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    MaterializeResult,
-    asset,
-)
+from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from tripl_core.jobs.models import JobKind
-from tripl_pipelines import job_rows
+from tripl_pipelines import checks, job_rows
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
-
-CONTRACTS_CHECK = "field_contracts"
 
 
 @asset(
     partitions_def=scan_configs,
     output_required=False,
     group_name="plan",
-    check_specs=[AssetCheckSpec(CONTRACTS_CHECK, asset="catalog",
-                                description="Field contracts of the plan hold on the rows this scan read")],
+    check_specs=checks.CATALOG_CHECKS,
     description="Reads the scan config's base query (aggregates in the warehouse) into the plan: event types, "
                 "events, fields, variables, schema drift, shadow events, last_seen_at and live promotion.",
 )
@@ -48,14 +37,5 @@ def catalog(context: AssetExecutionContext, app_db: AppDatabase,
         succeed(dict(result.summary))
     if result is None:  # cancelled
         return
-    yield MaterializeResult(metadata=dict(result.summary), check_results=[contracts_check(result.contract_checks)])
+    yield MaterializeResult(metadata=dict(result.summary), check_results=[checks.contracts(result.contract_checks)])
 
-
-def contracts_check(checks: list[Any]) -> AssetCheckResult:
-    """One check over every field contract: it fails (a warning) when any contract was violated."""
-    violated = [check for check in checks if not getattr(check, "passed", False)]
-    return AssetCheckResult(
-        check_name=CONTRACTS_CHECK, passed=not violated, severity=AssetCheckSeverity.WARN,
-        metadata={"contracts": len(checks), "violated": len(violated),
-                  "violations": "\n".join(str(check) for check in violated[:50]) or "none"},
-    )

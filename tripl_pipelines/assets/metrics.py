@@ -2,62 +2,48 @@
 every scope, breakdowns, app versions) → anomaly signals and forecasts, distribution drifts, release
 regressions. Thin wrappers over `tripl_core.metrics`; each service writes its bucket range atomically
 and re-running a window replaces it.
-The window: the run's `tripl/time_from` / `tripl/time_to` tags (set by the metrics sensor), else the
-last complete interval (`scheduled_window`, e.g. a materialisation started in the Dagster UI). Event
-metrics passes the window it collected downstream; a catalog-only config (no interval) collects
-nothing, and the downstream assets are then skipped.
-Each run has a job row (`tripl_core.jobs.metrics_runs`): the window, the Dagster run id, the outcome."""
+
+The window is each asset's `MetricsWindow` run config (tripl_pipelines/config.py): every step of a run gets
+the same one, and an asset materialised alone uses its own (empty: the latest completed interval) — never
+a window stored by an earlier run. A catalog-only config (no interval) collects nothing, and the
+downstream assets of the run are then skipped.
+
+Each run has a job row: a scheduled collection makes its own (`tripl_core.jobs.metrics_runs`); a retry or a
+replay launched from the API brings it (`tripl/job_id` tag). A replay's chunks are recorded on its row as
+they finish and it is cancellable between them; the run's end (the launcher, or the run status sensors
+on Dagster) ends the row once every step has added its figures."""
 
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    AssetIn,
-    Output,
-    asset,
-)
+from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult, asset
 from sqlalchemy import func, select
 
-from tripl_core.db.base import as_utc
-from tripl_core.jobs import metrics_runs
+from tripl_core.db.engine import Database
+from tripl_core.jobs import lifecycle, metrics_runs
+from tripl_core.jobs.models import JobKind
 from tripl_core.metrics import lateness, store
+from tripl_core.metrics.collect import MetricsCancelled
 from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.distribution_drifts import collect_drifts
 from tripl_core.metrics.models import AnomalySignal, AppVersionDay, MetricWindow
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.metrics.replay import collect_chunks
-from tripl_core.metrics.run import scheduled_window
+from tripl_core.plan.models import Project
 from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.scans.launching import TIME_FROM_TAG, TIME_TO_TAG, job_id_from_tags, readable_tags
+from tripl_core.scans.launching import KIND_TAG, job_id_from_tags
+from tripl_pipelines import checks, job_rows
+from tripl_pipelines.config import MetricsWindow, Window
 from tripl_pipelines.partitions import scan_configs
 from tripl_pipelines.resources import AppDatabase, AppSecrets
 
 # A first collection or a catch-up after downtime reads many buckets: in chunks of at least a day (each
-# written atomically), not one query per bucket.
+# written atomically), not one query per bucket. A replay keeps its config's replay chunks.
 CATCH_UP_CHUNK = timedelta(days=1)
 GROUP = "metrics"
-
-
-def _check(name: str, asset_name: str, description: str) -> AssetCheckSpec:
-    return AssetCheckSpec(name, asset=asset_name, description=description)
-
-
-@dataclass(frozen=True)
-class CollectedWindow:
-    scan_config_id: str
-    time_from: datetime
-    time_to: datetime
-
-    def metadata(self) -> dict[str, str]:
-        return {"window": f"[{_iso(self.time_from)}, {_iso(self.time_to)})"}
 
 
 @asset(
@@ -65,141 +51,149 @@ class CollectedWindow:
     deps=["catalog"],
     output_required=False,
     group_name=GROUP,
-    check_specs=[_check("collection_complete", "event_metrics", "Every chunk of the window was collected and "
-                        "the stored windows reach its end"),
-                 _check("points_written", "event_metrics", "The window wrote count points (a warning when the "
-                        "warehouse returned no rows for it)")],
+    check_specs=checks.EVENT_METRICS_CHECKS,
     description="Counts per bucket of every scope (project total, event types, events), breakdowns with "
                 "top N + Other and app-version series over the run's window, counted in the warehouse.",
 )
-def event_metrics(context: AssetExecutionContext, app_db: AppDatabase,
-                  app_secrets: AppSecrets) -> Iterator[Output[CollectedWindow] | AssetCheckResult]:
+def event_metrics(context: AssetExecutionContext, config: MetricsWindow, app_db: AppDatabase,
+                  app_secrets: AppSecrets) -> Iterator[MaterializeResult | AssetCheckResult]:
     db, config_id = app_db.database, uuid.UUID(context.partition_key)
-    if not _collects_metrics(app_db, config_id):
+    if not _collects_metrics(db, config_id):
         context.log.info("Catalog-only scan config (no interval): no metrics to collect")
-        for check in ("collection_complete", "points_written"):  # checks are required outputs: say why
-            yield AssetCheckResult(check_name=check, passed=True, metadata={"skipped": "catalog-only scan config"})
+        yield from checks.not_collected("catalog-only scan config")
         return
-    time_from, time_to = _window(context, app_db, config_id)
-    job_id = metrics_runs.begin(db, config_id, context.run.run_id, job_id_from_tags(context.run.tags),
-                                time_from, time_to)
+    window = config.resolve(db, config_id)
+    tags = context.run.tags
+    launched = job_id_from_tags(dict(tags))
+    job_id = metrics_runs.begin(db, config_id, context.run.run_id, launched, window.time_from, window.time_to)
+    if launched is not None and job_id is None:
+        context.log.info(f"job {launched} was cancelled or already ran: nothing collected")
+        yield from checks.not_collected("the job was cancelled before the run started")
+        return
+    replaying = tags.get(KIND_TAG) == JobKind.replay.value
     try:
-        summary = collect_chunks(db, config_id, time_from, time_to, secrets=app_secrets.box, with_drifts=False,
-                                 min_chunk=CATCH_UP_CHUNK)
+        summary = collect_chunks(db, config_id, window.time_from, window.time_to, secrets=app_secrets.box,
+                                 with_drifts=False, min_chunk=None if replaying else CATCH_UP_CHUNK,
+                                 cancel_requested=_cancel_check(db, job_id),
+                                 on_chunk=_progress(db, job_id) if replaying else lambda summary: None)
+    except MetricsCancelled as cancelled:
+        if job_id is not None:
+            lifecycle.cancel_run(db, job_id, str(cancelled))
+        context.log.info(f"cancelled: {cancelled}")
+        yield from checks.not_collected("cancelled")
+        return
     except Exception as error:
         if job_id is not None:
             metrics_runs.fail(db, job_id, _message(error))
         raise
-    if job_id is not None:
+    if job_id is not None and not replaying:
         metrics_runs.succeed(db, job_id, dict(summary))
-    window = CollectedWindow(str(config_id), time_from, time_to)
-    yield Output(window, metadata={**window.metadata(), **_names(app_db, config_id), "chunks": summary["chunks"],
-                                   "rows_read": summary["rows_read"],
-                                   "points_written": summary["metric_points_written"]})
     with app_db.unit_of_work() as session:
         stored_end = session.scalar(select(func.max(MetricWindow.time_to))
                                     .where(MetricWindow.scan_config_id == config_id))
-    complete = summary["chunks_done"] == summary["chunks"] and stored_end is not None and \
-        as_utc(stored_end) >= time_to
-    yield AssetCheckResult(check_name="collection_complete", passed=bool(complete),
-                           metadata={"chunks": summary["chunks"], "chunks_done": summary["chunks_done"],
-                                     "stored_until": _iso(as_utc(stored_end)) if stored_end else "nothing"})
-    yield AssetCheckResult(check_name="points_written", passed=int(summary["metric_points_written"]) > 0,
-                           severity=AssetCheckSeverity.WARN,
-                           metadata={"points_written": summary["metric_points_written"],
-                                     "rows_read": summary["rows_read"]})
+    yield MaterializeResult(
+        metadata={**window.metadata(), **_names(db, config_id), "chunks": summary["chunks"],
+                  "rows_read": summary["rows_read"], "points_written": summary["metric_points_written"]},
+        check_results=checks.collection(summary, _utc(stored_end) if stored_end else None, window.time_to))
 
 
 @asset(
     partitions_def=scan_configs,
-    ins={"window": AssetIn("event_metrics")},
+    deps=[event_metrics],
     group_name=GROUP,
-    check_specs=[_check("complete_buckets_only", "anomaly_signals", "No signal sits on a bucket younger than "
-                        "the scan config's data delay (its rows may still be landing)")],
+    check_specs=checks.SIGNALS_CHECKS,
     description="Scores every enabled scope's stored series (SEMANTICS §4): signals of the window's complete "
                 "buckets replaced, forecasts of the next bucket rewritten.",
 )
-def anomaly_signals(context: AssetExecutionContext, app_db: AppDatabase,
-                    window: CollectedWindow) -> Iterator[Output[None] | AssetCheckResult]:
+def anomaly_signals(context: AssetExecutionContext, config: MetricsWindow, app_db: AppDatabase) -> MaterializeResult:
+    window = config.resolve(app_db.database, uuid.UUID(context.partition_key))
     with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
-        config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))
-        until = lateness.complete_until(config) if config is not None else None  # younger buckets: not yet
-        found = detect_window(session, uuid.UUID(window.scan_config_id), window.time_from, window.time_to, until)
+        scan = session.get(ScanConfig, window.scan_config_id)
+        until = lateness.complete_until(scan) if scan is not None else None  # younger buckets: not yet
+        found = detect_window(session, window.scan_config_id, window.time_from, window.time_to, until)
         early = session.scalar(select(func.count()).select_from(AnomalySignal).where(
-            AnomalySignal.scan_config_id == uuid.UUID(window.scan_config_id),
+            AnomalySignal.scan_config_id == window.scan_config_id,
             AnomalySignal.bucket >= until)) if until is not None else 0
-    yield Output(None, metadata={**window.metadata(), "series_scored": found.series_scored,
-                                 "judged_until": _iso(until) if until is not None else "",
-                                 "signals_found": found.signals_found,
-                                 "forecasts_written": found.forecasts_written})
-    yield AssetCheckResult(check_name="complete_buckets_only", passed=not early,
-                           metadata={"judged_until": _iso(until) if until is not None else "",
-                                     "signals_on_unsettled_buckets": int(early or 0)})
+    figures = {"series_scored": found.series_scored, "signals_raised": found.signals_found,
+               "forecasts_written": found.forecasts_written}
+    _add_figures(context, app_db, figures)
+    return MaterializeResult(
+        metadata={**window.metadata(), "judged_until": checks.iso(until) if until is not None else "",
+                  "series_scored": found.series_scored, "signals_found": found.signals_found,
+                  "forecasts_written": found.forecasts_written},
+        check_results=[checks.complete_buckets_only(until, int(early or 0))])
 
 
 @asset(
     partitions_def=scan_configs,
-    ins={"window": AssetIn("event_metrics")},
+    deps=[event_metrics],
     group_name=GROUP,
-    check_specs=[_check("drifts_written", "distribution_drifts", "Each configured drift field got a drift "
-                        "score (a warning when none could be computed)")],
+    check_specs=checks.DRIFTS_CHECKS,
     description="PSI minus sampling noise of each drift field, per event type and scan-wide: the last day "
                 "against the seven before it, at the window's end and each whole day before it in the window "
                 "(SEMANTICS §5).",
 )
-def distribution_drifts(context: AssetExecutionContext, app_db: AppDatabase, app_secrets: AppSecrets,
-                        window: CollectedWindow) -> Iterator[Output[None] | AssetCheckResult]:
+def distribution_drifts(context: AssetExecutionContext, config: MetricsWindow, app_db: AppDatabase,
+                        app_secrets: AppSecrets) -> MaterializeResult:
+    window = config.resolve(app_db.database, uuid.UUID(context.partition_key))
     with _failing_the_job(context, app_db):
-        written, significant = collect_drifts(app_db.database, uuid.UUID(window.scan_config_id),
-                                                     window.time_from, window.time_to, secrets=app_secrets.box)
+        written, significant = collect_drifts(app_db.database, window.scan_config_id, window.time_from,
+                                              window.time_to, secrets=app_secrets.box)
     with app_db.unit_of_work() as session:
-        config = session.get(ScanConfig, uuid.UUID(window.scan_config_id))
-        fields = list(config.distribution_drift_fields or []) if config is not None else []
-    yield Output(None, metadata={**window.metadata(), "drifts": written, "significant_drifts": significant})
-    yield AssetCheckResult(check_name="drifts_written", passed=not fields or written > 0,
-                           severity=AssetCheckSeverity.WARN,
-                           metadata={"drift_fields": ", ".join(fields) or "none configured", "drifts": written})
+        scan = session.get(ScanConfig, window.scan_config_id)
+        fields = list(scan.distribution_drift_fields or []) if scan is not None else []
+    _add_figures(context, app_db, {"drifts": written, "significant_distribution_drifts": significant})
+    return MaterializeResult(metadata={**window.metadata(), "drifts": written, "significant_drifts": significant},
+                             check_results=[checks.drifts_written(fields, written)])
 
 
 @asset(
     partitions_def=scan_configs,
-    ins={"window": AssetIn("event_metrics")},
+    deps=[event_metrics],
     group_name=GROUP,
-    check_specs=[_check("app_versions_collected", "release_regressions", "A config with an app version column "
-                        "has app-version series in the window (else releases cannot be compared)")],
+    check_specs=checks.REGRESSIONS_CHECKS,
     description="Events missing or dropping on the newest active release against the previous one "
                 "(SEMANTICS §4), as of the window's end.",
 )
-def release_regressions(context: AssetExecutionContext, app_db: AppDatabase,
-                        window: CollectedWindow) -> Iterator[Output[None] | AssetCheckResult]:
-    config_id = uuid.UUID(window.scan_config_id)
+def release_regressions(context: AssetExecutionContext, config: MetricsWindow,
+                        app_db: AppDatabase) -> MaterializeResult:
+    window = config.resolve(app_db.database, uuid.UUID(context.partition_key))
     with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
-        config = session.get(ScanConfig, config_id)
-        found = detect_regressions(session, config, window.time_to) if config is not None else 0
-        wanted = config is not None and bool(config.app_version_column)
-        points = store.count_points(session, AppVersionDay, config_id, window.time_from,
+        scan = session.get(ScanConfig, window.scan_config_id)
+        found = detect_regressions(session, scan, window.time_to) if scan is not None else 0
+        wanted = scan is not None and bool(scan.app_version_column)
+        points = store.count_points(session, AppVersionDay, window.scan_config_id, window.time_from,
                                     window.time_to) if wanted else 0
-    yield Output(None, metadata={**window.metadata(), "regressions": found})
-    yield AssetCheckResult(check_name="app_versions_collected", passed=not wanted or bool(points),
-                           severity=AssetCheckSeverity.WARN,
-                           metadata={"app_version_points": int(points or 0),
-                                     "app_version_column": "set" if wanted else "none"})
+    _add_figures(context, app_db, {"release_regressions": found})
+    return MaterializeResult(metadata={**window.metadata(), "regressions": found},
+                             check_results=[checks.app_versions_collected(wanted, int(points or 0))])
 
 
 METRICS_ASSETS = [event_metrics, anomaly_signals, distribution_drifts, release_regressions]
 
 
-def _collects_metrics(app_db: AppDatabase, config_id: uuid.UUID) -> bool:
-    with app_db.unit_of_work() as session:
+def _collects_metrics(db: Database, config_id: uuid.UUID) -> bool:
+    with db.unit_of_work() as session:
         config = session.get(ScanConfig, config_id)
         return config is not None and bool(config.interval) and bool(config.time_column)
 
 
-def _window(context: AssetExecutionContext, app_db: AppDatabase, config_id: uuid.UUID) -> tuple[datetime, datetime]:
-    tags = context.run.tags
-    if TIME_FROM_TAG in tags and TIME_TO_TAG in tags:
-        return datetime.fromisoformat(tags[TIME_FROM_TAG]), datetime.fromisoformat(tags[TIME_TO_TAG])
-    return scheduled_window(app_db.database, config_id)
+def _cancel_check(db: Database, job_id: uuid.UUID | None) -> Callable[[], bool]:
+    if job_id is None:
+        return lambda: False
+    return lambda: lifecycle.cancel_requested(db, job_id)
+
+
+def _progress(db: Database, job_id: uuid.UUID | None) -> Callable[[dict[str, int | str]], None]:
+    if job_id is None:
+        return lambda summary: None
+    return lambda summary: lifecycle.record_run_progress(db, job_id, summary)
+
+
+def _add_figures(context: AssetExecutionContext, app_db: AppDatabase, figures: dict[str, int]) -> None:
+    """A step's figures join its run's job summary (a replay's row shows signals, drifts, regressions)."""
+    job_rows.add_figures(app_db.database, job_rows.run_job_id(app_db.database, context.run.tags,
+                                                              context.run.run_id), figures)
 
 
 @contextmanager
@@ -215,14 +209,19 @@ def _message(error: Exception) -> str:
     return getattr(error, "message", None) or f"{type(error).__name__}: {error}"
 
 
-def _names(app_db: AppDatabase, config_id: uuid.UUID) -> dict[str, str]:
-    """The project slug and scan name (as the run tags name them), so the Dagster UI shows which config a
-    partition (a UUID) is."""
-    with app_db.unit_of_work() as session:
+def _names(db: Database, config_id: uuid.UUID) -> dict[str, str]:
+    """The project slug and scan name, so the Dagster UI shows which config a partition (a UUID) is."""
+    with db.unit_of_work() as session:
         config = session.get(ScanConfig, config_id)
-        return readable_tags(session, config.project_id, config.id) if config else {}
+        if config is None:
+            return {}
+        project = session.get(Project, config.project_id)
+        return {"project": project.slug if project else "", "scan": config.name}
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
+
+__all__ = ["METRICS_ASSETS", "Window", "anomaly_signals", "distribution_drifts", "event_metrics",
+           "release_regressions"]
