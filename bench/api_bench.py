@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,32 +22,8 @@ from pathlib import Path
 import httpx
 
 ENDPOINTS = ["/healthz", "/api/v1/projects", "/api/v1/auth/me"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(state_dir: Path, port: int, database_url: str | None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRIPL_STATE_DIR": str(state_dir), "TRIPL_REGISTER_RATE_LIMIT": "100/minute",
-           "TRIPL_LOGIN_RATE_LIMIT": "100/minute"}
-    if database_url:
-        env["TRIPL_DATABASE_URL"] = database_url
-    tripl = str(Path(sys.executable).parent / "tripl")
-    subprocess.run([tripl, "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory",
-                               "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("server did not start")
+sys.path.insert(0, str(Path(__file__).parent))
+from served import free_port, start_api, stop  # noqa: E402
 
 
 async def drive(base: str, path: str, cookies: dict[str, str], clients: int, total: int) -> tuple[float, list[float]]:
@@ -89,7 +62,9 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as state:
-        server = start_server(Path(state), port, args.database_url)
+        server = start_api({"TRIPL_STATE_DIR": state, "TRIPL_REGISTER_RATE_LIMIT": "100/minute",
+                            "TRIPL_LOGIN_RATE_LIMIT": "100/minute",
+                            **({"TRIPL_DATABASE_URL": args.database_url} if args.database_url else {})}, port)
         try:
             with httpx.Client(base_url=base) as client:
                 client.post("/api/v1/auth/register", json={"email": "bench@example.com", "password": "bench-password"})
@@ -100,8 +75,7 @@ def main() -> None:
             results = {path: asyncio.run(drive(base, path, cookies, args.clients, args.requests))
                        for path in ENDPOINTS}
         finally:
-            server.terminate()
-            server.wait(timeout=15)
+            stop(server)
 
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"{args.clients} concurrent clients, {args.requests} requests per endpoint, app database {backend}")

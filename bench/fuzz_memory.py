@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,31 +31,8 @@ import schemathesis
 from hypothesis import HealthCheck, given
 
 WRITE_METHODS_KEEPING_IDS = frozenset({"GET", "POST", "PATCH", "PUT"})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(state_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRIPL_STATE_DIR": str(state_dir), "TRIPL_REGISTER_RATE_LIMIT": "1000/minute",
-           "TRIPL_LOGIN_RATE_LIMIT": "100000/minute"}
-    tripl = str(Path(sys.executable).parent / "tripl")
-    subprocess.run([tripl, "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory",
-                               "--port", str(port), "--log-level", "critical", "--no-access-log",
-                               "--no-proxy-headers"], env=env)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("server did not start")
+sys.path.insert(0, str(Path(__file__).parent))
+from served import free_port, start_api, stop  # noqa: E402
 
 
 def memory_mib(pid: int) -> tuple[float, float]:
@@ -169,7 +143,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tripl-fuzz-bench-") as tmp:
         port = free_port()
-        server = start_server(Path(tmp) / "state", port)
+        server = start_api({"TRIPL_STATE_DIR": str(Path(tmp) / "state"), "TRIPL_REGISTER_RATE_LIMIT": "1000/minute",
+                            "TRIPL_LOGIN_RATE_LIMIT": "100000/minute"}, port, log_level="critical",
+                           extra_args=["--no-proxy-headers"])
         base = f"http://127.0.0.1:{port}"
         statuses: collections.Counter[int] = collections.Counter()
         failures: list[str] = []
@@ -186,8 +162,7 @@ def main() -> int:
                 elapsed = time.perf_counter() - began
             rss, peak = memory_mib(server.pid)
         finally:
-            server.terminate()
-            server.wait(30)
+            stop(server)
     total = sum(statuses.values())
     classes = collections.Counter(f"{code // 100}xx" for code in statuses.elements())
     print(f"requests: {total} in {elapsed:.0f} s; status classes: {dict(sorted(classes.items()))}")

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,12 +30,8 @@ from PIL import Image
 
 MB = 1024 * 1024
 SIDES = {"1 MB": 590, "10 MB": 1800}  # noisy RGB PNG of side² × 3 bytes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+sys.path.insert(0, str(Path(__file__).parent))
+from served import free_port, start_api, stop  # noqa: E402
 
 
 def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -60,20 +54,6 @@ def noisy_png(side: int, seed: int) -> bytes:
     return out.getvalue()
 
 
-def start_api(state: Path, port: int, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "TRIPL_STATE_DIR": str(state), "TRIPL_REGISTER_RATE_LIMIT": "100/minute",
-           "TRIPL_LOGIN_RATE_LIMIT": "100/minute", **extra_env}
-    env.pop("TRIPL_DATABASE_URL", None)
-    tripl = str(Path(sys.executable).parent / "tripl")
-    subprocess.run([tripl, "db", "upgrade"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory",
-                               "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/healthz", server)
-    except BaseException:
-        server.kill()
-        raise
-    return server
 
 
 def peak_rss_mb(pid: int) -> tuple[float, float]:
@@ -113,7 +93,8 @@ def measure(backend: str, extra_env: dict[str, str], files: dict[str, list[bytes
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as state:
-        server = start_api(Path(state), port, extra_env)
+        server = start_api({"TRIPL_STATE_DIR": state, "TRIPL_REGISTER_RATE_LIMIT": "100/minute",
+                            "TRIPL_LOGIN_RATE_LIMIT": "100/minute", "TRIPL_DATABASE_URL": None, **extra_env}, port)
         try:
             with httpx.Client(base_url=base, timeout=300) as client:
                 photos = setup_event(client)
@@ -156,8 +137,7 @@ def measure(backend: str, extra_env: dict[str, str], files: dict[str, list[bytes
                     rows.append(f"| {backend} | {label} | {len(contents)} | {up:.1f} | {down:.1f} | {direct or '—'} |")
                 rows.append(memory)
         finally:
-            server.terminate()
-            server.wait(timeout=15)
+            stop(server)
     return rows
 
 

@@ -7,9 +7,6 @@ of a real server, then time the 200-event page and single events against one pla
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,12 +26,8 @@ SQL_PAGE = text("""
           ORDER BY t."order", t.name, ev."order", ev.name, ev.id LIMIT 200) e
     LEFT JOIN event_field_values v ON v.event_id = e.id
 """)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+sys.path.insert(0, str(Path(__file__).parent))
+from served import BARE_APP, free_port, start_api, stop  # noqa: E402
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -75,25 +68,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = migrated_database(args.database_url, tmp)
         port = free_port()
-        env = {**os.environ, "TRIPL_STATE_DIR": tmp, "TRIPL_DATABASE_URL": url, "TRIPL_SECRET_KEY": "bench",
-               "TRIPL_REGISTER_RATE_LIMIT": "1000/minute", "TRIPL_LOGIN_RATE_LIMIT": "1000/minute"}
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "tripl_api.main:create_app",
-                                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+        server = start_api({"TRIPL_STATE_DIR": tmp, "TRIPL_DATABASE_URL": url, "TRIPL_SECRET_KEY": "bench",
+                            "TRIPL_REGISTER_RATE_LIMIT": "1000/minute", "TRIPL_LOGIN_RATE_LIMIT": "1000/minute"},
+                           port, app=BARE_APP, migrate=False)
         try:
             run(f"http://127.0.0.1:{port}", url, args)
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop(server)
 
 
 def run(base: str, url: str, args: argparse.Namespace) -> None:
     client = httpx.Client(base_url=base, timeout=120)
-    for _ in range(100):
-        try:
-            if client.get("/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
     ok(client.post("/api/v1/auth/register", json={"email": "bench@example.com", "password": "bench-password"}))
     ok(client.post("/api/v1/projects", json={"name": "Bench", "slug": "bench"}))
     p = "/api/v1/projects/bench"

@@ -13,8 +13,6 @@ import argparse
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,9 @@ from tripl_core.db.migrate import upgrade
 from tripl_core.demo.plan_writer import write_demo_plan
 from tripl_core.plan import branch_scope, projects
 from tripl_core.validation.payloads import PayloadValidator
+
+sys.path.insert(0, str(Path(__file__).parent))
+from served import BARE_APP, free_port, start_api, stop
 
 
 def payloads(count: int, seed: int) -> list[dict[str, Any]]:
@@ -77,12 +78,10 @@ def main() -> None:
         url = f"sqlite+pysqlite:///{Path(tmp) / 'tripl.db'}"
         upgrade(url)
         port = free_port()
-        env = {**os.environ, "TRIPL_STATE_DIR": tmp, "TRIPL_DATABASE_URL": url, "TRIPL_SECRET_KEY": "bench"}
-        server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "tripl_api.main:create_app",
-                                   "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
+        server = start_api({"TRIPL_STATE_DIR": tmp, "TRIPL_DATABASE_URL": url, "TRIPL_SECRET_KEY": "bench"}, port,
+                           app=BARE_APP, migrate=False)
         try:
             client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=300)
-            _wait(client)
             ok(client.post("/api/v1/auth/register", json={"email": "bench@example.com", "password": "bench-password"}))
             ok(client.post("/api/v1/projects", json={"name": "Demo shop", "slug": "demo"}))
             _write_demo_plan(url)
@@ -95,8 +94,7 @@ def main() -> None:
             server_cpu = cpu_seconds(server.pid) - server_cpu
             client_cpu = time.process_time() - client_cpu
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            stop(server)
     start, core_cpu = time.perf_counter(), time.process_time()
     verdicts = PayloadValidator(demo_snapshot()).check_all(data)
     core_s, core_cpu = time.perf_counter() - start, time.process_time() - core_cpu
@@ -110,15 +108,6 @@ def main() -> None:
           f"({core_cpu / server_cpu:.0%} of the server's CPU)")
 
 
-def _wait(client: httpx.Client) -> None:
-    for _ in range(1200):  # uvicorn imports the app: slow on a busy machine
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the server did not start")
 
 
 def _write_demo_plan(url: str) -> None:
@@ -137,10 +126,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def ok(response: httpx.Response) -> Any:
