@@ -14,7 +14,7 @@ import pytest
 
 from tests.conformance.fixture_data import generate_events, write_parquet
 from tripl_core.warehouse import WarehouseConfig, WarehouseError, WarehouseTimeout, create_warehouse
-from tripl_core.warehouse.transports import chdb_pool
+from tripl_core.warehouse.transports import chdb_pool, fs_fence
 from tripl_core.warehouse.transports.chdb_engine import database_name
 from tripl_core.warehouse.transports.chdb_pool import EnginePool
 
@@ -135,3 +135,20 @@ def test_the_transport_reads_through_the_engine_process(lakes: list[str]) -> Non
     finally:
         warehouse.close()
     assert lakes[1] in chdb_pool.pool().folders()
+
+
+@pytest.mark.skipif(not fs_fence.abi_version(), reason="the kernel has no Landlock: the engine runs unfenced")
+def test_an_engine_reads_nothing_outside_its_folder_whatever_sql_reaches_it(
+        lakes: list[str], engines: EnginePool, tmp_path: Path) -> None:
+    """Beneath the SQL guard (which refuses file() before it reaches chDB): SQL that does reach the
+    engine still cannot read a file beside the data source's folder, nor a system file."""
+    secret = tmp_path / "secret_key"
+    secret.write_text("not for the warehouse\n")
+    for path in (secret, Path("/etc/hostname")):
+        with pytest.raises(WarehouseError, match="Permission denied"):
+            engines.run(lakes[0], f"SELECT * FROM file('{path}', 'LineAsString')", {}, 30)
+    # Its own folder stays readable, through its views and directly.
+    answer = json.loads(engines.run(lakes[0], "SELECT count() FROM events", {}, 30))
+    assert answer["data"] == [[20]]
+    direct = json.loads(engines.run(lakes[0], f"SELECT count() FROM file('{lakes[0]}/events.parquet')", {}, 30))
+    assert direct["data"] == [[20]]

@@ -4,22 +4,27 @@ chDB allows one engine per process, and a session sees every database of that en
 are kept apart by giving each folder its own process (`chdb_pool` starts and ends them). The session holds
 one database of VIEWs over the folder's Parquet files (`tripl_<hash of the folder>`): nothing is copied and
 no on-disk chDB database is opened, so the API's child and any number of run processes read the same
-folder at once without lock files. Views are refreshed when the folder's listing changes.
+folder at once without lock files. Views are refreshed when the folder's listing changes. The process is
+fenced by the kernel (fs_fence, Landlock): it reads nothing outside its folder and the runtime's
+libraries, and writes only in a scratch folder of its own, whatever SQL reaches it.
 
 Run as a script, `python …/chdb_engine.py FOLDER ADDRESS_SPACE_BYTES` (by path, not `-m`: importing the
 tripl_core.warehouse package would cost seconds of start-up this process never needs, so the module
-imports only the standard library and loads `frames.py` beside it by path); it reads requests from stdin
-and answers on stdout, one frame each, until stdin closes. Its address space is capped (RLIMIT_AS) so a
-query that escapes chDB's own memory limit ends this process, never the API."""
+imports only the standard library and loads `frames.py` and `fs_fence.py` beside it by path); it reads
+requests from stdin and answers on stdout, one frame each, until stdin closes. Its address space is
+capped (RLIMIT_AS) so a query that escapes chDB's own memory limit ends this process, never the API."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import importlib.util
 import os
 import resource
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any, BinaryIO
@@ -117,17 +122,17 @@ class FolderEngine:
             self.session.query("SELECT 1", "JSONCompact")
 
 
-def _frames() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("tripl_engine_frames", Path(__file__).with_name("frames.py"))
+def _beside(name: str) -> ModuleType:
+    """A standard-library-only module of this folder, loaded by path (see the module docstring)."""
+    spec = importlib.util.spec_from_file_location(f"tripl_engine_{Path(name).stem}", Path(__file__).with_name(name))
     if spec is None or spec.loader is None:
-        raise ImportError("frames.py is missing beside chdb_engine.py")
+        raise ImportError(f"{name} is missing beside chdb_engine.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def serve(folder: Path, requests: BinaryIO, answers: BinaryIO) -> None:
-    frames = _frames()
+def serve(folder: Path, frames: ModuleType, requests: BinaryIO, answers: BinaryIO) -> None:
     engine = FolderEngine(folder)
     frames.write(answers, ("ready", engine.database))
     while (request := frames.read(requests)) is not None:
@@ -140,14 +145,36 @@ def serve(folder: Path, requests: BinaryIO, answers: BinaryIO) -> None:
             frames.write(answers, ("ok", payload))
 
 
+def fence_in(folder: Path, scratch: str) -> None:
+    """From here on this process reads only its folder, the runtime's libraries and system files, and
+    writes only beneath `scratch` (fs_fence). Applied before chDB is imported, so chDB's threads are
+    fenced too."""
+    fence = _beside("fs_fence.py")
+    chdb_spec = importlib.util.find_spec("chdb")  # finds the package without importing it
+    chdb_folder = [str(Path(chdb_spec.origin).parent)] if chdb_spec and chdb_spec.origin else []
+    read_only = [str(folder), *chdb_folder, *fence.runtime_paths(), os.path.join(sys.base_prefix, "lib"),
+                 *fence.SYSTEM_PATHS]
+    try:
+        fence.restrict(read_only, [scratch, os.devnull])
+    except OSError as error:  # no Landlock on this kernel: the SQL guard remains the only fence
+        print(f"tripl chDB engine: filesystem fence not applied ({error})", file=sys.stderr)
+
+
 def main() -> None:
-    folder, address_space = Path(sys.argv[1]), int(sys.argv[2])
+    folder, address_space = Path(sys.argv[1]).resolve(), int(sys.argv[2])
     resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     os.chdir(folder)
+    frames = _beside("frames.py")
+    # chDB makes its embedded server's folder under the temporary folder: a private one, the only place
+    # this process may write.
+    scratch = tempfile.mkdtemp(prefix="tripl-chdb-")
+    atexit.register(shutil.rmtree, scratch, True)
+    os.environ["TMPDIR"] = scratch
+    fence_in(folder, scratch)
     # The frames travel on the original stdout; anything chDB prints goes to stderr instead.
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    serve(folder, sys.stdin.buffer, answers)
+    serve(folder, frames, sys.stdin.buffer, answers)
 
 
 if __name__ == "__main__":
