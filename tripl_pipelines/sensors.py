@@ -16,9 +16,11 @@ history). Job rows follow their Dagster runs through run status sensors.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from dagster import (
+    BetaWarning,
     DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
@@ -50,6 +52,11 @@ from tripl_pipelines.resources import AppDatabase
 IN_FLIGHT = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
              DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]
 PARTITION_TAG = "dagster/partition"
+
+# Dagster's run-status sensor decorators pass its beta `owners` parameter on by themselves: a warning about
+# Dagster's internals that every process loading these definitions would print.
+warnings.filterwarnings("ignore", message="Parameter `owners` of initializer `SensorDefinition.__init__`",
+                        category=BetaWarning)
 
 
 @sensor(minimum_interval_seconds=15, default_status=DefaultSensorStatus.RUNNING,
