@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import psycopg
 import pytest
-from tripl_core.scans.catalog import run_catalog_scan
 
 from tests.scans.catalog_support import BOX, LOCAL_WAREHOUSES, make_project, make_scan
 from tests.support.postgres import PostgresServer
 from tripl_core.db.engine import Database
 from tripl_core.outbound import OutboundPolicy
+from tripl_core.scans.catalog_scan import run_catalog_scan
 from tripl_core.sources.schemas import DataSourceCreate
 from tripl_core.warehouse import WarehouseConfig, WarehouseError, create_warehouse
 from tripl_core.warehouse.pinning import pin

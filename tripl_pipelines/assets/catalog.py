@@ -1,5 +1,5 @@
 """The catalog scan of one scan config (partition): plan discovery, variables, schema drift, shadow
-events and field contracts, all done by `tripl_core.scans.catalog.run_catalog_scan`; this asset tracks
+events and field contracts, all done by `tripl_core.scans.catalog_scan.run_catalog_scan`; this asset tracks
 the job row and tells Dagster what the run found."""
 
 from collections.abc import Iterator
