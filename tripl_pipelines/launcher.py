@@ -55,6 +55,12 @@ class InProcessLauncher:
                                              AppSecrets(secret_key=secret_key))
         self._db = Database(database_url)
         self._threads: dict[str, threading.Thread] = {}
+        # Runs in one process run one after another: Dagster reconfigures Python logging
+        # (logging.config.dictConfig, which takes the logging module's lock, then each handler's) when it
+        # sets up a run, while a finishing run's events hold a handler's lock and then need the module's
+        # lock: two overlapping runs deadlocked, and every thread that logged after them (API requests
+        # included) with them.
+        self._one_run_at_a_time = threading.Lock()
 
     def launch(self, job: Job) -> str:
         run_id = str(uuid.uuid4())  # what Dagster itself makes a run id from
@@ -85,11 +91,12 @@ class InProcessLauncher:
         """Run the job; then what the run status sensors do on Dagster: a job row the run's code left open
         ends with the run (succeeded with its summary, or failed with the run's error)."""
         try:
-            if not self.instance.has_dynamic_partition(PARTITIONS, key):
-                self.instance.add_dynamic_partitions(PARTITIONS, [key])
-            result = self.definitions.resolve_job_def(name).execute_in_process(
-                run_config=config, instance=self.instance, partition_key=key, tags=tags, run_id=run_id,
-                raise_on_error=False)
+            with self._one_run_at_a_time:
+                if not self.instance.has_dynamic_partition(PARTITIONS, key):
+                    self.instance.add_dynamic_partitions(PARTITIONS, [key])
+                result = self.definitions.resolve_job_def(name).execute_in_process(
+                    run_config=config, instance=self.instance, partition_key=key, tags=tags, run_id=run_id,
+                    raise_on_error=False)
             failure = None if result.success else failure_message(result.all_events)
         except Exception as error:  # the run could not even start
             failure = f"The run could not start: {error}"
