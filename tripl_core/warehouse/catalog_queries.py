@@ -122,17 +122,23 @@ def grouped_rows(warehouse: Warehouse, base_query: str, type_ref: FieldRef | Non
     query = grouped_sql(warehouse.dialect, base_query, type_ref, keys, time_column, fields, window, limit,
                         distinct_cap)
     out = []
-    width = len(keys) + (1 if type_ref is not None else 0)
     for row in warehouse.run(query).rows:
-        event_type = _text(row[0]) if type_ref is not None else None
-        key_values = tuple(_text(value) for value in row[width - len(keys):width])
-        total, first, last = int(row[width]), utc_or_none(row[width + 1]), utc_or_none(row[width + 2])
-        cells = row[width + 3:]
+        event_type, key_values, total, first, last, cells = _group_head(row, type_ref, len(keys))
         per_field = [(int(cells[3 * i]), min(int(cells[3 * i + 1]), distinct_cap),
                       sorted(str(v) for v in (cells[3 * i + 2] or [])))
                      for i in range(len(fields))]
         out.append(GroupedAggregate(event_type, key_values, total, first, last, per_field))
     return out
+
+
+def _group_head(row: Sequence[Any], type_ref: FieldRef | None, key_count: int) -> tuple[
+        str | None, tuple[str | None, ...], int, datetime | None, datetime | None, Sequence[Any]]:
+    """A grouped row's event type, grouping keys, count, first and last seen, and its per-field cells."""
+    width = key_count + (1 if type_ref is not None else 0)
+    event_type = _text(row[0]) if type_ref is not None else None
+    key_values = tuple(_text(value) for value in row[width - key_count:width])
+    return (event_type, key_values, int(row[width]), utc_or_none(row[width + 1]), utc_or_none(row[width + 2]),
+            row[width + 3:])
 
 
 def grouped_profile(warehouse: Warehouse, base_query: str, type_ref: FieldRef | None, keys: Sequence[FieldRef],
@@ -143,12 +149,8 @@ def grouped_profile(warehouse: Warehouse, base_query: str, type_ref: FieldRef | 
     query = grouped_profile_sql(warehouse.dialect, base_query, type_ref, keys, time_column, refs, probes, window,
                                 limit, distinct_cap)
     groups = []
-    width = len(keys) + (1 if type_ref is not None else 0)
     for row in warehouse.run(query).rows:
-        event_type = _text(row[0]) if type_ref is not None else None
-        key_values = tuple(_text(value) for value in row[width - len(keys):width])
-        total, first, last = int(row[width]), utc_or_none(row[width + 1]), utc_or_none(row[width + 2])
-        cells = row[width + 3:]
+        event_type, key_values, total, first, last, cells = _group_head(row, type_ref, len(keys))
         per_field = []
         for i in range(len(refs)):
             values = sorted(str(v) for v in (cells[2 * i + 1] or []))
