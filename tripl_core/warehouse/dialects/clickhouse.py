@@ -63,7 +63,7 @@ class ClickHouseDialect(Dialect):
             text = f"ifNull(toString({self.quote_identifier(column)}), '')"
             shape = "Tuple(" + ", ".join(f"{self.quote_identifier(key)} Nullable(String)" for key in keys) + ")"
             extra += [f"JSONExtract({text}, {bind(shape, ParamKind.STRING)}) AS tripl_doc{i}",
-                      f"startsWith(trimLeft({text}), '{{') AS tripl_obj{i}"]  # a root array is no object
+                      f"{_object_test(text)} AS tripl_obj{i}"]
             for key, position in keys.items():
                 values[JsonRef(column, (key,))] = f"if(tripl_obj{i}, tupleElement(tripl_doc{i}, {position}), NULL)"
         return f"(SELECT *, {', '.join(extra)} FROM {self.wrap(base_query)}) AS tripl_src", values
@@ -96,7 +96,7 @@ class ClickHouseDialect(Dialect):
             text = f"ifNull(toString({self.quote_identifier(column)}), '')"
             shape = "Tuple(" + ", ".join(f"{self.quote_identifier(key)} {kind}" for key, kind in keys) + ")"
             extra += [f"JSONExtract({text}, {bind(shape, ParamKind.STRING)}) AS tripl_doc{i}",
-                      f"startsWith(trimLeft({text}), '{{') AS tripl_obj{i}"]  # a root array is no object
+                      f"{_object_test(text)} AS tripl_obj{i}"]
             element = {key: f"tupleElement(tripl_doc{i}, {n})" for key, n in position.items()}
             for ref in refs:
                 if not isinstance(ref, JsonRef) or ref.column != column or ref in values:
@@ -164,3 +164,10 @@ class ClickHouseDialect(Dialect):
     def source_tables(self, rows: Sequence[tuple[Any, ...]], database: str, project: str | None) -> SourceTables:
         home = str(rows[0][0]) if rows else database
         return SourceTables(frozenset((str(table),) for _, table in rows), home=(home,) if home else ())
+
+
+def _object_test(text_sql: str) -> str:
+    """Whether a document's root is an object (a root array is no object: JSONExtract would fill the tuple by
+    position). Documents nearly always start with `{`; short-circuit evaluation of OR runs trimLeft, which
+    copies the whole document, only for the others (measured: the copy cost ~4% of one parse per row)."""
+    return f"(startsWith({text_sql}, '{{') OR startsWith(trimLeft({text_sql}), '{{'))"
