@@ -20,7 +20,7 @@ from tripl_core.metrics import replay as replay_module
 from tripl_core.metrics.collect import collect_metrics
 from tripl_core.metrics.models import AppVersionDay, BreakdownDay, MetricDay
 from tripl_core.metrics.replay import collect_chunks
-from tripl_core.metrics.store import KEYS
+from tripl_core.metrics.store import KEYS, DayModel
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings
 
@@ -39,8 +39,10 @@ def _stored(ws: Workspace, config_id: uuid.UUID) -> Stored:
     """Every day row of the config between FIRST and LAST, keyed by table, series and day."""
     out: Stored = {}
     with ws.db.unit_of_work() as session:
-        for model in (MetricDay, BreakdownDay, AppVersionDay):
-            for row in session.scalars(select(model).where(model.scan_config_id == config_id)):
+        models: tuple[DayModel, ...] = (MetricDay, BreakdownDay, AppVersionDay)
+        for model in models:
+            rows: list[Any] = list(session.scalars(select(model).where(model.scan_config_id == config_id)))
+            for row in rows:
                 day = row.day if row.day.tzinfo else row.day.replace(tzinfo=UTC)
                 if FIRST <= day < LAST:
                     key = (model.__tablename__, *(getattr(row, k) for k in KEYS[model]), day)
