@@ -169,14 +169,15 @@ def test_plain_counts_are_the_sum_of_any_fold(warehouse: Warehouse) -> None:
 
 def test_span_plans_equal_each_span_alone(warehouse: Warehouse) -> None:
     refs: list[FieldRef] = [ColumnRef("category"), ColumnRef("user_id"), PAGE]
-    tops = span_top_values(warehouse, EVENTS, ColumnRef("user_id"), 2, "ts", START, END, EDGES)
+    tops = span_top_values(warehouse, EVENTS, ColumnRef("user_id"), 2, "ts", Interval.HOUR_6, START, END, EDGES)
     distinct = span_distinct_counts(warehouse, EVENTS, refs, "ts", START, END, EDGES)
     assert len(tops) == len(distinct) == len(EDGES) + 1
     for span, (start, end) in enumerate(_spans()):
         alone = warehouse.top_values(EVENTS, ColumnRef("user_id"), 2, TimeWindow("ts", start, end))
         assert tops[span] == [v.value for v in alone][:2]  # top_values adds "Other" after them
         assert distinct[span] == warehouse.distinct_counts(EVENTS, refs, TimeWindow("ts", start, end))
-    empty = span_top_values(warehouse, EVENTS, ColumnRef("user_id"), 2, "ts", END, END + (END - START), [])
+    empty = span_top_values(warehouse, EVENTS, ColumnRef("user_id"), 2, "ts", Interval.HOUR_6, END,
+                            END + (END - START), [])
     assert empty == [[]]
 
 

@@ -85,7 +85,7 @@ def plan(warehouse: Warehouse, scan: CollectionInput, windows: Sequence[Window])
     kept = None
     if scan.app_version_column:
         seen = span_top_values(warehouse, scan.base_query, field_ref(scan.app_version_column, list(columns)),
-                               MAX_VERSIONS_READ, scan.time_column, start, end, edges)
+                               MAX_VERSIONS_READ, scan.time_column, scan.interval, start, end, edges)
         kept = tuple(tuple(newest_releases(values, scan.keep_releases)) for values in seen)
     return Plan(columns, tuple(keys), kept)
 
