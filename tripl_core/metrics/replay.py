@@ -3,8 +3,8 @@ last complete interval, in aligned chunks of `replay_chunk_interval`; cancellabl
 changes the plan. Each chunk gets exactly the counts a collection of that chunk alone would write and is
 written atomically, so a failed or cancelled replay keeps the chunks it finished and the previous results
 of the rest. The warehouse is asked once for what the collection plans (columns, keys, kept releases) and
-counts many chunks per pass (tripl_core.metrics.counting): the per-chunk queries were most of a replay's
-time."""
+counts many chunks per pass (tripl_core.metrics.counting), instead of each chunk paying planning queries
+and a counting pass of its own."""
 
 from __future__ import annotations
 
