@@ -5,12 +5,14 @@ GoogleSQL statements parse."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
+from itertools import pairwise
 
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from tests.conformance.fixture_data import END, START, Event, expected_top, json_value
-from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, Warehouse, bucket_start
+from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, TimeWindow, Warehouse, bucket_start
 from tripl_core.warehouse.dialects.bigquery import BigQueryDialect
 from tripl_core.warehouse.metrics import (
     Fold,
@@ -18,6 +20,8 @@ from tripl_core.warehouse.metrics import (
     collection_counts_sql,
     folded_counts,
     folded_counts_sql,
+    span_distinct_counts,
+    span_top_values,
 )
 
 EVENTS = "SELECT * FROM events"
@@ -108,4 +112,79 @@ def test_one_pass_collection_against_python(warehouse: Warehouse, events: list[E
 def test_one_pass_googlesql_parses() -> None:
     query = collection_counts_sql(BigQueryDialect(), EVENTS, "ts", Interval.HOUR_1, START, END,
                                   [ColumnRef("category")], [Fold(PAGE, top=3), Fold(ColumnRef("v"), keep=("1.0.0",))])
+    assert sqlglot.parse(query.sql, read="bigquery", error_level=ErrorLevel.RAISE)
+
+
+# Span edges inside the fixture window on 6-hour edges, one of them the Monday week boundary.
+EDGES = [datetime(2024, 1, 6, 6, tzinfo=UTC), datetime(2024, 1, 8, tzinfo=UTC), datetime(2024, 1, 9, 18, tzinfo=UTC)]
+
+
+def _spans() -> list[tuple[datetime, datetime]]:
+    cuts = [START, *EDGES, END]
+    return list(pairwise(cuts))
+
+
+def test_spans_are_counted_as_if_each_were_alone(warehouse: Warehouse) -> None:
+    """A replay's chunks counted in one pass: each span is ranked (top N) and folded (its own kept values)
+    exactly as a collection of that span alone."""
+    group_by: list[FieldRef] = [ColumnRef("category")]
+    keeps = (("click", "x"), ("signup",), (), ("click", "x"))
+    expected: dict[tuple[object, ...], int] = {}
+    for span, (start, end) in enumerate(_spans()):
+        alone = [Fold(PAGE, top=2), Fold(ColumnRef("user_id"), top=1), Fold(ColumnRef("category"), keep=keeps[span])]
+        for series in collection_counts(warehouse, EVENTS, "ts", Interval.HOUR_6, start, end, group_by, alone):
+            assert series.span == 0
+            for bucket, count in zip(series.buckets, series.counts, strict=True):
+                expected[(span, series.part, bucket, *series.groups, series.value, series.is_other)] = count
+    folds = [Fold(PAGE, top=2), Fold(ColumnRef("user_id"), top=1), Fold(ColumnRef("category"), keep_by_span=keeps)]
+    got: dict[tuple[object, ...], int] = {}
+    for plain in (True, False):
+        got.clear()
+        for series in collection_counts(warehouse, EVENTS, "ts", Interval.HOUR_6, START, END, group_by, folds,
+                                        edges=EDGES, plain=plain):
+            start, end = _spans()[series.span]
+            assert all(start <= bucket < end for bucket in series.buckets)
+            for bucket, count in zip(series.buckets, series.counts, strict=True):
+                got[(series.span, series.part, bucket, *series.groups, series.value, series.is_other)] = count
+        assert got == (expected if plain else {k: v for k, v in expected.items() if k[1] != 0})
+    # the spans really rank differently from the window as a whole, and a span keeping nothing folds all
+    whole = {(s.value, s.is_other) for s in collection_counts(warehouse, EVENTS, "ts", Interval.HOUR_6, START, END,
+                                                              group_by, [Fold(ColumnRef("user_id"), top=1)])}
+    assert {(k[-2], k[-1]) for k in expected if k[1] == 2} != whole
+    assert all(k[-1] for k in expected if k[0] == 2 and k[1] == 3)
+
+
+def test_plain_counts_are_the_sum_of_any_fold(warehouse: Warehouse) -> None:
+    group_by: list[FieldRef] = [ColumnRef("category")]
+    plain: Counter[tuple[object, ...]] = Counter()
+    summed: Counter[tuple[object, ...]] = Counter()
+    for series in collection_counts(warehouse, EVENTS, "ts", Interval.HOUR_1, START, END, group_by,
+                                    [Fold(PAGE, top=2)]):
+        into = plain if series.part == 0 else summed
+        for bucket, count in zip(series.buckets, series.counts, strict=True):
+            into[(bucket, *series.groups)] += count
+    assert plain
+    assert plain == summed
+
+
+def test_span_plans_equal_each_span_alone(warehouse: Warehouse) -> None:
+    refs: list[FieldRef] = [ColumnRef("category"), ColumnRef("user_id"), PAGE]
+    tops = span_top_values(warehouse, EVENTS, ColumnRef("user_id"), 2, "ts", Interval.HOUR_6, START, END, EDGES)
+    distinct = span_distinct_counts(warehouse, EVENTS, refs, "ts", START, END, EDGES)
+    assert len(tops) == len(distinct) == len(EDGES) + 1
+    for span, (start, end) in enumerate(_spans()):
+        alone = warehouse.top_values(EVENTS, ColumnRef("user_id"), 2, TimeWindow("ts", start, end))
+        assert tops[span] == [v.value for v in alone][:2]  # top_values adds "Other" after them
+        assert distinct[span] == warehouse.distinct_counts(EVENTS, refs, TimeWindow("ts", start, end))
+    empty = span_top_values(warehouse, EVENTS, ColumnRef("user_id"), 2, "ts", Interval.HOUR_6, END,
+                            END + (END - START), [])
+    assert empty == [[]]
+
+
+def test_spans_googlesql_parses() -> None:
+    query = collection_counts_sql(BigQueryDialect(), EVENTS, "ts", Interval.HOUR_1, START, END,
+                                  [ColumnRef("category")], [Fold(PAGE, top=3),
+                                                            Fold(ColumnRef("v"), keep_by_span=(("1.0.0",), (), ("2",),
+                                                                                               ("2",)))],
+                                  edges=EDGES, plain=False)
     assert sqlglot.parse(query.sql, read="bigquery", error_level=ErrorLevel.RAISE)

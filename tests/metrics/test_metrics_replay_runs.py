@@ -98,17 +98,17 @@ def test_cancel_between_chunks_keeps_the_finished_ones(ws: Workspace, app_lake: 
     made = ms.metrics_project(ws, app_lake)
     scan = made["scan"]
     first_done, cancel_sent = threading.Event(), threading.Event()
-    real: Callable[..., Any] = replay_module.collect_metrics
+    real: Callable[..., Any] = replay_module.write_collected
 
     def collect_then_pause(*args: Any, **kwargs: Any) -> Any:
-        """The real collection; after the first chunk, wait until the test has asked for the cancel."""
+        """The real write of a chunk; after the first one, wait until the test has asked for the cancel."""
         result = real(*args, **kwargs)
         if not first_done.is_set():
             first_done.set()
             assert cancel_sent.wait(60)
         return result
 
-    monkeypatch.setattr(replay_module, "collect_metrics", collect_then_pause)
+    monkeypatch.setattr(replay_module, "write_collected", collect_then_pause)
     queued = ws.editor.post(f"{P}/scans/{scan['id']}/metrics/replay", json={
         "time_from": _iso(ms.START), "time_to": _iso(ms.START + timedelta(hours=6))})
     assert queued.status_code == 202, queued.text

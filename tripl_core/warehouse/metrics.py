@@ -6,7 +6,11 @@ asks): counts per (bucket, group values…) plus, for each fold, counts per (buc
 value), computed with GROUPING SETS so each row is read (and each JSON document parsed, where the dialect
 parses once per row) a single time; ranks and folds as `folded_counts` does, per fold; answers one row per
 series with its buckets and counts as two arrays, so the answer's size follows the number of series, not
-of points.
+of points. The window may be cut into consecutive spans at `edges` (a replay's chunks): every span is
+ranked and folded as if it were counted alone, in the same single pass.
+
+`span_top_values` and `span_distinct_counts`: what a collection plans from the data (the app versions seen,
+the low-cardinality columns), for every span of a window in one pass each.
 
 `folded_counts`: rows per (bucket, group values…[, value]) in [start, end), where the value of a
 breakdown column is folded in the warehouse: either the `top` most frequent values over the whole window
@@ -28,11 +32,13 @@ from tripl_core.warehouse.warehouse import Warehouse, utc_or_none
 
 @dataclass(frozen=True)
 class Fold:
-    """How a breakdown value is folded: keep the `top` values of the window, or the values of `keep`."""
+    """How a breakdown value is folded: keep the `top` values of the window, or the values of `keep`, or
+    (`collection_counts` over spans) in span i the values of `keep_by_span[i]`."""
 
     ref: FieldRef
     top: int | None = None
     keep: tuple[str, ...] | None = None
+    keep_by_span: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,8 @@ class FoldedCount:
 @dataclass(frozen=True)
 class CountedSeries:
     """One series of `collection_counts`: `part` 0 is the plain counts (value None, never Other), part i + 1
-    the counts of `folds[i]`; `buckets` and `counts` pair up, one entry per non-empty bucket."""
+    the counts of `folds[i]`; `buckets` and `counts` pair up, one entry per non-empty bucket, all inside
+    span `span` (0 without edges)."""
 
     part: int
     groups: tuple[str | None, ...]
@@ -55,6 +62,7 @@ class CountedSeries:
     is_other: bool
     buckets: tuple[datetime, ...]
     counts: tuple[int, ...]
+    span: int = 0
 
 
 @runtime_checkable
@@ -65,9 +73,15 @@ class ArrayDialect(Protocol):
 
 
 def collection_counts(warehouse: Warehouse, base_query: str, time_column: str, interval: Interval, start: datetime,
-                      end: datetime, group_by: Sequence[FieldRef], folds: Sequence[Fold]) -> list[CountedSeries]:
+                      end: datetime, group_by: Sequence[FieldRef], folds: Sequence[Fold], *,
+                      edges: Sequence[datetime] = (), plain: bool = True) -> list[CountedSeries]:
+    """`edges` (bucket-aligned, ascending, inside the window) cut it into spans [start, edges[0]), …,
+    [edges[-1], end), each ranked and folded on its own. `plain` False leaves the plain counts (part 0) out
+    when there are folds: every row falls in exactly one value of a fold, so the caller can sum them from
+    any fold's series instead of paying a grouping set of their own."""
     warehouse.check(base_query)
-    query = collection_counts_sql(warehouse.dialect, base_query, time_column, interval, start, end, group_by, folds)
+    query = collection_counts_sql(warehouse.dialect, base_query, time_column, interval, start, end, group_by, folds,
+                                  edges=edges, plain=plain)
     width = len(group_by)
     moments: dict[Any, datetime] = {}
     out = []
@@ -75,14 +89,37 @@ def collection_counts(warehouse: Warehouse, base_query: str, time_column: str, i
         buckets, counts = row[-2], row[-1]
         if len(buckets) != len(counts):
             raise ValueError("the warehouse answered bucket and count arrays of different lengths")
-        out.append(CountedSeries(int(row[0]), tuple(_text(v) for v in row[1:1 + width]), _text(row[1 + width]),
-                                 bool(int(row[2 + width])), tuple(_moment(b, moments) for b in buckets),
-                                 tuple(int(c) for c in counts)))
+        out.append(CountedSeries(int(row[1]), tuple(_text(v) for v in row[2:2 + width]), _text(row[2 + width]),
+                                 bool(int(row[3 + width])), tuple(_moment(b, moments) for b in buckets),
+                                 tuple(int(c) for c in counts), int(row[0])))
     return out
 
 
+def span_index(column_sql: str, edges: Sequence[datetime], bind: Binder) -> str:
+    """SQL for the span a time (or bucket) lies in: 0 before edges[0], i between edges[i - 1] and edges[i]."""
+    if not edges:
+        return "0"
+    tests = " ".join(f"WHEN {column_sql} < {bind(edge, ParamKind.TIMESTAMP)} THEN {i}" for i, edge in enumerate(edges))
+    return f"CASE {tests} ELSE {len(edges)} END"
+
+
+def _kept_by_span(dialect: Dialect, keeps: Sequence[tuple[str, ...]], bind: Binder) -> str:
+    """The SQL test of a value kept in its span: one IN-list per distinct kept set (spans mostly share one)."""
+    spans_of: dict[tuple[str, ...], list[int]] = {}
+    for span, keep in enumerate(keeps):
+        if keep:
+            spans_of.setdefault(keep, []).append(span)
+    tests = [f"(tripl_span IN ({', '.join(str(s) for s in spans)}) AND "
+             f"{dialect.in_strings('tripl_value', bind(list(keep), ParamKind.STRING_ARRAY))})"
+             for keep, spans in spans_of.items()]
+    return f"({' OR '.join(tests)})" if tests else "1 = 0"
+
+
 def collection_counts_sql(dialect: Dialect, base_query: str, time_column: str, interval: Interval, start: datetime,
-                          end: datetime, group_by: Sequence[FieldRef], folds: Sequence[Fold]) -> SqlQuery:
+                          end: datetime, group_by: Sequence[FieldRef], folds: Sequence[Fold], *,
+                          edges: Sequence[datetime] = (), plain: bool = True) -> SqlQuery:
+    if list(edges) != sorted(edges) or any(not start < edge < end for edge in edges):
+        raise ValueError("span edges must ascend strictly inside the window")
     if not isinstance(dialect, ArrayDialect):
         raise TypeError(f"{type(dialect).__name__} has no ordered_array aggregate")
     arrays = cast(ArrayDialect, dialect)
@@ -99,21 +136,27 @@ def collection_counts_sql(dialect: Dialect, base_query: str, time_column: str, i
     rows = f"SELECT {', '.join(columns)} FROM {source}{where}"
     keys = ", ".join(["tripl_bucket", *names])
     other = bind(OTHER, ParamKind.STRING)
+    span = span_index("tripl_bucket", edges, bind)
     if folds:
-        sets = ", ".join([f"({keys})", *(f"({keys}, tripl_v{j})" for j in range(len(folds)))])
+        sets = ", ".join([*([f"({keys})"] if plain else []), *(f"({keys}, tripl_v{j})" for j in range(len(folds)))])
         part = "CASE " + " ".join(f"WHEN GROUPING(tripl_v{j}) = 0 THEN {j + 1}" for j in range(len(folds))) + \
             " ELSE 0 END"
         value = "CASE " + " ".join(f"WHEN GROUPING(tripl_v{j}) = 0 THEN tripl_v{j}" for j in range(len(folds))) + \
             " END"
-        counted = (f"SELECT {keys}, {part} AS tripl_part, {value} AS tripl_value, COUNT(*) AS tripl_count "
-                   f"FROM ({rows}) AS tripl_rows GROUP BY GROUPING SETS ({sets})")
-        totals = ("SELECT *, SUM(tripl_count) OVER (PARTITION BY tripl_part, tripl_value) AS tripl_total "
+        counted = (f"SELECT {keys}, {span} AS tripl_span, {part} AS tripl_part, {value} AS tripl_value, "
+                   f"COUNT(*) AS tripl_count FROM ({rows}) AS tripl_rows GROUP BY GROUPING SETS ({sets})")
+        totals = ("SELECT *, SUM(tripl_count) OVER (PARTITION BY tripl_span, tripl_part, tripl_value) AS tripl_total "
                   f"FROM ({counted}) AS tripl_c")
-        ranked = (f"SELECT *, DENSE_RANK() OVER (PARTITION BY tripl_part ORDER BY tripl_total DESC, "
+        ranked = (f"SELECT *, DENSE_RANK() OVER (PARTITION BY tripl_span, tripl_part ORDER BY tripl_total DESC, "
                   f"{dialect.order_text('tripl_value')} ASC NULLS LAST) AS tripl_rank FROM ({totals}) AS tripl_t")
         tests = ["tripl_part = 0"]
         for j, fold in enumerate(folds):
-            if fold.keep is not None:
+            if fold.keep_by_span is not None:
+                if len(fold.keep_by_span) != len(edges) + 1:
+                    raise ValueError("keep_by_span needs one kept set per span")
+                tests.append(f"(tripl_part = {j + 1} AND tripl_value IS NOT NULL AND "
+                             f"{_kept_by_span(dialect, fold.keep_by_span, bind)})")
+            elif fold.keep is not None:
                 keep = bind(list(fold.keep), ParamKind.STRING_ARRAY)
                 tests.append(f"(tripl_part = {j + 1} AND tripl_value IS NOT NULL AND "
                              f"{dialect.in_strings('tripl_value', keep)})")
@@ -121,18 +164,71 @@ def collection_counts_sql(dialect: Dialect, base_query: str, time_column: str, i
                 top = fold.top if fold.top is not None else 10**9
                 tests.append(f"(tripl_part = {j + 1} AND tripl_rank <= {bind(top, ParamKind.INT)})")
         kept = " OR ".join(tests)
-        marked = (f"SELECT tripl_part, {keys}, CASE WHEN {kept} THEN tripl_value ELSE {other} END AS tripl_folded, "
-                  f"CASE WHEN {kept} THEN 0 ELSE 1 END AS tripl_other, tripl_count FROM ({ranked}) AS tripl_r")
+        marked = (f"SELECT tripl_span, tripl_part, {keys}, CASE WHEN {kept} THEN tripl_value ELSE {other} END "
+                  f"AS tripl_folded, CASE WHEN {kept} THEN 0 ELSE 1 END AS tripl_other, tripl_count "
+                  f"FROM ({ranked}) AS tripl_r")
     else:
-        marked = (f"SELECT 0 AS tripl_part, {keys}, NULL AS tripl_folded, "
+        marked = (f"SELECT {span} AS tripl_span, 0 AS tripl_part, {keys}, NULL AS tripl_folded, "
                   f"0 AS tripl_other, COUNT(*) AS tripl_count FROM ({rows}) AS tripl_rows GROUP BY {keys}")
-    series = ", ".join(["tripl_part", *names, "tripl_folded", "tripl_other"])
+    series = ", ".join(["tripl_span", "tripl_part", *names, "tripl_folded", "tripl_other"])
     folded = (f"SELECT {series}, tripl_bucket, SUM(tripl_count) AS tripl_sum FROM ({marked}) AS tripl_m "
               f"GROUP BY {series}, tripl_bucket")
     buckets = arrays.ordered_array("tripl_bucket", "tripl_bucket")
     counts = arrays.ordered_array("tripl_sum", "tripl_bucket")
     return bind.query(f"SELECT {series}, {buckets} AS tripl_buckets, {counts} AS tripl_counts FROM ({folded}) "
                       f"AS tripl_f GROUP BY {series}")
+
+
+def span_top_values(warehouse: Warehouse, base_query: str, ref: FieldRef, limit: int, time_column: str,
+                    interval: Interval, start: datetime, end: datetime,
+                    edges: Sequence[datetime] = ()) -> list[list[str | None]]:
+    """For each span of [start, end) cut at `edges` (on `interval` bucket edges), the `limit` most frequent
+    values of `ref` (as strings, NULL as None), ranked as `Warehouse.top_values` ranks a window of its own
+    (count, then value in byte order, NULL last), in one pass for all spans. A span without rows has none."""
+    warehouse.check(base_query)
+    dialect = warehouse.dialect
+    bind = Binder(dialect)
+    value = dialect.to_string(dialect.field_expression(ref, bind))
+    where = dialect.where(TimeWindow(time_column, start, end), bind)
+    if edges:
+        # Rows are counted per bucket first and the few (bucket, value) counts put in their spans after: one
+        # bucket expression per row costs less than the span CASE's comparisons would.
+        bucket = dialect.bucket_expression(dialect.quote_identifier(time_column), interval)
+        bucketed = (f"SELECT {bucket} AS tripl_bucket, {value} AS tripl_value, COUNT(*) AS tripl_n "
+                    f"FROM {dialect.wrap(base_query)}{where} GROUP BY 1, 2")
+        counted = (f"SELECT {span_index('tripl_bucket', edges, bind)} AS tripl_span, tripl_value, "
+                   f"SUM(tripl_n) AS tripl_count FROM ({bucketed}) AS tripl_b GROUP BY 1, 2")
+    else:
+        counted = (f"SELECT 0 AS tripl_span, {value} AS tripl_value, COUNT(*) AS tripl_count "
+                   f"FROM {dialect.wrap(base_query)}{where} GROUP BY 2")
+    ranked = (f"SELECT tripl_span, tripl_value, ROW_NUMBER() OVER (PARTITION BY tripl_span ORDER BY tripl_count "
+              f"DESC, {dialect.order_text('tripl_value')} ASC NULLS LAST) AS tripl_rank FROM ({counted}) AS tripl_c")
+    query = bind.query(f"SELECT tripl_span, tripl_value FROM ({ranked}) AS tripl_r "
+                       f"WHERE tripl_rank <= {bind(limit, ParamKind.INT)} ORDER BY tripl_span, tripl_rank")
+    out: list[list[str | None]] = [[] for _ in range(len(edges) + 1)]
+    for span_value, one in warehouse.run(query).rows:
+        out[int(span_value)].append(_text(one))
+    return out
+
+
+def span_distinct_counts(warehouse: Warehouse, base_query: str, refs: Sequence[FieldRef], time_column: str,
+                         start: datetime, end: datetime, edges: Sequence[datetime] = ()) -> list[dict[str, int]]:
+    """For each span of [start, end) cut at `edges`, the exact number of distinct non-null values of each
+    ref keyed by its label (as `Warehouse.distinct_counts` over that span alone), in one pass."""
+    warehouse.check(base_query)
+    out: list[dict[str, int]] = [dict.fromkeys((ref.label for ref in refs), 0) for _ in range(len(edges) + 1)]
+    if not refs:
+        return out
+    dialect = warehouse.dialect
+    bind = Binder(dialect)
+    span = span_index(dialect.quote_identifier(time_column), edges, bind)
+    counts = ", ".join(f"{dialect.count_distinct(dialect.field_expression(ref, bind))} AS tripl_d{i}"
+                       for i, ref in enumerate(refs))
+    where = dialect.where(TimeWindow(time_column, start, end), bind)
+    query = bind.query(f"SELECT {span} AS tripl_span, {counts} FROM {dialect.wrap(base_query)}{where} GROUP BY 1")
+    for row in warehouse.run(query).rows:
+        out[int(row[0])] = {ref.label: int(count) for ref, count in zip(refs, row[1:], strict=True)}
+    return out
 
 
 def _moment(raw: Any, cache: dict[Any, datetime]) -> datetime:
