@@ -2,16 +2,18 @@
 a receiver on 127.0.0.1) shared by the module's two tests: bringing a stack up, generating its demo and
 running the demo's first scan and 28-day collection is most of what each test costs.
 
-- The stack serves a working demo: the first account is printed and saved; signed in with it, Create Demo
-  Project and Run Scan over HTTP end in a job that succeeded through the Dagster webserver and daemon, with
-  the plan discovered (events with their `source_name`, the unplanned event a shadow candidate).
-- A demo project with a webhook destination and a rule taking every kind of signal delivers its planted
-  cases: Create Demo Project launches the catalog scan, the Dagster daemon's metrics sensor requests the
-  first collection, and the `scan_metrics` run ends in the `alert_fanout` asset, which sends to the
-  receiver. The spike, the drop and the silence arrive as signals at their planted buckets, the release
-  missing one event as a regression, the currency shift as a distribution drift and the coupon key as a
-  new-field schema drift; every request carries the destination's secret header and an idempotency key,
-  every key and every item arrives once, and List Alert Deliveries shows those deliveries sent.
+- The stack serves a working demo: the first account is printed and saved; signed in with it, the demo
+  project's first scan (launched by `tripl up`) and a Run Scan over HTTP end in jobs that succeeded through
+  the Dagster webserver and daemon, with the plan discovered (events with their `source_name`, the
+  unplanned event a shadow candidate).
+- A demo project made by Create Demo Project, with a webhook destination and a rule taking every kind of
+  signal, delivers its planted cases: Create Demo Project launches the catalog scan, the Dagster daemon's
+  metrics sensor requests the first collection, and the `scan_metrics` run ends in the `alert_fanout`
+  asset, which sends to the receiver. The spike, the drop and the silence arrive as signals at their
+  planted buckets, the release missing one event as a regression, the currency shift as a distribution
+  drift and the coupon key as a new-field schema drift; every request carries the destination's secret
+  header and an idempotency key, every key and every item arrives once, and List Alert Deliveries shows
+  those deliveries sent.
 
 Everything is stopped when the module ends."""
 
@@ -82,35 +84,27 @@ def test_tripl_up_serves_a_working_demo(up: Up, account: tuple[str, str], client
     assert account[1] in saved.read_text()
     assert "demo" in [p["slug"] for p in client.get("/projects").json()]  # made by `tripl up`
 
-    created = client.post("/projects/demo")
-    assert created.status_code == 201, created.text
-    slug = created.json()["slug"]
-    assert re.fullmatch(r"demo-\d+", slug)  # the slug `demo` is taken
-    [scan] = client.get(f"/projects/{slug}/scans").json()
-    [first] = client.get(f"/projects/{slug}/scans/{scan['id']}/jobs").json()
-    first_job = wait_for_job(client, slug, scan["id"], first["id"])
+    # the demo project `tripl up` made had its first scan launched through Dagster
+    [scan] = client.get("/projects/demo/scans").json()
+    first_jobs = client.get(f"/projects/demo/scans/{scan['id']}/jobs").json()
+    assert first_jobs
+    first_job = wait_for_job(client, "demo", scan["id"], first_jobs[-1]["id"])
     assert first_job["status"] == "succeeded", f"{first_job['error_message']}\n{up.output()[-4000:]}"
+    assert "first scan job" in up.output()
 
-    run = client.post(f"/projects/{slug}/scans/{scan['id']}/run")
+    run = client.post(f"/projects/demo/scans/{scan['id']}/run")
     assert run.status_code == 202, run.text
-    job = wait_for_job(client, slug, scan["id"], run.json()["id"])
+    job = wait_for_job(client, "demo", scan["id"], run.json()["id"])
     assert job["status"] == "succeeded", (job, up.output()[-4000:])
     assert job["result_summary"]["rows_read"] > 500_000
 
-    events = client.get(f"/projects/{slug}/events", params={"limit": 200}).json()["items"]
+    events = client.get("/projects/demo/events", params={"limit": 200}).json()["items"]
     assert events
     assert all(e["source_name"] == e["name"] and e["status"] == "live" for e in events)
     assert SHADOW_EVENT not in {e["name"] for e in events}
-    shadows = client.get(f"/projects/{slug}/reconciliation/shadow-events")
+    shadows = client.get("/projects/demo/reconciliation/shadow-events")
     assert shadows.status_code == 200, shadows.text
     assert SHADOW_EVENT in {item["identity"] for item in shadows.json()["items"]}
-
-    # the demo project `tripl up` made had its first scan launched through Dagster too
-    [boot_scan] = client.get("/projects/demo/scans").json()
-    boot_jobs = client.get(f"/projects/demo/scans/{boot_scan['id']}/jobs").json()
-    assert boot_jobs
-    assert wait_for_job(client, "demo", boot_scan["id"], boot_jobs[-1]["id"])["status"] == "succeeded"
-    assert "first scan job" in up.output()
 
 
 def _iso(moment: datetime) -> str:
