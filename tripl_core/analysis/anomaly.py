@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from tripl_core.analysis import aggregates, counts, silence
+from tripl_core.analysis import aggregates, counts, silence, warmup
 from tripl_core.analysis.seasonal import (
     Baseline,
     Seasonality,
@@ -236,6 +236,8 @@ def _model(
         min_history=settings.min_history_buckets,
         multiplicative=settings.kind == "count",
     )
+    baseline, warm = warmup.with_recent_comparables(values, baseline, season, settings.min_history_buckets,
+                                                    settings.kind == "count")
     # Calibration may already learn from buckets with a partial baseline, so that the spread is
     # realistic by the time verdicts start.
     partial = baseline.comparables >= max(1, settings.min_history_buckets // 2)
@@ -243,6 +245,9 @@ def _model(
     spread = _calibrated_spread(values, calibrating, baseline, settings, block)
     if settings.kind == "count":
         spread = _with_expectation_noise(spread, baseline, season, settings.baseline_window_buckets)
+    below, above = warmup.within_history(values, baseline.expected, spread.below, spread.above, warm,
+                                         settings.sigma_threshold, season.day)
+    spread = Spread(below, above, spread.bulk)
     has_history = baseline.comparables >= settings.min_history_buckets
     return np.where(has_history, baseline.expected, np.nan), spread
 
