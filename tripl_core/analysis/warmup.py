@@ -22,57 +22,76 @@ from __future__ import annotations
 
 import numpy as np
 
-from tripl_core.analysis.seasonal import MAD_TO_SIGMA, SPARSE_COUNT, Baseline, Seasonality, earlier, moving
+from tripl_core.analysis.seasonal import (
+    MAD_TO_SIGMA,
+    SPARSE_COUNT,
+    Baseline,
+    Seasonality,
+    earlier,
+    moving,
+)
 
 # One-day mean squared difference over the mean of the off-day ones: at or above this, no daily rhythm.
 # Noise gives 1 (± a sampling error of ~15% on one day of 15-minute buckets); a rhythm that explains a
 # quarter of the variance gives about 0.8; 0.9 keeps the rhythmic series on the seasonal baseline.
 RHYTHM_RATIO = 0.9
+# Days back the recent comparables reach (of the bucket's day type): a day's worth of buckets on weekdays,
+# more after a weekend.
+RECENT_DAYS = 3
 # Days of history the rhythm is judged on: at least one full day of one-day differences (so two days of
 # data), at most a week (the seasonal baseline takes over by then).
 _RHYTHM_MIN_DAYS = 1
 _RHYTHM_MAX_DAYS = 7
 
 
-def with_recent_comparables(values: np.ndarray, baseline: Baseline, season: Seasonality, min_history: int,
-                            multiplicative: bool) -> tuple[Baseline, np.ndarray]:
-    """``baseline`` with warm-up expectations where the seasonal comparables are fewer than ``min_history``
-    and the series shows no daily rhythm so far (``comparables`` there counts the recent buckets used),
-    and where that is (the warm-up buckets)."""
+def warm_up(values: np.ndarray, comparables: np.ndarray, season: Seasonality, min_history: int) -> np.ndarray:
+    """Where the recent buckets stand in as comparables: fewer than ``min_history`` seasonal comparables,
+    no daily rhythm in the history so far, and at least half a day of recent buckets known."""
     day = season.day
     none = np.zeros(values.shape, dtype=bool)
     if day < 4 or values.shape[-1] <= 2 * day:
         # Daily or coarser buckets: the seasonal comparables already are the recent buckets.
-        return baseline, none
-    early = baseline.comparables < min_history
+        return none
+    early = comparables < min_history
     if not np.any(early):
-        return baseline, none
+        return none
     # Everything here is causal, so only the buckets up to the last early one need computing.
     length = int(np.flatnonzero(np.any(early, axis=tuple(range(early.ndim - 1))))[-1]) + 1
-    values, early = values[..., :length], early[..., :length]
-    use = early & (rhythm_ratio(values, day) >= RHYTHM_RATIO)
-    if not np.any(use):
-        return baseline, none
-    known = np.isfinite(values).astype(float)
-    recent = earlier(moving(known, day, 1, "sum"))
-    enough = np.nan_to_num(recent) >= day // 2
-    use &= enough
-    centre = earlier(moving(values, day, day // 2, "median"))
+    none[..., :length] = early[..., :length] & (rhythm_ratio(values[..., :length], day) >= RHYTHM_RATIO)
+    return none
+
+
+def recent_baseline(values: np.ndarray, weekend: np.ndarray, season: Seasonality, multiplicative: bool,
+                    usual_range: np.ndarray) -> Baseline:
+    """The baseline whose comparables are the recent buckets of the same day type (weekday or weekend, UTC;
+    the last ``RECENT_DAYS`` days' worth): their median (sparse counts: their mean without the largest,
+    plus half an event, as the seasonal baseline does) and their scaled median absolute deviation from it.
+    A week's rhythm cannot be judged before a week has passed, so a first weekend is not compared with
+    the weekdays before it (no comparables: no verdict until half a day of it is known), nor a Monday with
+    the weekend. ``usual_range`` is the seasonal baseline's, which reads the same history."""
+    day = season.day
+    span = RECENT_DAYS * day
+    least = day // 2
+    out = {name: np.full(values.shape, np.nan) for name in ("count", "median", "sum", "max", "deviation")}
+    for day_type in (False, True):
+        same = weekend == day_type
+        masked = np.where(same, values, np.nan)
+        out["count"] = np.where(same, earlier(moving(np.isfinite(masked).astype(float), span, 1, "sum")), out["count"])
+        out["median"] = np.where(same, earlier(moving(masked, span, least, "median")), out["median"])
+        if multiplicative:
+            out["sum"] = np.where(same, earlier(moving(masked, span, least, "sum")), out["sum"])
+            out["max"] = np.where(same, earlier(moving(masked, span, least, "max")), out["max"])
+    centre = out["median"]
     if multiplicative:
         # Sparse counts: the median of 0s and 1s is no centre (see seasonal_baseline).
-        total = earlier(moving(values, day, day // 2, "sum")) - earlier(moving(values, day, day // 2, "max"))
-        trimmed = (total + 0.5) / np.maximum(recent - 1, 1)
+        trimmed = (out["sum"] - out["max"] + 0.5) / np.maximum(out["count"] - 1, 1)
         centre = np.where(centre < SPARSE_COUNT, np.fmax(centre, trimmed), centre)
     deviation = np.abs(values - centre)
-    spread = MAD_TO_SIGMA * earlier(moving(deviation, day, day // 2, "median"))
-    expected, spreads, comparables = baseline.expected.copy(), baseline.spread.copy(), baseline.comparables.copy()
-    head = (..., slice(0, length))
-    expected[head] = np.where(use, centre, expected[head])
-    spreads[head] = np.where(use, spread, spreads[head])
-    comparables[head] = np.where(use, np.nan_to_num(recent).astype(int), comparables[head])
-    warm = none.copy()
-    warm[head] = use
-    return Baseline(expected, spreads, comparables, baseline.usual_range), warm
+    spread = np.full(values.shape, np.nan)
+    for day_type in (False, True):
+        same = weekend == day_type
+        spread = np.where(same, earlier(moving(np.where(same, deviation, np.nan), span, least, "median")), spread)
+    return Baseline(centre, MAD_TO_SIGMA * spread, np.nan_to_num(out["count"]).astype(int), usual_range)
 
 
 def within_history(values: np.ndarray, expected: np.ndarray, below: np.ndarray, above: np.ndarray,
