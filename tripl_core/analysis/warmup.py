@@ -5,7 +5,7 @@ The seasonal baseline compares a bucket with the same slot of earlier days, so i
 before it gives a verdict. That week is only needed when the slot matters: when a series has no daily
 rhythm, yesterday's 10:00 says no more about today's 10:00 than the last hours do. Whether it has one
 is judged on the history it has, causally, by comparing how far values move over a day with how far
-they move over a quarter, a half and three quarters of a day (mean squared differences):
+they move over a quarter, a half and three quarters of a day (mean absolute differences):
 
 - a daily rhythm makes the one-day difference the smallest (the same slot repeats), well below the others;
 - noise around a level makes them all equal; a drifting level makes the one-day difference the largest.
@@ -31,13 +31,15 @@ from tripl_core.analysis.seasonal import (
     moving,
 )
 
-# One-day mean squared difference over the mean of the off-day ones: at or above this, no daily rhythm.
-# Noise gives 1 (± a sampling error of ~15% on one day of 15-minute buckets); a rhythm that explains a
-# quarter of the variance gives about 0.8; 0.9 keeps the rhythmic series on the seasonal baseline.
+# One-day mean absolute difference over the mean of the off-day ones: at or above this, no daily rhythm.
+# Noise gives 1 (± a sampling error of ~7% on one day of 15-minute buckets); a rhythm that explains a
+# fifth of the variance gives about 0.9 (absolute differences scale as the root of squared ones).
 RHYTHM_RATIO = 0.9
 # Days back the recent comparables reach (of the bucket's day type): a day's worth of buckets on weekdays,
 # more after a weekend.
 RECENT_DAYS = 3
+# A difference counts at most this many times the typical one before it (see rhythm_ratio).
+_DIFFERENCE_CLIP = 4.0
 # Days of history the rhythm is judged on: at least one full day of one-day differences (so two days of
 # data), at most a week (the seasonal baseline takes over by then).
 _RHYTHM_MIN_DAYS = 1
@@ -109,20 +111,26 @@ def within_history(values: np.ndarray, expected: np.ndarray, below: np.ndarray, 
 
 
 def rhythm_ratio(values: np.ndarray, day: int) -> np.ndarray:
-    """Per bucket, from the buckets before it: the mean squared one-day difference over the mean of the
+    """Per bucket, from the buckets before it: the mean absolute one-day difference over the mean of the
     quarter-, half- and three-quarter-day ones (NaN until a day of one-day differences is known; inf for
-    a series that never moved, which has no rhythm either)."""
+    a series that never moved, which has no rhythm either). Each difference is clipped at
+    ``_DIFFERENCE_CLIP`` times the typical one before it, so one spike, which enters the off-day means
+    up to a day before the one-day mean, does not pass for a rhythm."""
     span = _RHYTHM_MAX_DAYS * day
     least = _RHYTHM_MIN_DAYS * day
 
-    def msd(lag: int) -> np.ndarray:
+    def mean_difference(lag: int) -> np.ndarray:
         diff = np.full(values.shape, np.nan)
-        diff[..., lag:] = (values[..., lag:] - values[..., :-lag]) ** 2
-        total = moving(diff, span, least, "sum")
+        diff[..., lag:] = np.abs(values[..., lag:] - values[..., :-lag])
         seen = moving(np.isfinite(diff).astype(float), span, least, "sum")
-        return earlier(total / seen)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            typical = earlier(moving(diff, span, least, "sum") / seen)
+        clipped = np.fmin(diff, _DIFFERENCE_CLIP * typical)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return earlier(moving(clipped, span, least, "sum") / seen)
 
-    off_day = (msd(day // 4) + msd(day // 2) + msd(3 * day // 4)) / 3
+    one_day = mean_difference(day)
+    off_day = (mean_difference(day // 4) + mean_difference(day // 2) + mean_difference(3 * day // 4)) / 3
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = msd(day) / off_day
-    return np.where((off_day == 0) & (msd(day) == 0), np.inf, ratio)
+        ratio = one_day / off_day
+    return np.where((off_day == 0) & (one_day == 0), np.inf, ratio)
