@@ -308,12 +308,6 @@ def _calibrated_spread(
         bulk = np.fmax(bulk, baseline.spread)
     spread = _floored_spread(baseline.expected, bulk, baseline.usual_range, settings)
     surprise = (values - expected) / spread
-    if settings.kind == "count":
-        # Each surprise on the scale its verdict uses: sparse buckets are judged by the count law, whose
-        # tails already hold a Poisson count's skew; measured as (x - E) / spread it would widen the upper
-        # side a second time.
-        sparse = _looks_at(expected, settings, 2) > 1
-        surprise[sparse] = counts.deviance_z(values[sparse], expected[sparse], spread[sparse] ** 2)
     blocks = settings.baseline_window_buckets
     above = _tail_inflation(np.where(surprise < 0, 0.0, surprise), block, blocks, settings.kind)
     below = _tail_inflation(np.where(surprise > 0, 0.0, -surprise), block, blocks, settings.kind)

@@ -51,18 +51,6 @@ def tail_z(values: np.ndarray, mean: np.ndarray, variance: np.ndarray, exact_fro
     return z
 
 
-def deviance_z(values: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
-    """The signed root of the deviance of each count under the same law: ``tail_z``'s cheap approximation
-    (no special functions), for measuring how surprising a series' everyday counts are on the count law's
-    own scale (a Poisson series then looks like normal noise, its skew included). NaN where an input is."""
-    values, mean, variance = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (values, mean, variance)))
-    z = np.full(values.shape, np.nan)
-    known = np.isfinite(values) & np.isfinite(mean) & np.isfinite(variance)
-    mu = np.clip(mean[known], 0.0, None)
-    z[known] = _root_deviance(np.clip(values[known], 0.0, None), mu, _dispersion(mu, np.fmax(variance[known], mu)))
-    return z
-
-
 def _root_deviance(x: np.ndarray, mu: np.ndarray, k: np.ndarray) -> np.ndarray:
     """sign(x − mu)·√deviance of the Poisson (k = inf) or negative binomial law."""
     with np.errstate(divide="ignore", invalid="ignore"):
