@@ -427,3 +427,16 @@ def test_sparse_and_busy_count_tails_mean_the_same_rarity() -> None:
         assert z[0] >= 4
         if lower >= 0:
             assert z[1] <= -4
+
+
+def test_a_silence_is_one_incident_until_data_returns() -> None:
+    """An event at 8 a quarter-hour with no daily rhythm stops on day 4 and stays silent: the warm-up
+    baseline finds the silence, and neither the first weekend's buckets without a verdict nor the seasonal
+    baseline taking over on day 7 raise the same silence again (it closes only when data returns)."""
+    index = pd.date_range("2024-01-01", periods=12 * DAY, freq="15min", tz="UTC")
+    values = np.random.default_rng(4).poisson(8, len(index)).astype(float)
+    values[4 * DAY + 40 :] = 0
+    result = detect(pd.Series(values, index=index), "15m")
+    (onset,) = flagged(result)  # the first weekend (no verdict on Saturday morning) does not reopen it
+    assert 4 * DAY + 40 <= onset < 4 * DAY + 48  # within two hours
+    assert result.loc[onset, "direction"] == "silence"

@@ -491,7 +491,8 @@ def _score(
         z, silent = _standardised(values, expected, spread), np.zeros(values.shape, dtype=bool)
         out_of_band = np.abs(np.nan_to_num(z)) >= settings.sigma_threshold
     z = np.where(verdict, z, np.nan)
-    out_of_band &= verdict
+    # An open silence continues through buckets without a verdict of their own (until data returns).
+    out_of_band &= verdict | silent
     is_anomaly = _onsets(out_of_band, _quiet_buckets(interval))
     return {"value": values, "expected": expected, "lower": lower, "upper": upper, "z": z,
             "is_anomaly": is_anomaly, "is_silence": silent}
@@ -535,9 +536,9 @@ def _count_z(
     quiet = np.any(values == 0, axis=-1)
     if quiet.any():
         surprise = silence.silence_surprise(values[quiet], expected[quiet], below[quiet])
-        silent[quiet], silence_z[quiet] = silence.silent(surprise, settings.sigma_threshold, block,
-                                                         settings.baseline_window_buckets)
-    silent &= floor
+        found, silence_z[quiet] = silence.silent(surprise, settings.sigma_threshold, block,
+                                                 settings.baseline_window_buckets)
+        silent[quiet] = silence.until_data_returns(found & floor[quiet], values[quiet])
     return np.where(silent, np.fmin(z, silence_z), z), out | silent, silent
 
 
