@@ -160,16 +160,19 @@ def test_a_series_without_daily_rhythm_is_judged_on_its_recent_buckets_after_two
 
 def test_warm_up_keeps_quiet_on_noise_and_on_a_first_weekend() -> None:
     """Flat noise draws no warm-up verdict, and a weekly rhythm the first week cannot show (weekends at
-    half the weekday level) is not a drop: a first weekend has no comparable day before it."""
+    half the weekday level) is not a drop: a first weekend has no comparable day before it. Counts keep
+    the seasonal history (no verdict in their first week)."""
     for seed in range(5):
         assert flagged(detect(flat_gauge(days=9, seed=seed), "15m", DetectorSettings(kind="gauge"))) == []
     index = pd.date_range("2024-01-01", periods=14 * DAY, freq="15min", tz="UTC")
-    rate = np.where(index.day_of_week >= 5, 100.0, 200.0)
-    counts = pd.Series(np.random.default_rng(3).poisson(rate).astype(float), index=index)
-    result = detect(counts, "15m")
+    level = np.where(index.day_of_week >= 5, 100.0, 200.0)
+    gauge = pd.Series(level + np.random.default_rng(3).normal(0, 5, len(index)), index=index)
+    result = detect(gauge, "15m", DetectorSettings(kind="gauge"))
     assert result["expected"].iloc[2 * DAY + 1 : 5 * DAY].notna().all()  # weekdays: judged
     assert result["expected"].iloc[5 * DAY : 5 * DAY + 48].isna().all()  # first Saturday morning: no verdict
     assert flagged(result) == []
+    counts = detect(pd.Series(np.random.default_rng(3).poisson(level).astype(float), index=index), "15m")
+    assert counts["expected"].iloc[: 7 * DAY].isna().all()
 
 
 def test_min_history_setting_moves_the_first_verdict() -> None:
@@ -430,13 +433,14 @@ def test_sparse_and_busy_count_tails_mean_the_same_rarity() -> None:
 
 
 def test_a_silence_is_one_incident_until_data_returns() -> None:
-    """An event at 8 a quarter-hour with no daily rhythm stops on day 4 and stays silent: the warm-up
-    baseline finds the silence, and neither the first weekend's buckets without a verdict nor the seasonal
-    baseline taking over on day 7 raise the same silence again (it closes only when data returns)."""
-    index = pd.date_range("2024-01-01", periods=12 * DAY, freq="15min", tz="UTC")
+    """An event at 8 a quarter-hour with no daily rhythm stops on a Friday and stays silent for five days:
+    one silence, found within two hours, not raised again over the weekend or once its length has become
+    plausible (it closes only when data returns)."""
+    index = pd.date_range("2024-01-01", periods=16 * DAY, freq="15min", tz="UTC")
     values = np.random.default_rng(4).poisson(8, len(index)).astype(float)
-    values[4 * DAY + 40 :] = 0
+    stop = 11 * DAY + 40  # a Friday, 10:00
+    values[stop:] = 0
     result = detect(pd.Series(values, index=index), "15m")
-    (onset,) = flagged(result)  # the first weekend (no verdict on Saturday morning) does not reopen it
-    assert 4 * DAY + 40 <= onset < 4 * DAY + 48  # within two hours
+    (onset,) = flagged(result)
+    assert stop <= onset < stop + 8
     assert result.loc[onset, "direction"] == "silence"
