@@ -128,6 +128,7 @@ def test_changing_a_future_value_never_changes_an_earlier_verdict() -> None:
 
 
 def test_too_little_history_gives_no_verdict() -> None:
+    """A series with a daily rhythm needs min_history_buckets comparables of the same slot."""
     series = seasonal_counts(days=10)
     series.iloc[3 * DAY] *= 10  # an obvious spike, but only three earlier days to compare with
     result = detect(series, "15m")
@@ -136,6 +137,42 @@ def test_too_little_history_gives_no_verdict() -> None:
     assert early["z"].isna().all()
     assert not early["is_anomaly"].any()
     assert result.iloc[7 * DAY :]["expected"].notna().all()
+
+
+def flat_gauge(days: int, seed: int = 11) -> pd.Series:
+    """A machine gauge with no daily rhythm: noise around a level (CPU percent), starting on a Monday."""
+    index = pd.date_range("2024-01-01", periods=days * DAY, freq="15min", tz="UTC")
+    return pd.Series(40 + np.random.default_rng(seed).normal(0, 2, len(index)), index=index)
+
+
+def test_a_series_without_daily_rhythm_is_judged_on_its_recent_buckets_after_two_days() -> None:
+    """Warm-up (SEMANTICS §4): without a daily rhythm the comparables are the recent buckets, so a spike
+    on day 3 is found; still no verdict before a day of one-day differences is known (day 2)."""
+    series = flat_gauge(days=10)
+    spike = 3 * DAY + 20
+    series.iloc[spike] = 70.0
+    result = detect(series, "15m", DetectorSettings(kind="gauge"))
+    assert result["expected"].iloc[: 2 * DAY].isna().all()
+    assert result["expected"].iloc[2 * DAY + 1 : 5 * DAY].notna().all()  # Monday start: Wednesday to Friday
+    assert flagged(result) == [spike]
+    assert result.loc[spike, "direction"] == "spike"
+
+
+def test_warm_up_keeps_quiet_on_noise_and_on_a_first_weekend() -> None:
+    """Flat noise draws no warm-up verdict, and a weekly rhythm the first week cannot show (weekends at
+    half the weekday level) is not a drop: a first weekend has no comparable day before it. Counts keep
+    the seasonal history (no verdict in their first week)."""
+    for seed in range(5):
+        assert flagged(detect(flat_gauge(days=9, seed=seed), "15m", DetectorSettings(kind="gauge"))) == []
+    index = pd.date_range("2024-01-01", periods=14 * DAY, freq="15min", tz="UTC")
+    level = np.where(index.day_of_week >= 5, 100.0, 200.0)
+    gauge = pd.Series(level + np.random.default_rng(3).normal(0, 5, len(index)), index=index)
+    result = detect(gauge, "15m", DetectorSettings(kind="gauge"))
+    assert result["expected"].iloc[2 * DAY + 1 : 5 * DAY].notna().all()  # weekdays: judged
+    assert result["expected"].iloc[5 * DAY : 5 * DAY + 48].isna().all()  # first Saturday morning: no verdict
+    assert flagged(result) == []
+    counts = detect(pd.Series(np.random.default_rng(3).poisson(level).astype(float), index=index), "15m")
+    assert counts["expected"].iloc[: 7 * DAY].isna().all()
 
 
 def test_min_history_setting_moves_the_first_verdict() -> None:
@@ -393,3 +430,17 @@ def test_sparse_and_busy_count_tails_mean_the_same_rarity() -> None:
         assert z[0] >= 4
         if lower >= 0:
             assert z[1] <= -4
+
+
+def test_a_silence_is_one_incident_until_data_returns() -> None:
+    """An event at 8 a quarter-hour with no daily rhythm stops on a Friday and stays silent for five days:
+    one silence, found within two hours, not raised again over the weekend or once its length has become
+    plausible (it closes only when data returns)."""
+    index = pd.date_range("2024-01-01", periods=16 * DAY, freq="15min", tz="UTC")
+    values = np.random.default_rng(4).poisson(8, len(index)).astype(float)
+    stop = 11 * DAY + 40  # a Friday, 10:00
+    values[stop:] = 0
+    result = detect(pd.Series(values, index=index), "15m")
+    (onset,) = flagged(result)
+    assert stop <= onset < stop + 8
+    assert result.loc[onset, "direction"] == "silence"

@@ -58,3 +58,15 @@ def silent(surprise: np.ndarray, sigma: float, block: int, window: int) -> tuple
     is_silent = significant & (surprise > plausible)
     z = special.ndtri(np.exp(-np.clip(surprise, 0.0, 690.0)))
     return is_silent, np.where(surprise > 0, np.fmin(z, 0.0), np.nan)
+
+
+def until_data_returns(is_silent: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """A silence stays open until data returns: every zero bucket after a silent one in the same run of
+    zeros is silent too, so one silence is one incident even when the model judging it changes while it
+    lasts (a warm-up baseline giving way to the seasonal one) or its length becomes plausible."""
+    positions = np.broadcast_to(np.arange(values.shape[-1]), values.shape)
+    seen = np.cumsum(is_silent, axis=-1)
+    # Silent verdicts up to each bucket, less those up to the last bucket with data.
+    last_data = np.maximum.accumulate(np.where(values != 0, positions, -1), axis=-1)
+    at_data = np.where(last_data >= 0, np.take_along_axis(seen, np.clip(last_data, 0, None), axis=-1), 0)
+    return is_silent | ((values == 0) & (seen - at_data > 0))
