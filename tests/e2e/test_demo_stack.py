@@ -86,8 +86,9 @@ def test_tripl_up_serves_a_working_demo(up: Up, account: tuple[str, str], client
 
     # the demo project `tripl up` made had its first scan launched through Dagster
     [scan] = client.get("/projects/demo/scans").json()
-    first_jobs = client.get(f"/projects/demo/scans/{scan['id']}/jobs").json()
-    assert first_jobs
+    first_jobs = eventually(lambda: client.get(f"/projects/demo/scans/{scan['id']}/jobs").json() or None,
+                            STARTUP_SECONDS, "the demo's first scan job (launched once Dagster is up)",
+                            lambda: diagnostics(up, client, "demo"))
     first_job = wait_for_job(client, "demo", scan["id"], first_jobs[-1]["id"])
     assert first_job["status"] == "succeeded", f"{first_job['error_message']}\n{up.output()[-4000:]}"
     assert "first scan job" in up.output()
