@@ -339,18 +339,21 @@ def tls_context() -> ssl.SSLContext:
 # Kept-alive connections
 
 
-PoolKey = tuple[str, str, int, str]  # (scheme, host, port, pinned address)
+PoolKey = tuple[str, str, int, str, int]  # (scheme, host, port, pinned address, thread)
 POOL_CONNECTIONS = 16  # connections kept per pool; more concurrent requests wait for one
 MAX_POOLS = 256  # pools kept at once; the least recently used is closed beyond it
 
 
 class ConnectionPools:
-    """One keep-alive connection pool per (scheme, host, port, checked address), for a sender making many
-    requests to few hosts. Every request is still checked (`check_url`, each redirect hop) before a pool
-    is chosen, and a pool only ever dials the address in its key, so a reused connection stays pinned to
-    the address that was checked; a host resolving elsewhere later gets a pool of its own. Timeouts and
-    the response size cap apply per request as without pools. Thread-safe; `close()` ends every
-    connection (also as a context manager)."""
+    """One keep-alive connection pool per (scheme, host, port, checked address) and thread, for a sender
+    making many requests to few hosts. Every request is still checked (`check_url`, each redirect hop)
+    before a pool is chosen, and a pool only ever dials the address in its key, so a reused connection stays
+    pinned to the address that was checked; a host resolving elsewhere later gets a pool of its own. Each
+    sending thread has pools of its own: one pool shared by 32 threads spent more CPU on its lock and
+    bookkeeping (httpcore matches every waiting request to every connection) than on the requests, and a
+    thread sends one request at a time anyway, so connections to a host stay at most one per thread.
+    Timeouts and the response size cap apply per request as without pools. Thread-safe; `close()` ends
+    every connection (also as a context manager)."""
 
     def __init__(self, max_connections: int = POOL_CONNECTIONS, max_pools: int = MAX_POOLS) -> None:
         self.max_connections = max_connections
@@ -360,7 +363,7 @@ class ConnectionPools:
 
     def client(self, url: str, address: IPAddress) -> httpx.Client:
         scheme, host, port = _origin(url)
-        key: PoolKey = (scheme, host, port or 0, str(address))
+        key: PoolKey = (scheme, host, port or 0, str(address), threading.get_ident())
         with self._lock:
             found = self._clients.pop(key, None)
             if found is None:
