@@ -72,3 +72,28 @@ def test_size_and_time_caps_hold_on_a_pooled_connection_and_the_pool_recovers() 
         response = request(policy, "POST", receiver.url + "/fine", json={}, pools=pools)
         assert response.status_code == 200
         assert response.json() == {"ok": True}
+
+
+def test_a_pooled_request_carries_what_an_httpx_client_sends() -> None:
+    """Pooled sends skip httpx's client layers; the request stays the one an httpx client makes (headers,
+    basic auth, JSON encoding, Content-Length), but for asking for no compression (the body is read raw)."""
+    import httpx
+
+    with http_receiver() as receiver, ConnectionPools() as pools:
+        url = f"{receiver.url}/hook?x=1"
+        response = request(LOCAL, "POST", url, json={"text": "é", "n": [1, 2.5, None]},
+                           headers={"Idempotency-Key": "k1", "X-Secret": "s"}, auth=("me@example.com", "tök"),
+                           pools=pools)
+        assert response.status_code == 200
+        assert response.json() == {"ok": True}
+        request(LOCAL, "POST", url, content=b"", pools=pools)
+    sent, empty = receiver.requests
+    expected = httpx.BasicAuth("me@example.com", "tök").auth_flow(
+        httpx.Client(trust_env=False).build_request("POST", url, json={"text": "é", "n": [1, 2.5, None]},
+                                                    headers={"Idempotency-Key": "k1", "X-Secret": "s"}))
+    wanted = next(expected)
+    assert sent.path == "/hook?x=1"
+    assert sent.body == wanted.content
+    assert {**{k.lower(): v for k, v in wanted.headers.items()}, "accept-encoding": "identity"} == sent.headers
+    assert empty.headers["content-length"] == "0"
+    assert empty.body == b""
