@@ -331,9 +331,9 @@ def tls_context() -> ssl.SSLContext:
 # Kept-alive connections
 
 
-PoolKey = tuple[str, str, int, str, int]  # (scheme, host, port, pinned address, thread)
+PoolKey = tuple[str, str, int, str]  # (scheme, host, port, pinned address)
 POOL_CONNECTIONS = 16  # connections kept per pool; more concurrent requests wait for one
-MAX_POOLS = 256  # pools kept at once; the least recently used is closed beyond it
+MAX_POOLS = 256  # pools a thread keeps at once; its least recently used is closed beyond it
 
 
 class ConnectionPools:
@@ -343,34 +343,37 @@ class ConnectionPools:
     pinned to the address that was checked; a host resolving elsewhere later gets a pool of its own. Each
     sending thread has pools of its own: one pool shared by 32 threads spent more CPU on its lock and
     bookkeeping (httpcore matches every waiting request to every connection) than on the requests, and a
-    thread sends one request at a time anyway, so connections to a host stay at most one per thread.
+    thread sends one request at a time anyway, so connections to a host stay at most one per thread. A
+    thread only ever closes its own least recently used pool, never one another thread is sending on.
     Timeouts and the response size cap apply per request as without pools. Thread-safe; `close()` ends
     every connection (also as a context manager)."""
 
     def __init__(self, max_connections: int = POOL_CONNECTIONS, max_pools: int = MAX_POOLS) -> None:
         self.max_connections = max_connections
         self.max_pools = max_pools
-        self._pools: dict[PoolKey, httpcore.ConnectionPool] = {}
+        self._pools: dict[int, dict[PoolKey, httpcore.ConnectionPool]] = {}  # by thread
         self._lock = threading.Lock()
 
     def pool(self, url: str, address: IPAddress) -> httpcore.ConnectionPool:
         scheme, host, port = _origin(url)
-        key: PoolKey = (scheme, host, port or 0, str(address), threading.get_ident())
+        key: PoolKey = (scheme, host, port or 0, str(address))
         with self._lock:
-            found = self._pools.pop(key, None)
+            mine = self._pools.setdefault(threading.get_ident(), {})
+            found = mine.pop(key, None)
             if found is None:
                 found = httpcore.ConnectionPool(ssl_context=tls_context(), max_connections=self.max_connections,
                                                 network_backend=_PinnedBackend(host, address))
-            self._pools[key] = found  # most recently used last
-            evicted = list(self._pools)[:-self.max_pools] if len(self._pools) > self.max_pools else []
-            closing = [self._pools.pop(old) for old in evicted]
+            mine[key] = found  # most recently used last
+            evicted = list(mine)[:-self.max_pools] if len(mine) > self.max_pools else []
+            closing = [mine.pop(old) for old in evicted]
         for stale in closing:
             stale.close()
         return found
 
     def close(self) -> None:
         with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
+            pools = [pooled for mine in self._pools.values() for pooled in mine.values()]
+            self._pools = {}
         for pooled in pools:
             pooled.close()
 
