@@ -8,7 +8,13 @@ run has the receiver fail 30% of requests at random: the retry path (the sensor'
 `send_all`) runs on an injected clock, in bounded rounds, then anything left failed after the last
 automatic attempt is retried by hand once per round, as a person would.
 
+Beside wall-clock figures (which follow the machine's load), the bench's own CPU time: `written_cpu_s`
+(the fan-out transaction) and `send_cpu_ms` (sending, per delivery, all threads of the bench's process;
+the receiver's process is not counted). `--database postgres` runs the same on a throw-away PostgreSQL
+server (tests/support/postgres.py) as the app database, `both` runs SQLite then PostgreSQL.
+
     .venv/bin/python bench/alerts_bench.py [--signals 10000] [--rules 100] [--destinations 10] [--seed 7]
+        [--database sqlite|postgres|both]
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -81,30 +89,53 @@ def build(db: Database, box: SecretBox, url: str, signals: int, rules: int, dest
         return config.id
 
 
-def run(label: str, args: argparse.Namespace, fail_rate: float) -> dict[str, float | int | str]:
-    with tempfile.TemporaryDirectory() as tmp, receiver_process(fail_rate=fail_rate, seed=args.seed) as receiver:
-        url = f"sqlite+pysqlite:///{Path(tmp) / 'tripl.db'}"
+AppDatabase = Callable[[str], AbstractContextManager[str]]  # a run's name → the URL of an empty database
+
+
+@contextmanager
+def sqlite_database(_name: str) -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite+pysqlite:///{Path(tmp) / 'tripl.db'}"
+
+
+def run(label: str, args: argparse.Namespace, fail_rate: float,
+        app_database: AppDatabase = sqlite_database) -> dict[str, float | int | str]:
+    with app_database(f"alerts_bench_{int(fail_rate * 100)}") as url, \
+            receiver_process(fail_rate=fail_rate, seed=args.seed) as receiver:
         upgrade(url)
         db, box, clock = Database(url), SecretBox("bench"), Clock()
         local = OutboundPolicy(allowed_hosts=("127.0.0.1",), timeout_seconds=5)
         sender = Sender(box=box, policy=ChannelPolicy(outbound=local), clock=clock)
         config_id = build(db, box, receiver.url, args.signals, args.rules, args.destinations)
-        started = time.perf_counter()
+        cpu_started, started = time.process_time(), time.perf_counter()
         result = fan_out(db, config_id, sender, send=False)  # what fan_out(send=True) does, timed in two parts
-        written = time.perf_counter()
+        cpu_written, written = time.process_time(), time.perf_counter()
         deliveries.send_all(db, result.deliveries, sender)
-        fanned = time.perf_counter()
+        cpu_fanned, fanned = time.process_time(), time.perf_counter()
         rounds, by_hand = _retry_until_sent(db, sender, clock)
         finished = time.perf_counter()
         outcome = _check(db, receiver, result.deliveries, args.signals)
         db.dispose()
-    total, send = finished - started, fanned - written
-    return {"run": label, "deliveries": len(result.deliveries), "items": result.matched,
-            "written_s": round(written - started, 2), "send_s": round(send, 2),
-            "send_per_s": round(len(result.deliveries) / send, 1), "fan_out_s": round(fanned - started, 2),
-            "all_delivered_s": round(total, 2),
-            "deliveries_per_s": round(len(result.deliveries) / total, 1), "retry_rounds": rounds,
-            "retried_by_hand": by_hand, **outcome}
+    total, send, made = finished - started, fanned - written, len(result.deliveries)
+    return {"run": label, "database": url.split(":")[0], "deliveries": made, "items": result.matched,
+            "written_s": round(written - started, 2), "written_cpu_s": round(cpu_written - cpu_started, 2),
+            "send_s": round(send, 2), "send_per_s": round(made / send, 1),
+            "send_cpu_ms": round((cpu_fanned - cpu_written) / made * 1000, 2),
+            "fan_out_s": round(fanned - started, 2), "fan_out_per_s": round(made / (fanned - started), 1),
+            "all_delivered_s": round(total, 2), "deliveries_per_s": round(made / total, 1),
+            "retry_rounds": rounds, "retried_by_hand": by_hand, **outcome}
+
+
+@contextmanager
+def postgres_databases() -> Iterator[AppDatabase]:
+    from tests.support.postgres import running_postgres
+
+    with running_postgres() as server:
+        @contextmanager
+        def database(name: str) -> Iterator[str]:
+            yield server.create_database(name)
+
+        yield database
 
 
 def _retry_until_sent(db: Database, sender: Sender, clock: Clock) -> tuple[int, int]:
@@ -148,9 +179,19 @@ def main() -> None:
     parser.add_argument("--rules", type=int, default=100)
     parser.add_argument("--destinations", type=int, default=10)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", choices=("sqlite", "postgres", "both"), default="sqlite")
     args = parser.parse_args()
+    if args.database in ("sqlite", "both"):
+        _runs(args, sqlite_database)
+    if args.database in ("postgres", "both"):
+        with postgres_databases() as app_database:
+            _runs(args, app_database)
+
+
+def _runs(args: argparse.Namespace, app_database: AppDatabase) -> None:
     for label, rate in (("healthy receiver", 0.0), ("receiver failing 30%", 0.3)):
-        print(run(label, args, rate), f"load average {Path('/proc/loadavg').read_text().split()[0]}", flush=True)
+        print(run(label, args, rate, app_database), f"load average {Path('/proc/loadavg').read_text().split()[0]}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,15 @@ Responses are capped in size and time.
 from __future__ import annotations
 
 import ipaddress
+import json as json_module
 import socket
 import ssl
 import threading
 import time
+from base64 import b64encode
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -265,7 +266,7 @@ def _send_once(policy: OutboundPolicy, method: str, url: str, *, json: Any, cont
     if remaining <= 0:
         raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}")
     if pools is not None:
-        return _send_pooled(pools.client(url, addresses[0]), policy, method, url, json=json, content=content,
+        return _send_pooled(pools.pool(url, addresses[0]), policy, method, url, json=json, content=content,
                             headers=headers, auth=auth, deadline=deadline, remaining=remaining, host=host)
     transport = PinnedTransport(host, addresses[0])
     try:
@@ -281,16 +282,7 @@ def _send_once(policy: OutboundPolicy, method: str, url: str, *, json: Any, cont
 
 
 def _read_capped(response: httpx.Response, policy: OutboundPolicy, deadline: float, host: str) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_raw():
-        size += len(chunk)
-        if size > policy.max_response_bytes:
-            raise OutboundFailed(f"{host} answered more than {policy.max_response_bytes} bytes", transient=False)
-        if time.monotonic() > deadline:
-            raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return _read_capped_chunks(response.iter_raw(), policy, deadline, host)
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -341,44 +333,48 @@ def tls_context() -> ssl.SSLContext:
 
 PoolKey = tuple[str, str, int, str]  # (scheme, host, port, pinned address)
 POOL_CONNECTIONS = 16  # connections kept per pool; more concurrent requests wait for one
-MAX_POOLS = 256  # pools kept at once; the least recently used is closed beyond it
+MAX_POOLS = 256  # pools a thread keeps at once; its least recently used is closed beyond it
 
 
 class ConnectionPools:
-    """One keep-alive connection pool per (scheme, host, port, checked address), for a sender making many
-    requests to few hosts. Every request is still checked (`check_url`, each redirect hop) before a pool
-    is chosen, and a pool only ever dials the address in its key, so a reused connection stays pinned to
-    the address that was checked; a host resolving elsewhere later gets a pool of its own. Timeouts and
-    the response size cap apply per request as without pools. Thread-safe; `close()` ends every
-    connection (also as a context manager)."""
+    """One keep-alive connection pool per (scheme, host, port, checked address) and thread, for a sender
+    making many requests to few hosts. Every request is still checked (`check_url`, each redirect hop)
+    before a pool is chosen, and a pool only ever dials the address in its key, so a reused connection stays
+    pinned to the address that was checked; a host resolving elsewhere later gets a pool of its own. Each
+    sending thread has pools of its own: one pool shared by 32 threads spent more CPU on its lock and
+    bookkeeping (httpcore matches every waiting request to every connection) than on the requests, and a
+    thread sends one request at a time anyway, so connections to a host stay at most one per thread. A
+    thread only ever closes its own least recently used pool, never one another thread is sending on.
+    Timeouts and the response size cap apply per request as without pools. Thread-safe; `close()` ends
+    every connection (also as a context manager)."""
 
     def __init__(self, max_connections: int = POOL_CONNECTIONS, max_pools: int = MAX_POOLS) -> None:
         self.max_connections = max_connections
         self.max_pools = max_pools
-        self._clients: dict[PoolKey, httpx.Client] = {}
+        self._pools: dict[int, dict[PoolKey, httpcore.ConnectionPool]] = {}  # by thread
         self._lock = threading.Lock()
 
-    def client(self, url: str, address: IPAddress) -> httpx.Client:
+    def pool(self, url: str, address: IPAddress) -> httpcore.ConnectionPool:
         scheme, host, port = _origin(url)
         key: PoolKey = (scheme, host, port or 0, str(address))
         with self._lock:
-            found = self._clients.pop(key, None)
+            mine = self._pools.setdefault(threading.get_ident(), {})
+            found = mine.pop(key, None)
             if found is None:
-                # no cookie is ever kept: requests sharing a pool belong to different destinations
-                found = httpx.Client(transport=PinnedTransport(host, address, self.max_connections),
-                                     follow_redirects=False, trust_env=False,
-                                     cookies=CookieJar(DefaultCookiePolicy(allowed_domains=[])))
-            self._clients[key] = found  # most recently used last
-            evicted = list(self._clients)[:-self.max_pools] if len(self._clients) > self.max_pools else []
-            closing = [self._clients.pop(old) for old in evicted]
+                found = httpcore.ConnectionPool(ssl_context=tls_context(), max_connections=self.max_connections,
+                                                network_backend=_PinnedBackend(host, address))
+            mine[key] = found  # most recently used last
+            evicted = list(mine)[:-self.max_pools] if len(mine) > self.max_pools else []
+            closing = [mine.pop(old) for old in evicted]
         for stale in closing:
             stale.close()
         return found
 
     def close(self) -> None:
         with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
-        for pooled in clients:
+            pools = [pooled for mine in self._pools.values() for pooled in mine.values()]
+            self._pools = {}
+        for pooled in pools:
             pooled.close()
 
     def __enter__(self) -> ConnectionPools:
@@ -388,15 +384,70 @@ class ConnectionPools:
         self.close()
 
 
-def _send_pooled(client: httpx.Client, policy: OutboundPolicy, method: str, url: str, *, json: Any,
+def _send_pooled(pool: httpcore.ConnectionPool, policy: OutboundPolicy, method: str, url: str, *, json: Any,
                  content: bytes | None, headers: dict[str, str], auth: tuple[str, str] | None, deadline: float,
                  remaining: float, host: str) -> OutboundResponse:
+    """One exchange on a kept-alive connection, through httpcore itself: the request httpx would send
+    (`_pooled_request`), without httpx's client layers (request and response models, cookie extraction,
+    auth and redirect machinery), which cost more CPU than the exchange on a fast receiver. No cookie is
+    kept, as requests sharing a pool belong to different destinations."""
     try:
-        with client.stream(method, url, json=json, content=content, headers=headers, auth=auth,
-                           timeout=remaining) as response:
-            body = _read_capped(response, policy, deadline, host)
-            return OutboundResponse(response.status_code, response.headers, body, url)
-    except httpx.TimeoutException as exc:
+        response = pool.handle_request(_pooled_request(method, url, json=json, content=content, headers=headers,
+                                                       auth=auth, timeout=remaining))
+        try:
+            body = _read_capped_chunks(response.stream, policy, deadline, host)  # type: ignore[arg-type]
+        finally:
+            response.close()
+        return OutboundResponse(response.status, httpx.Headers(response.headers), body, url)
+    except httpcore.TimeoutException as exc:
         raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}") from exc
-    except httpx.HTTPError as exc:
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpcore.ProxyError) as exc:
         raise OutboundFailed(f"Connection to {host} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _pooled_request(method: str, url: str, *, json: Any, content: bytes | None, headers: Mapping[str, str],
+                    auth: tuple[str, str] | None, timeout: float) -> httpcore.Request:
+    """The request an httpx client (no cookies, no environment) sends: its default headers (POOLED_HEADERS),
+    Host, the caller's headers over them, basic auth (from `auth` or the URL's user info), a JSON body
+    encoded as httpx encodes it, Content-Length."""
+    target = httpx.URL(url)
+    if json is not None:
+        body = json_module.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    else:
+        body = content or b""
+    merged = {name.lower(): (name, value) for name, value in POOLED_HEADERS}
+    merged.setdefault("host", ("Host", target.netloc.decode("ascii")))
+    if auth is None and (target.username or target.password):
+        auth = (target.username, target.password)
+    if auth is not None:
+        token = b64encode(b":".join(part.encode() for part in auth)).decode()
+        merged["authorization"] = ("Authorization", f"Basic {token}")
+    for name, value in headers.items():
+        merged[name.lower()] = (name, value)
+    if body or method in ("POST", "PUT", "PATCH"):
+        merged["content-length"] = ("Content-Length", str(len(body)))
+    if json is not None:
+        merged.setdefault("content-type", ("Content-Type", "application/json"))
+    return httpcore.Request(method, httpcore.URL(scheme=target.raw_scheme, host=target.raw_host, port=target.port,
+                                                 target=target.raw_path),
+                            headers=list(merged.values()), content=body,
+                            extensions={"timeout": dict.fromkeys(("connect", "read", "write", "pool"), timeout)})
+
+
+# An httpx client's default headers, but for the encoding: the body is read raw (never decoded), so none
+# but identity is asked for (an httpx client asks for gzip and deflate it would not decode here either).
+POOLED_HEADERS = (("Accept", "*/*"), ("Accept-Encoding", "identity"), ("Connection", "keep-alive"),
+                  ("User-Agent", f"python-httpx/{httpx.__version__}"))
+
+
+def _read_capped_chunks(chunks: Iterable[bytes], policy: OutboundPolicy, deadline: float, host: str) -> bytes:
+    read: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > policy.max_response_bytes:
+            raise OutboundFailed(f"{host} answered more than {policy.max_response_bytes} bytes", transient=False)
+        if time.monotonic() > deadline:
+            raise OutboundFailed(f"Timed out after {policy.timeout_seconds:g}s: {host}")
+        read.append(chunk)
+    return b"".join(read)

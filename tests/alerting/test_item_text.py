@@ -42,3 +42,12 @@ def test_each_kind_of_item_reads_as_what_it_is() -> None:
     assert "• web: spike 500 vs 100 expected (+400.0%) at 2026-03-02T10:00:00Z" in spike
     fell = _text(_candidate("signal", FRESHNESS, direction="drop", actual=0.0, expected=360.0))
     assert "the source fell to 0.0 rows vs 360 expected (-100.0%): its data stopped arriving or is late" in fell
+
+
+def test_a_parsed_template_substitutes_as_safe_substitute_does() -> None:
+    from string import Template
+
+    values = {"x": "X", "y": "Y$", "_a1": 3, "ab": "w"}
+    for text in ["", "$", "$$", "a$", "${x}", "$x y", "${x", "$1", "$$x", "${y}z$$${x}$", "${unknown} $x${x}",
+                 "€ $x", "$_a1 ${ab}", "$ {x}", "${ x}", "$X", "• ${scope_name}: ${summary} at ${bucket}"]:
+        assert templates.compiled(text).substitute(values) == Template(text).safe_substitute(values), text

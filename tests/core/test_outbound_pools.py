@@ -72,3 +72,61 @@ def test_size_and_time_caps_hold_on_a_pooled_connection_and_the_pool_recovers() 
         response = request(policy, "POST", receiver.url + "/fine", json={}, pools=pools)
         assert response.status_code == 200
         assert response.json() == {"ok": True}
+
+
+def test_a_pooled_request_carries_what_an_httpx_client_sends() -> None:
+    """Pooled sends skip httpx's client layers; the request stays the one an httpx client makes (headers,
+    basic auth, JSON encoding, Content-Length), but for asking for no compression (the body is read raw)."""
+    import httpx
+
+    with http_receiver() as receiver, ConnectionPools() as pools:
+        url = f"{receiver.url}/hook?x=1"
+        response = request(LOCAL, "POST", url, json={"text": "é", "n": [1, 2.5, None]},
+                           headers={"Idempotency-Key": "k1", "X-Secret": "s"}, auth=("me@example.com", "tök"),
+                           pools=pools)
+        assert response.status_code == 200
+        assert response.json() == {"ok": True}
+        request(LOCAL, "POST", url, content=b"", pools=pools)
+    sent, empty = receiver.requests
+    expected = httpx.BasicAuth("me@example.com", "tök").auth_flow(
+        httpx.Client(trust_env=False).build_request("POST", url, json={"text": "é", "n": [1, 2.5, None]},
+                                                    headers={"Idempotency-Key": "k1", "X-Secret": "s"}))
+    wanted = next(expected)
+    assert sent.path == "/hook?x=1"
+    assert sent.body == wanted.content
+    assert {**{k.lower(): v for k, v in wanted.headers.items()}, "accept-encoding": "identity"} == sent.headers
+    assert empty.headers["content-length"] == "0"
+    assert empty.body == b""
+
+
+def test_a_thread_closes_only_its_own_least_recently_used_pool() -> None:
+    """Pools are per thread; beyond `max_pools` a thread drops its own least recently used one, never a
+    pool another thread may be sending on."""
+    import ipaddress
+    import threading
+
+    address = ipaddress.ip_address("127.0.0.1")
+    pools = ConnectionPools(max_pools=1)
+    asked, answered, done = threading.Event(), threading.Event(), threading.Event()
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        seen.append(pools.pool("http://one.test/", address))
+        answered.set()
+        asked.wait(10)
+        seen.append(pools.pool("http://one.test/again", address))
+        done.set()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    answered.wait(10)
+    mine = pools.pool("http://one.test/", address)
+    assert mine is not seen[0]  # a pool of this thread's own
+    assert pools.pool("http://one.test/x", address) is mine  # kept alive and reused
+    pools.pool("http://two.test/", address)  # one pool per thread: this thread's one.test pool goes
+    assert pools.pool("http://one.test/", address) is not mine
+    asked.set()
+    done.wait(10)
+    worker.join(10)
+    assert seen[1] is seen[0]  # the other thread's pool was never dropped
+    pools.close()

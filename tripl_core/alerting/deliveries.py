@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from tripl_core.alerting import destinations, dispatch
@@ -78,7 +78,7 @@ class _Claimed:
     attempts: int
     destination_id: uuid.UUID
     channel: DestinationType
-    payload: dict[str, Any]
+    payload: str  # the stored JSON text: parsed only by a channel that needs it
     context: SendContext
 
 
@@ -146,7 +146,7 @@ def _deliver(db: Database, held: _Claimed, sender: Sender) -> _Outcome:
         return _Outcome(None, {})
     context = held.context
     try:
-        parts = CHANNELS[held.channel].send(held.payload, context)
+        parts = CHANNELS[held.channel].send_text(held.payload, context)
     except DeliveryFailed as failure:
         return _failure(held, failure, sender.clock(), context.parts_sent)
     except Exception as error:  # a bug or an unexpected library error must not leave the claim behind
@@ -196,8 +196,9 @@ def _claim(db: Database, delivery_ids: list[uuid.UUID], sender: Sender) -> list[
             .values(claim_token=token, claimed_at=now, attempts=AlertDelivery.attempts + 1, updated_at=now)
             .execution_options(synchronize_session=False))
         rows = {row.id: row for row in session.execute(
-            select(AlertDelivery.id, AlertDelivery.attempts, AlertDelivery.channel, AlertDelivery.payload_snapshot,
-                   AlertDelivery.parts_sent, AlertDelivery.destination_id)
+            select(AlertDelivery.id, AlertDelivery.attempts, AlertDelivery.channel,
+                   cast(AlertDelivery.payload_snapshot, Text).label("payload"), AlertDelivery.parts_sent,
+                   AlertDelivery.destination_id)
             .where(AlertDelivery.id.in_(delivery_ids), AlertDelivery.claim_token == token))}
         if not rows:
             return []
@@ -213,8 +214,7 @@ def _claim(db: Database, delivery_ids: list[uuid.UUID], sender: Sender) -> list[
         context = SendContext(settings=settings, secrets=secret_values, policy=sender.policy,
                               idempotency_key=str(delivery_id), parts_sent=row.parts_sent)
         claimed.append(_Claimed(delivery_id, token, now, row.attempts, row.destination_id,
-                                DestinationType(row.channel),
-                                dict(row.payload_snapshot), context))
+                                DestinationType(row.channel), row.payload, context))
     return claimed
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import Empty, SimpleQueue
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -33,10 +34,13 @@ class _Bounded(Generic[T, R]):
                  on_results: Callable[[list[tuple[T, R]]], None], limits: Limits) -> None:
         self.key, self.work, self.on_results, self.limits = key, work, on_results, limits
         self.waiting: deque[T] = deque()
-        self.running: dict[Future[R], T] = {}
+        self.running = 0
         self.per_key: Counter[Hashable] = Counter()
         self.results: list[tuple[T, R]] = []
         self.flushed_at = time.monotonic()
+        # finished items, put by the worker that ran them: waiting on one queue costs the same however many
+        # run, where `concurrent.futures.wait` installed a waiter on every running future for each wake-up
+        self.finished: SimpleQueue[tuple[T, R | None, BaseException | None]] = SimpleQueue()
 
     def run(self, batches: Iterator[list[T]]) -> None:
         exhausted = False
@@ -46,7 +50,7 @@ class _Bounded(Generic[T, R]):
                 # because what waits is all for busy keys (one slow destination must not hold up the
                 # others); what waits stays bounded by `max_waiting` plus one batch
                 while not exhausted and (len(self.waiting) < self.limits.workers or (
-                        len(self.running) < self.limits.workers and len(self.waiting) < self.limits.max_waiting)):
+                        self.running < self.limits.workers and len(self.waiting) < self.limits.max_waiting)):
                     batch = next(batches, None)
                     if batch is None:
                         exhausted = True
@@ -55,24 +59,40 @@ class _Bounded(Generic[T, R]):
                 self._start(pool)
                 if not self.running:
                     break  # nothing running means nothing was startable: waiting is empty, the source too
-                done, _ = wait(self.running, timeout=self.limits.flush_seconds, return_when=FIRST_COMPLETED)
-                for future in done:
-                    item = self.running.pop(future)
-                    self.per_key[self.key(item)] -= 1
-                    self.results.append((item, future.result()))
+                try:
+                    self._finish(self.finished.get(timeout=self.limits.flush_seconds))
+                    while True:  # everything else already finished, without waiting again
+                        self._finish(self.finished.get_nowait())
+                except Empty:
+                    pass
                 self._flush(force=False)
         self._flush(force=True)
 
+    def _run_one(self, item: T) -> None:
+        try:
+            self.finished.put((item, self.work(item), None))
+        except BaseException as error:  # handed to the calling thread, which ends the run with it
+            self.finished.put((item, None, error))
+
+    def _finish(self, done: tuple[T, R | None, BaseException | None]) -> None:
+        item, result, error = done
+        self.running -= 1
+        self.per_key[self.key(item)] -= 1
+        if error is not None:
+            raise error
+        self.results.append((item, result))  # type: ignore[arg-type]  # R when no error was raised
+
     def _start(self, pool: ThreadPoolExecutor) -> None:
         blocked: deque[T] = deque()
-        while self.waiting and len(self.running) < self.limits.workers:
+        while self.waiting and self.running < self.limits.workers:
             item = self.waiting.popleft()
             key = self.key(item)
             if self.per_key[key] >= self.limits.per_key:
                 blocked.append(item)
                 continue
             self.per_key[key] += 1
-            self.running[pool.submit(self.work, item)] = item
+            self.running += 1
+            pool.submit(self._run_one, item)
         blocked.extend(self.waiting)  # keep the order: blocked ones first, they were due earlier
         self.waiting = blocked
 

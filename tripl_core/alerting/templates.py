@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from string import Template
 
 from tripl_core.alerting.models import MessageFormat
@@ -69,22 +70,64 @@ def escape(value: str, message_format: MessageFormat) -> str:
 
 def summary(kind: str, values: Mapping[str, str]) -> str:
     """The plain text of one item by kind (`kind` "freshness" for a signal about a whole source)."""
-    return Template(SUMMARIES.get(kind, SUMMARIES["signal"])).safe_substitute(
+    return compiled(SUMMARIES.get(kind, SUMMARIES["signal"])).substitute(
         {key: value or "n/a" for key, value in values.items()})
 
 
 def render(message_template: str | None, items_template: str | None, message_format: MessageFormat,
            message_values: Mapping[str, str], items: Sequence[Mapping[str, str]]) -> str:
-    item_text = Template(items_template or DEFAULT_ITEMS[message_format])
-    lines = [item_text.safe_substitute(_escaped(item, message_format)) for item in items]
+    item_text = compiled(items_template or DEFAULT_ITEMS[message_format])
+    lines = [item_text.substitute(_escaped(item, message_format)) for item in items]
     values = {**_escaped(message_values, message_format), "items_text": "\n".join(lines)}
-    return Template(message_template or DEFAULT_MESSAGES[message_format]).safe_substitute(values)
+    return compiled(message_template or DEFAULT_MESSAGES[message_format]).substitute(values)
 
 
 def render_subject(template: str | None, message_values: Mapping[str, str]) -> str:
-    subject = Template(template or "[tripl] ${project_name}: ${matched_count} alert(s) from ${rule_name}")
-    return " ".join(subject.safe_substitute(message_values).split())[:250]
+    subject = compiled(template or "[tripl] ${project_name}: ${matched_count} alert(s) from ${rule_name}")
+    return " ".join(subject.substitute(message_values).split())[:250]
 
 
-def _escaped(values: Mapping[str, str], message_format: MessageFormat) -> dict[str, str]:
+def _escaped(values: Mapping[str, str], message_format: MessageFormat) -> Mapping[str, str]:
+    if message_format is MessageFormat.plain:  # nothing to escape: the values as they are
+        return values
     return {key: escape(str(value), message_format) for key, value in values.items()}
+
+
+class Compiled:
+    """A template parsed once into (literal, variable, text when the variable is missing) pieces:
+    `substitute` answers what `Template.safe_substitute` does (unknown placeholders and a lone `$` left as
+    written, `$$` read as `$`) without matching the pattern again. A fan-out renders thousands of items
+    with a handful of templates."""
+
+    __slots__ = ("pieces", "tail")
+
+    def __init__(self, template: str) -> None:
+        pieces: list[tuple[str, str, str]] = []
+        literal, position = [], 0
+        for match in Template.pattern.finditer(template):
+            literal.append(template[position:match.start()])
+            position = match.end()
+            name = match.group("named") or match.group("braced")
+            if name is not None:
+                pieces.append(("".join(literal), name, match.group()))
+                literal = []
+            elif match.group("escaped") is not None:
+                literal.append(Template.delimiter)
+            else:  # an invalid placeholder stays as written
+                literal.append(match.group())
+        literal.append(template[position:])
+        self.pieces = tuple(pieces)
+        self.tail = "".join(literal)
+
+    def substitute(self, values: Mapping[str, object]) -> str:
+        out: list[str] = []
+        for literal, name, missing in self.pieces:
+            out.append(literal)
+            out.append(str(values[name]) if name in values else missing)
+        out.append(self.tail)
+        return "".join(out)
+
+
+@lru_cache(maxsize=1024)
+def compiled(template: str) -> Compiled:
+    return Compiled(template)

@@ -20,9 +20,14 @@ def build(rendered: Rendered, _settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def send(payload: dict[str, Any], context: SendContext) -> int:
+    return send_stored(json.dumps(payload), context)
+
+
+def send_stored(payload_json: str, context: SendContext) -> int:
+    """The body is the payload's JSON text as the delivery keeps it (what `json.dumps` made of it)."""
     headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: context.idempotency_key}
     header_name = context.settings.get("webhook_header_name")
     if header_name and context.secrets.get("webhook_header_value"):
         headers[header_name] = context.secrets["webhook_header_value"]
-    post(context.policy, context.secrets["target_url"], content=json.dumps(payload).encode(), headers=headers)
+    post(context.policy, context.secrets["target_url"], content=payload_json.encode(), headers=headers)
     return 1
