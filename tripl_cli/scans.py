@@ -12,7 +12,7 @@ import uuid
 import typer
 
 from tripl_cli import stack
-from tripl_cli.app import configured_launcher
+from tripl_cli.launchers import configured_launcher
 from tripl_core.db.engine import Database
 from tripl_core.errors import DomainError
 from tripl_core.jobs.launch import RunLauncher, launch, refresh
