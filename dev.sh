@@ -69,10 +69,11 @@ case "${1:-}" in
     setup
     ensure_postgres_binaries
     ensure_codegen_toolchains
-    # Both cores (pytest-xdist) unless the caller chose the worker count. Whole modules go to one worker
-    # (their module fixtures and seeded databases are built once), in the order tests/conftest.py gives:
-    # modules with slow tests first, then the rest in collection order.
-    case " $* " in *" -n "*|*" -n="*|*" --numprocesses"*) ;; *) set -- -n 2 "$@" ;; esac
+    # One worker more than there are cores (pytest-xdist) unless the caller chose the count: the end-to-end
+    # and CLI tests spend much of their time waiting on child processes, which the extra worker fills.
+    # Whole modules go to one worker (their module fixtures and seeded databases are built once), in the
+    # order tests/conftest.py gives: modules with slow tests first, then the rest in collection order.
+    case " $* " in *" -n "*|*" -n="*|*" --numprocesses"*) ;; *) set -- -n "$(( $(nproc) + 1 ))" "$@" ;; esac
     case " $* " in *" --dist"*) ;; *) set -- --dist loadscope --no-loadscope-reorder "$@" ;; esac
     exec "$VENV/bin/python" -m pytest "$@"
     ;;

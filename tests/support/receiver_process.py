@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -85,6 +86,10 @@ class _Server(ThreadingHTTPServer):
 
 
 def serve(fail_rate: float, seed: int, delay: float) -> None:
+    # A child inherits its parent thread's blocked signals, and libraries loaded earlier in a test process
+    # may have blocked SIGTERM there: unblocked, `terminate()` stops this process at once.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     server = _Server(("127.0.0.1", 0), _handler(_State(fail_rate, seed, delay)))
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
@@ -113,7 +118,11 @@ def receiver_process(fail_rate: float = 0.0, seed: int = 7, delay: float = 0.0) 
         yield ReceiverProcess(f"http://127.0.0.1:{port}", process)
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def child_env() -> dict[str, str]:
