@@ -19,10 +19,9 @@ from tripl_core.alerting.models import AlertDeliveryItem, AlertRule, Correlation
 from tripl_core.analysis.matching import Candidate, MatchState, raised_threshold
 from tripl_core.db.bulk import StoredForm
 from tripl_core.db.value_lists import among
-from tripl_core.metrics.models import AnomalySettings
+from tripl_core.metrics import anomaly_settings
 from tripl_core.scan_configs.models import ScanConfig
 
-DEFAULT_SIGMA = 4.0
 SILENT = frozenset({GroupStatus.acknowledged.value, GroupStatus.resolved.value, GroupStatus.false_positive.value})
 
 GroupKey = tuple[str, str, str]  # (scope, scope_ref, direction) within one rule and scan config
@@ -143,8 +142,7 @@ def _firing_groups(session: Session, config: ScanConfig, rule_ids: list[uuid.UUI
 
 def _min_z(session: Session, config: ScanConfig) -> dict[tuple[str, str], float]:
     """The |z| each scope of the config must reach, raised by its false positives (any rule's)."""
-    sigma = session.scalar(select(AnomalySettings.sigma_threshold).where(
-        AnomalySettings.project_id == config.project_id)) or DEFAULT_SIGMA
+    sigma = anomaly_settings.peek(session, config.project_id).sigma_threshold
     return {(scope, ref): raised_threshold(sigma, int(false_positives)) for scope, ref, false_positives in
             session.execute(
                 select(CorrelationGroup.scope, CorrelationGroup.scope_ref,

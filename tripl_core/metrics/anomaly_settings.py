@@ -44,13 +44,22 @@ class AnomalySettingsUpdate(BaseModel):
     min_expected_count: int | None = Field(None, ge=0)
 
 
+def _defaults(project_id: uuid.UUID) -> AnomalySettings:
+    """A project's settings before anyone changed them: everything detected, the detector's own defaults."""
+    detector = DetectorSettings()
+    return AnomalySettings(project_id=project_id, anomaly_detection_enabled=True, detect_project_total=True,
+                           detect_event_types=True, detect_events=True,
+                           baseline_window_buckets=detector.baseline_window_buckets,
+                           min_history_buckets=detector.min_history_buckets,
+                           sigma_threshold=detector.sigma_threshold,
+                           min_expected_count=int(detector.min_expected_count))
+
+
 def get(session: Session, project_id: uuid.UUID) -> AnomalySettings:
     """The project's settings row, created with the defaults on first read."""
     row = session.scalar(select(AnomalySettings).where(AnomalySettings.project_id == project_id))
     if row is None:
-        row = AnomalySettings(project_id=project_id, anomaly_detection_enabled=True, detect_project_total=True,
-                              detect_event_types=True, detect_events=True, baseline_window_buckets=14,
-                              min_history_buckets=7, sigma_threshold=4.0, min_expected_count=0)
+        row = _defaults(project_id)
         session.add(row)
         session.flush()
     return row
@@ -59,9 +68,7 @@ def get(session: Session, project_id: uuid.UUID) -> AnomalySettings:
 def peek(session: Session, project_id: uuid.UUID) -> AnomalySettings:
     """The settings without writing: a transient row with the defaults when none is stored."""
     row = session.scalar(select(AnomalySettings).where(AnomalySettings.project_id == project_id))
-    return row or AnomalySettings(project_id=project_id, anomaly_detection_enabled=True, detect_project_total=True,
-                                  detect_event_types=True, detect_events=True, baseline_window_buckets=14,
-                                  min_history_buckets=7, sigma_threshold=4.0, min_expected_count=0)
+    return row or _defaults(project_id)
 
 
 def update(session: Session, project_id: uuid.UUID, body: AnomalySettingsUpdate) -> AnomalySettings:
