@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute
 
 from tripl_api import prometheus
+from tripl_api.cors import SettingsCors
 from tripl_api.docs import install_docs
 from tripl_api.edge import RequestEdge
 from tripl_api.errors import install_error_handlers
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, launcher: RunLauncher | None = 
     app.state.tripl = state
     install_error_handlers(app)
     app.add_middleware(RequestEdge, max_body_bytes=settings.max_request_bytes)
+    app.add_middleware(SettingsCors, store=store)  # outermost: preflights answered before the edge checks
     app.router.routes.extend(api_routes())
     prometheus.install(app, db, store)
 

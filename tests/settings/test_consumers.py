@@ -51,3 +51,31 @@ def test_trusted_proxies_saved_in_the_security_settings_are_the_ones_the_api_bel
     refused = ws.owner.patch("/api/v1/settings", json={"security": {"trusted_proxies": ["not-a-network"]}})
     assert refused.status_code == 422, refused.text
     assert state.trusted_proxies == "10.9.9.0/24,192.0.2.7"
+
+
+def test_cors_origins_saved_in_the_security_settings_are_the_ones_browsers_may_call_from(ws: Workspace) -> None:
+    app_origin, other = "https://app.example.com", "https://evil.example.net"
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+
+    def allowed_origin(origin: str) -> str | None:
+        return ws.owner.get("/api/v1/projects", headers={"Origin": origin}).headers.get("access-control-allow-origin")
+
+    assert allowed_origin(app_origin) is None  # same-origin only until an owner opens it
+    assert ws.client.options("/api/v1/projects", headers={"Origin": app_origin, **preflight}).status_code == 400
+
+    ok(ws.owner.patch("/api/v1/settings", json={"security": {"cors_origins": ["https://APP.example.com/"]}}))
+    answered = ws.owner.get("/api/v1/projects", headers={"Origin": app_origin})
+    assert answered.status_code == 200
+    assert answered.headers["access-control-allow-origin"] == app_origin  # echoed, never "*": cookies are credentials
+    assert answered.headers["access-control-allow-credentials"] == "true"
+    assert "origin" in answered.headers["vary"].lower()
+    assert allowed_origin(other) is None
+    checked = ws.client.options("/api/v1/projects", headers={"Origin": app_origin, **preflight})
+    assert checked.status_code == 200, checked.text
+    assert "POST" in checked.headers["access-control-allow-methods"]
+    assert ws.client.options("/api/v1/projects", headers={"Origin": other, **preflight}).status_code == 400
+
+    for bad in ("https://app.example.com/app", "ftp://app.example.com", "https://user@app.example.com"):
+        refused = ws.owner.patch("/api/v1/settings", json={"security": {"cors_origins": [bad]}})
+        assert refused.status_code == 422, (bad, refused.text)
+    assert allowed_origin(app_origin) == app_origin  # the refused changes changed nothing

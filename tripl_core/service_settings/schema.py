@@ -27,6 +27,15 @@ def _http_url(value: str | None, what: str) -> str | None:
     return value.rstrip("/")
 
 
+def _origin(value: str) -> str:
+    """A browser origin as the Origin header sends it: scheme, host and port only."""
+    checked = str(_http_url(value, "a CORS origin"))
+    parts = urlsplit(checked)
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"{value!r} is not an origin: use scheme://host[:port] with no path, query or user")
+    return checked
+
+
 class RuntimeSettings(BaseModel):
     app_base_url: str | None = Field(None, max_length=500, description="The address users reach tripl at "
                                      "(links in alerts and emails).")
@@ -75,7 +84,7 @@ class SecuritySettings(BaseModel):
     @field_validator("cors_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        return [str(_http_url(origin, "a CORS origin")) for origin in value]
+        return [_origin(item) for item in value]
 
 
 class PhotoBackend(StrEnum):
