@@ -3,10 +3,16 @@ non-global address unless the owner's switch (TRIPL_OUTBOUND_*) allows it, and d
 
 from __future__ import annotations
 
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 import pytest
+import requests
 
 from tests.scans.catalog_support import BOX, LOCAL_WAREHOUSES, make_project, make_scan
 from tests.support.postgres import PostgresServer
@@ -16,6 +22,7 @@ from tripl_core.scans.catalog_scan import run_catalog_scan
 from tripl_core.sources.schemas import DataSourceCreate
 from tripl_core.warehouse import WarehouseConfig, WarehouseError, create_warehouse
 from tripl_core.warehouse.pinning import pin
+from tripl_core.warehouse.transports.pinned_http import PinnedHostRefused, pin_session
 
 PIN_DB = "pinning_wh"
 
@@ -92,3 +99,67 @@ def test_a_bigquery_endpoint_is_checked_at_connect_time() -> None:
                              params={"api_endpoint": "https://bq.example.test"})
     with pytest.raises(WarehouseError, match="not a public address"):
         create_warehouse(config)
+
+
+def test_a_bigquery_endpoint_is_dialled_at_the_checked_address_under_its_own_name() -> None:
+    answers = iter([["127.0.0.1"], ["10.1.2.3"]])  # a rebinding resolver: the second answer must never be used
+    asked: list[str] = []
+
+    def rebinding(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return next(answers)
+
+    with _recording_server() as (port, hosts):
+        policy = OutboundPolicy(allowed_hosts=("bq.invalid", "127.0.0.1"), resolver=rebinding)
+        config = WarehouseConfig(db_type="bigquery", host="proj", database="ds", timeout_seconds=5, outbound=policy,
+                                 params={"api_endpoint": f"http://bq.invalid:{port}", "dry_run": False})
+        warehouse = create_warehouse(config)
+        try:
+            # `bq.invalid` resolves nowhere: the request reaches the server only through the pinned address.
+            with pytest.raises(WarehouseError, match="no such dataset"):
+                warehouse.sample("SELECT 1", 1)
+        finally:
+            warehouse.close()
+    assert asked == ["bq.invalid"]
+    assert hosts
+    assert set(hosts) == {f"bq.invalid:{port}"}  # the Host header keeps the checked name
+
+
+def test_a_pinned_session_refuses_any_other_host() -> None:
+    session = pin_session(requests.Session(), "https://bq.example.test", "127.0.0.1")
+    with pytest.raises(PinnedHostRefused, match=r"elsewhere\.example is not the checked endpoint bq\.example\.test"):
+        session.get("https://elsewhere.example/x", timeout=1)
+
+
+@contextmanager
+def _recording_server() -> Iterator[tuple[int, list[str]]]:
+    """A server answering every request with BigQuery's 404 error, and the Host headers it was sent."""
+    hosts: list[str] = []
+
+    class NotFound(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            hosts.append(self.headers.get("Host", ""))
+            body = json.dumps({"error": {"code": 404, "message": "no such dataset", "status": "NOT_FOUND"}}).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            self._answer()
+
+        def do_POST(self) -> None:
+            self._answer()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], hosts
+    finally:
+        server.shutdown()
+        server.server_close()

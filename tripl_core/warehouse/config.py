@@ -31,6 +31,9 @@ class WarehouseConfig:
     # Which non-global hosts the connection may reach (tripl_core.warehouse.pinning); None: the process's
     # environment (TRIPL_OUTBOUND_*). The host is always resolved once, checked and pinned at connect time.
     outbound: OutboundPolicy | None = field(default=None, compare=False)
+    # The address a URL-dialled endpoint (BigQuery's `api_endpoint`) was checked at; set by pinning, and the
+    # client connects there only.
+    endpoint_address: str | None = field(default=None, compare=False)
 
     def secrets(self) -> list[str]:
         """Values that must never appear in an error message or a log line."""

@@ -1,7 +1,8 @@
 """Where a warehouse connection goes, decided once per connection like every outbound call
 (tripl_core.outbound): the host is resolved once, every address it resolves to must be global unless the
 owner allowed it (TRIPL_OUTBOUND_ALLOW_PRIVATE / TRIPL_OUTBOUND_ALLOWED_HOSTS), and the driver is bound to
-the checked address (ClickHouse: the address as host with the name kept for TLS; PostgreSQL: `hostaddr`).
+the checked address (ClickHouse: the address as host with the name kept for TLS; PostgreSQL: `hostaddr`;
+BigQuery's `api_endpoint`: an HTTP session that dials only that address, transports/pinned_http.py).
 
 `transport_for` pins every network transport it builds, so no process (the API, a Dagster run, the CLI)
 can open a warehouse connection that skipped the check: a config carries the policy of whoever built it
@@ -43,7 +44,8 @@ def pin(config: WarehouseConfig) -> WarehouseConfig:
             return replace(config, host=address, params={**config.params, "server_host_name": config.host})
         for name in URL_PARAMS:
             if isinstance(config.params.get(name), str) and config.params[name]:
-                check_url(config.params[name], policy, what=f"extra_params.{name}")
+                address = str(check_url(config.params[name], policy, what=f"extra_params.{name}")[0])
+                config = replace(config, endpoint_address=address)
     except (OutboundRefused, OutboundFailed) as failed:
         raise WarehouseError(failed.message) from failed
     return config

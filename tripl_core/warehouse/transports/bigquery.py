@@ -13,12 +13,14 @@ from typing import Any
 import requests
 from google.api_core import exceptions as google_errors
 from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.requests import AuthorizedSession
 from google.cloud import bigquery
 from google.oauth2 import service_account
 
 from tripl_core.warehouse.base import Column, Param, ParamKind, QueryResult, SqlQuery
 from tripl_core.warehouse.config import WarehouseConfig
 from tripl_core.warehouse.errors import WarehouseError, WarehouseTimeout
+from tripl_core.warehouse.transports.pinned_http import pin_session
 
 _SCALAR_TYPES = {ParamKind.STRING: "STRING", ParamKind.INT: "INT64", ParamKind.FLOAT: "FLOAT64",
                  ParamKind.TIMESTAMP: "TIMESTAMP"}
@@ -179,6 +181,10 @@ def _make_client(config: WarehouseConfig) -> bigquery.Client:
     if params.get("api_endpoint"):
         options["client_options"] = {"api_endpoint": params["api_endpoint"]}
         options["credentials"] = AnonymousCredentials()
+        if config.endpoint_address is not None:
+            # The client library expects an authorized session; anonymous credentials never refresh.
+            session = AuthorizedSession(options["credentials"])
+            options["_http"] = pin_session(session, params["api_endpoint"], config.endpoint_address)
     elif params.get("credentials_info"):
         info = params["credentials_info"]
         info = json.loads(info) if isinstance(info, str) else info
