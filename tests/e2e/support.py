@@ -31,8 +31,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# How often a wait asks again. Every look at an unfinished job is a Get Scan Job on the stack's API, which
+# asks the Dagster webserver's GraphQL for the run's status: at 5 polls a second the stack spent more CPU
+# answering the test than running the scans. The waits are for runs that take tens of seconds; one second
+# more at the end of each is noise.
+POLL_SECONDS = 1.0
+
+
 def eventually(check: Callable[[], T | None], seconds: float, what: str,
-               diagnostics: Callable[[], str] | None = None) -> T:
+               diagnostics: Callable[[], str] | None = None, every: float = POLL_SECONDS) -> T:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -41,7 +48,7 @@ def eventually(check: Callable[[], T | None], seconds: float, what: str,
             found = None
         if found is not None:
             return found
-        time.sleep(0.2)  # short: each wait ends soon after what it waits for
+        time.sleep(every)
     raise AssertionError(f"{what} did not happen within {seconds:.0f} s"
                          + (f"\n{diagnostics()}" if diagnostics else ""))
 
