@@ -23,14 +23,12 @@ class GeneratedDemos:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.generated: dict[datetime, tuple[Path, DemoCases]] = {}
-        self.children = 0  # how many real generations ran (the rest were links)
 
     def generate(self, folder: Path, *, end: datetime) -> DemoCases:
         key = floor_to_bucket(end)
         if key not in self.generated:
             source = self.root / key.strftime("%Y%m%dT%H%M")
             self.generated[key] = (source, offprocess.generate_in_child(source, end=end))
-            self.children += 1
         source, cases = self.generated[key]
         folder.mkdir(parents=True, exist_ok=True)
         for file in source.iterdir():
