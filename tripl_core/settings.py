@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(default="5/minute", description="Login attempts per client address.")
     register_rate_limit: str = Field(default="3/hour", description="Registrations per client address.")
     sqlite_busy_timeout_ms: int = 10_000
+    metrics_sensor_interval_seconds: int = Field(
+        default=30, ge=5, le=3600, description="How often the Dagster daemon asks which scan configs are due a "
+        "metrics collection: a collection starts at most this long after its interval boundary passed, or after "
+        "a new scan config appears. Read when the Dagster code location loads (the daemon's loop runs every 5 s).")
     dagster_url: str | None = Field(default=None, description="The Dagster webserver the API launches scan "
                                     "runs through (GraphQL); runs execute in the API's process when unset.")
     allow_private_webhooks: bool = Field(default=False, description="Older name of outbound_allow_private "

@@ -3,10 +3,11 @@ history). Job rows follow their Dagster runs through run status sensors.
 
 - `scan_config_partitions` keeps the `scan_configs` partitions equal to the app database's scan configs;
 - `scan_metrics_schedule` requests a `scan_metrics` run, with its window as run config, for each config whose
-  interval boundary has passed since the end of its stored metrics (`tripl_core.metrics.schedule`). One run
-  per due config: the metrics assets are partitioned by scan config, so each config keeps its own
-  materialisations, failure and retry; a config whose previous metrics run is in flight is not requested
-  again (its next run picks up every bucket since its stored end);
+  interval boundary has passed since the end of its stored metrics (`tripl_core.metrics.schedule`); it asks
+  every TRIPL_METRICS_SENSOR_INTERVAL_SECONDS (30 s by default). One run per due config: the metrics assets
+  are partitioned by scan config, so each config keeps its own materialisations, failure and retry; a config
+  whose previous metrics run is in flight is not requested again (its next run picks up every bucket since
+  its stored end);
 - `alert_delivery_retries` requests an `alert_delivery_retry` run when deliveries are due a resend;
 - `search_index_freshness` requests a `search_index` run when the plan changed;
 - `job_rows_on_success` / `job_rows_on_failure` / `job_rows_on_cancel` end the job rows a run served that
@@ -44,6 +45,7 @@ from tripl_core.metrics.schedule import due_collections
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_core.search import staleness
+from tripl_core.settings import Settings
 from tripl_pipelines import job_rows
 from tripl_pipelines.jobs import alert_delivery_retry_job, scan_metrics_job, search_index_job
 from tripl_pipelines.partitions import scan_configs
@@ -72,7 +74,8 @@ def scan_config_partitions(context: SensorEvaluationContext, app_db: AppDatabase
                                                      scan_configs.build_delete_request(removed)])
 
 
-@sensor(job=scan_metrics_job, minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+@sensor(job=scan_metrics_job, minimum_interval_seconds=Settings().metrics_sensor_interval_seconds,
+        default_status=DefaultSensorStatus.RUNNING,
         description="Requests a metrics run for every scan config whose interval boundary has passed.")
 def scan_metrics_schedule(context: SensorEvaluationContext, app_db: AppDatabase) -> SensorResult | SkipReason:
     present = set(context.instance.get_dynamic_partitions(PARTITIONS))

@@ -1,12 +1,21 @@
-"""The demo project after its first scan and first metrics collection: Create Demo Project launches the
-catalog scan (in-process launcher), then the metrics sensor requests the demo config's first collection
-(the detector's history span, 28 days) and the `scan_metrics` job runs on the same Dagster instance.
-Every planted case then answers through HTTP: the spike and the drop as signals, the release missing
-one event as a regression, the currency shift as a significant distribution drift, the coupon key as a
-new_field drift, the dead event and the shadow event."""
+"""The demo project after its first scan and first metrics collection, on each app database.
+
+Create Demo Project launches the catalog scan (in-process launcher: the real Dagster definitions against the
+generated chDB warehouse). It succeeds and finds what the demo planted — the planned events seen (identity
+adopted, promoted live), the dead event last seen more than 30 days ago, the unplanned event as a shadow
+candidate, the undeclared JSON key as a new_field drift — and creates no duplicate events or variables.
+
+Then the metrics sensor requests the demo config's first collection (the detector's history span, 28 days)
+and the `scan_metrics` job runs on the same Dagster instance. Every planted case then answers through HTTP:
+the spike and the drop as signals, the release missing one event as a regression, the currency shift as a
+significant distribution drift, the coupon key as a new_field drift, the dead event and the shadow event.
+
+One test per database does both: the collection needs the scan first, and a second module scanning the same
+demo again would prove nothing more."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,10 +25,12 @@ from sqlalchemy import select
 from tests.scans.support import wait_for_scan_job
 from tests.support import launching
 from tests.support.workspace import Workspace
-from tripl_core.demo import app_events
+from tripl_core.demo import DEMO_PLAN, app_events
+from tripl_core.demo.app_events import COUPON_KEY, DEAD_EVENT, PURCHASE, SHADOW_EVENT, event_type_of
 from tripl_core.demo.warehouse import _schedule
 from tripl_core.metrics.models import AnomalySignal, Scope
-from tripl_core.plan.models import Event
+from tripl_core.observe.models import SchemaDrift, ShadowCandidate
+from tripl_core.plan.models import Event, EventType, Variable
 from tripl_core.scans.launching import METRICS_JOB
 from tripl_core.settings import Settings
 from tripl_core.warehouse import Interval, bucket_start
@@ -39,12 +50,14 @@ def _iso(moment: datetime) -> str:
 
 def _first_collection(ws: Workspace, launcher: InProcessLauncher, settings: Settings) -> tuple[dict[str, Any],
                                                                                                  datetime]:
-    """Create the demo, wait for its scan, then run what the metrics sensor requests; (scan, demo end)."""
+    """Create the demo, wait for its scan and check what it found, then run what the metrics sensor requests;
+    (scan, demo end)."""
     before = bucket_start(datetime.now(UTC), Interval.MIN_15)
-    assert ws.editor.post(D).status_code == 201
+    created = ws.editor.post(D)
+    assert created.status_code == 201, created.text
     [scan] = ws.viewer.get(f"{D}/scans").json()
     [job] = ws.viewer.get(f"{D}/scans/{scan['id']}/jobs").json()
-    assert wait_for_scan_job(ws.viewer, scan, job["id"], slug="demo", seconds=300)["status"] == "succeeded"
+    _check_first_scan(ws, created.json(), wait_for_scan_job(ws.viewer, scan, job["id"], slug="demo", seconds=300))
     with build_sensor_context(instance=launcher.instance, resources={
             "app_db": AppDatabase(database_url=settings.resolved_database_url)}) as context:
         result = scan_metrics_schedule(context)
@@ -58,7 +71,43 @@ def _first_collection(ws: Workspace, launcher: InProcessLauncher, settings: Sett
     return scan, before
 
 
-def test_the_first_collection_shows_every_planted_case(ws: Workspace, launcher: InProcessLauncher,
+def _check_first_scan(ws: Workspace, project: dict[str, Any], job: dict[str, Any]) -> None:
+    """The first scan succeeded and found what the demo planted, without duplicating the plan."""
+    assert job["status"] == "succeeded", job["error_message"]
+    summary = job["result_summary"]
+    assert summary["events_created"] == 0  # every generated type has planned events: the rest are shadows
+    assert summary["rows_read"] > 500_000
+    assert summary["shadow_candidates_new"] == 1
+    project_id = uuid.UUID(project["id"])
+
+    with ws.db.unit_of_work() as session:
+        events = {name: (source, status, seen) for name, source, status, seen in session.execute(
+            select(Event.name, Event.source_name, Event.status, Event.last_seen_at)
+            .where(Event.project_id == project_id))}
+        shadows = session.execute(select(ShadowCandidate.event_type_name, ShadowCandidate.identity,
+                                         ShadowCandidate.volume)
+                                  .where(ShadowCandidate.project_id == project_id)).all()
+        drifts = session.execute(select(EventType.name, SchemaDrift.field_name, SchemaDrift.drift_type,
+                                        SchemaDrift.status)
+                                 .join(EventType, EventType.id == SchemaDrift.event_type_id)
+                                 .where(SchemaDrift.project_id == project_id)).all()
+        variables = session.scalars(select(Variable.name).where(Variable.project_id == project_id)).all()
+
+    assert set(events) == {e.name for e in DEMO_PLAN.events}  # nothing duplicated, the shadow not added
+    assert all(source == name and status == "live" and seen is not None
+               for name, (source, status, seen) in events.items())
+    newest = max(seen for _, _, seen in events.values())
+    assert newest - events[DEAD_EVENT][2] > timedelta(days=30)  # dead-event detection's look-back
+    assert [(t, i) for t, i, _ in shadows] == [(event_type_of(SHADOW_EVENT), SHADOW_EVENT)]
+    assert shadows[0][2] > 1_000
+    assert (PURCHASE, f"properties.{COUPON_KEY}", "new_field", "open") in drifts
+    assert not [d for d in drifts if d[2] == "new_field" and d[1] != f"properties.{COUPON_KEY}"]
+    planned_variables = {v.name for v in DEMO_PLAN.variables}
+    assert planned_variables <= set(variables)  # the scan bound them by source_name, no `user_id_2`
+    assert not {f"{name}_2" for name in planned_variables} & set(variables)
+
+
+def test_the_first_scan_and_collection_show_every_planted_case(ws: Workspace, launcher: InProcessLauncher,
                                                        settings: Settings) -> None:
     scan, end = _first_collection(ws, launcher, settings)
     schedule = _schedule(end)

@@ -31,8 +31,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# How often a wait asks again. Every look at an unfinished job is a Get Scan Job on the stack's API, which
+# asks the Dagster webserver's GraphQL for the run's status: at 5 polls a second the stack spent more CPU
+# answering the test than running the scans. The waits are for runs that take tens of seconds; one second
+# more at the end of each is noise.
+POLL_SECONDS = 1.0
+
+
 def eventually(check: Callable[[], T | None], seconds: float, what: str,
-               diagnostics: Callable[[], str] | None = None) -> T:
+               diagnostics: Callable[[], str] | None = None, every: float = POLL_SECONDS) -> T:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -41,7 +48,7 @@ def eventually(check: Callable[[], T | None], seconds: float, what: str,
             found = None
         if found is not None:
             return found
-        time.sleep(0.2)  # short: each wait ends soon after what it waits for
+        time.sleep(every)
     raise AssertionError(f"{what} did not happen within {seconds:.0f} s"
                          + (f"\n{diagnostics()}" if diagnostics else ""))
 
@@ -68,6 +75,11 @@ class Up:
         return self.log.read_text(errors="replace")
 
     def stop(self) -> None:
+        clock = os.environ.get("TRIPL_STACK_CLOCK")
+        if clock:  # bench: the stack's CPU, read before it stops (see stack_cpu_seconds)
+            with open(clock, "a") as out:
+                out.write(json.dumps({"log": str(self.log), "cpu": round(stack_cpu_seconds(self.state_dir), 2)})
+                          + "\n")
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -82,6 +94,23 @@ class Up:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(line.split()[0]), signal.SIGKILL)
         self._out.close()
+
+
+def stack_cpu_seconds(state_dir: Path) -> float:
+    """CPU seconds of every live process of the stack (all carry TRIPL_STATE_DIR), each with what its
+    reaped children used: run workers and restarted code servers included, which the test process's own
+    rusage misses when their parents are killed before reaping them."""
+    marker = f"TRIPL_STATE_DIR={state_dir}".encode() + b"\0"
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or marker not in (entry / "environ").read_bytes() + b"\0":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def processes_of(state_dir: Path) -> list[str]:

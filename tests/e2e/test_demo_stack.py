@@ -1,6 +1,7 @@
 """End to end (slow), on one `tripl up` (free ports, a fresh state dir, TRIPL_ALLOW_PRIVATE_WEBHOOKS=true for
-a receiver on 127.0.0.1) shared by the module's two tests: bringing a stack up, generating its demo and
-running the demo's first scan and 28-day collection is most of what each test costs.
+a receiver on 127.0.0.1, TRIPL_METRICS_SENSOR_INTERVAL_SECONDS=5) shared by the module's two tests: bringing
+a stack up, generating its demo and running the demo's first scan and 28-day collection is most of what
+each test costs.
 
 - The stack serves a working demo: the first account is printed and saved; signed in with it, the demo
   project's first scan (launched by `tripl up`) and a Run Scan over HTTP end in jobs that succeeded through
@@ -41,12 +42,18 @@ pytestmark = pytest.mark.slow
 
 DELIVERY_SECONDS = 900  # catalog scan, then the sensor's 28-day first collection and fan-out on a shared machine
 SECRET_HEADER = "X-Tripl-Secret"
+SENSOR_INTERVAL_QUERY = """query { sensorOrError(sensorSelector: {repositoryLocationName: "tripl",
+  repositoryName: "__repository__", sensorName: "scan_metrics_schedule"}) {
+  __typename ... on Sensor { minIntervalSeconds } ... on PythonError { message } } }"""
 
 
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     root = tmp_path_factory.mktemp("tripl-up")
-    running = Up(root / "state", root / "tripl-up.log", env={"TRIPL_ALLOW_PRIVATE_WEBHOOKS": "true"})
+    # the metrics sensor asks every 5 s (the daemon's own loop period) instead of 30: the first collection of
+    # the demo made over HTTP starts seconds after Create Demo Project rather than up to half a minute later
+    running = Up(root / "state", root / "tripl-up.log", env={"TRIPL_ALLOW_PRIVATE_WEBHOOKS": "true",
+                                                            "TRIPL_METRICS_SENSOR_INTERVAL_SECONDS": "5"})
     try:
         yield running
     finally:
@@ -92,6 +99,11 @@ def test_tripl_up_serves_a_working_demo(up: Up, account: tuple[str, str], client
     first_job = wait_for_job(client, "demo", scan["id"], first_jobs[-1]["id"])
     assert first_job["status"] == "succeeded", f"{first_job['error_message']}\n{up.output()[-4000:]}"
     assert "first scan job" in up.output()
+    # the webserver serves the code location now (the first scan was launched through it), and the stack's
+    # TRIPL_METRICS_SENSOR_INTERVAL_SECONDS reached the metrics sensor
+    with httpx.Client(base_url=up.dagster, timeout=30) as dagster:
+        sensor = dagster.post("/graphql", json={"query": SENSOR_INTERVAL_QUERY}).json()["data"]["sensorOrError"]
+    assert sensor == {"__typename": "Sensor", "minIntervalSeconds": 5}, sensor
 
     run = client.post(f"/projects/demo/scans/{scan['id']}/run")
     assert run.status_code == 202, run.text

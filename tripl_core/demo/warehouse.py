@@ -77,7 +77,7 @@ def generate_demo_warehouse(folder: Path, *, end: datetime, days: int = 35, seed
     """
     if days < MIN_DAYS:
         raise ValueError(f"the demo warehouse needs at least {MIN_DAYS} days (got {days})")
-    end = _floor_to_bucket(end)
+    end = floor_to_bucket(end)
     start = end - days * _DAY
     schedule = _schedule(end)
     types = app_events.demo_types(schedule.moments)
@@ -226,5 +226,5 @@ def _anomaly(event_name: str, direction: str, window: tuple[datetime, datetime],
     )
 
 
-def _floor_to_bucket(moment: datetime) -> datetime:
+def floor_to_bucket(moment: datetime) -> datetime:
     return to_datetime(epoch_us(moment) // BUCKET_US * BUCKET_US)
