@@ -59,6 +59,7 @@ def run(project_slug: str = typer.Argument(..., help="The project's slug"),
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(2) from None
     finally:
+        launcher.close()  # an in-process run's thread ends its job row before the command returns
         db.dispose()
     if failed:
         raise typer.Exit(1)
