@@ -28,9 +28,14 @@ client = launching.client  # the app with the in-process Dagster launcher
 launcher = launching.launcher
 
 
+@pytest.fixture(scope="module")
+def pristine_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ms.write_lake(tmp_path_factory.mktemp("pristine") / "lake")  # generated once: rows made in Python
+
+
 @pytest.fixture
-def lake(tmp_path: Path) -> Path:
-    return ms.write_lake(tmp_path / "lake")  # this test breaks it: a lake of its own
+def lake(pristine_lake: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(pristine_lake, tmp_path / "lake"))  # this test breaks it: a copy of its own
 
 
 def _scheduled_run(launcher: InProcessLauncher, config_id: str, time_from: datetime, time_to: datetime) -> bool:
