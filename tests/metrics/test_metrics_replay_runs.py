@@ -7,7 +7,6 @@ chunks kept."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,10 +18,9 @@ from dagster import DagsterEventType, RunsFilter
 from sqlalchemy import func, select
 
 from tests.metrics import support as ms
-from tests.scans.support import wait_for_scan_job
+from tests.pipelines.run_waits import finished_job
 from tests.support import launching
 from tests.support.workspace import Workspace
-from tripl_core.jobs.models import Job
 from tripl_core.metrics import replay as replay_module
 from tripl_core.metrics.models import DistributionDrift, MetricDay
 from tripl_core.metrics.packing import unpack
@@ -40,18 +38,6 @@ def app_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ms.write_lake(tmp_path_factory.mktemp("app_lake"))
 
 
-
-
-def _finished(ws: Workspace, launcher: InProcessLauncher, scan: dict[str, Any], job_id: str) -> dict[str, Any]:
-    """The job once its run's thread has ended: joined, not polled (a request every 50 ms competes with the
-    run for the interpreter), then read through the API as a client would."""
-    with ws.db.unit_of_work() as session:
-        job = session.get(Job, uuid.UUID(job_id))
-        assert job is not None
-        assert job.external_run_id, job_id
-        run_id = job.external_run_id
-    assert launcher.wait(run_id, timeout=300), f"run {run_id} still going after 300 s"
-    return wait_for_scan_job(ws.viewer, scan, job_id)  # already finished: one request
 
 
 def _iso(moment: datetime) -> str:
@@ -84,7 +70,7 @@ def test_replay_runs_on_dagster_and_its_metrics_answer(ws: Workspace, app_lake: 
     queued = ws.editor.post(f"{P}/scans/{scan['id']}/metrics/replay", json={
         "time_from": _iso(ms.START), "time_to": _iso(ms.END)})
     assert queued.status_code == 202, queued.text
-    job = _finished(ws, launcher, scan, queued.json()["id"])
+    job = finished_job(ws, launcher, scan, queued.json()["id"])
     assert job["status"] == "succeeded", job
     summary = job["result_summary"]
     assert (summary["chunks"], summary["chunks_done"]) == (ms.DAYS, ms.DAYS)
@@ -136,7 +122,7 @@ def test_cancel_between_chunks_keeps_the_finished_ones(ws: Workspace, app_lake: 
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelling"
     cancel_sent.set()
-    job = _finished(ws, launcher, scan, job_id)
+    job = finished_job(ws, launcher, scan, job_id)
     assert job["status"] == "cancelled", job
     assert job["result_summary"]["chunks_done"] == 1  # the progress recorded before the cancel
     assert _points(ws) == 5  # one hourly bucket of five series: the finished chunk is kept
