@@ -1,5 +1,5 @@
-"""`tripl branches list|create|diff|merge` as a script or CI runs them: `create` and a refused `merge` as real
-processes (exit status and stderr), the other steps in-process through the same app (tests/cli/support.py)."""
+"""`tripl branches list|create|diff|merge` as a script or CI runs them: a refused `merge` as a real process
+(environment, exit status and stderr), the other steps in-process through the same app (tests/cli/support.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tripl_core.settings import Settings
 def test_branches_create_diff_and_merge_from_the_command_line(ws: Workspace, settings: Settings) -> None:
     p = plan(ws)
     env = app_env(settings)
-    created = run("branches", "create", "shop", "ci-branch", "--as", "editor@example.com", env=env)
+    created = invoke("branches", "create", "shop", "ci-branch", "--as", "editor@example.com", env=env)
     assert created.returncode == 0, created.stderr
     branch = json.loads(created.stdout)
     assert (branch["name"], branch["status"]) == ("ci-branch", "draft")
