@@ -62,13 +62,19 @@ def _traffic() -> tuple[np.ndarray, np.ndarray]:
     return all_stamps[order], all_names[order]
 
 
-def _rows(until: datetime) -> pa.Table:
+@functools.cache
+def _all_rows() -> pa.Table:
+    """Every row of `_traffic` as the warehouse table, built once: each load writes a prefix of it."""
     stamps, names = _traffic()
-    n = int(np.searchsorted(stamps, int(until.timestamp() * 1_000_000)))
-    fill = pa.array(["ios"] * n, pa.string())
-    return pa.table({"ts": pa.array(stamps[:n], pa.timestamp("us", tz="UTC")),
-                     "name": pa.array(names[:n].tolist(), pa.string()), "platform": fill,
+    n = len(stamps)
+    return pa.table({"ts": pa.array(stamps, pa.timestamp("us", tz="UTC")),
+                     "name": pa.array(names.tolist(), pa.string()), "platform": pa.array(["ios"] * n, pa.string()),
                      "country": pa.array(["us"] * n, pa.string()), "app_version": pa.array(["1.0.0"] * n, pa.string())})
+
+
+def _rows(until: datetime) -> pa.Table:
+    stamps, _ = _traffic()
+    return _all_rows().slice(0, int(np.searchsorted(stamps, int(until.timestamp() * 1_000_000))))
 
 
 def _load(lake: Path, until: datetime) -> None:
