@@ -105,10 +105,16 @@ def _alertable(ws: Workspace, config_id: uuid.UUID, now: datetime) -> list[Any]:
         return [c for c in candidates.active(session, config, now) if c.kind == "signal"]
 
 
+@pytest.fixture(scope="module")
+def lake_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the module's tests: the chDB engine process of a folder (~2 s of CPU to start) serves
+    them all; every test loads its own rows into it first."""
+    return tmp_path_factory.mktemp("lake")
+
+
 @pytest.fixture
-def late_shop(ws: Workspace, tmp_path: Path) -> uuid.UUID:
-    lake = tmp_path / "lake"
-    lake.mkdir()
+def late_shop(ws: Workspace, lake_folder: Path) -> uuid.UUID:
+    lake = lake_folder
     _load(lake, END + timedelta(minutes=10) - LATE)
     project = ms.metrics_project(ws, lake, metric_breakdown_columns=[], app_version_column=None,
                                  distribution_drift_fields=[])
