@@ -1,29 +1,22 @@
 """`tripl branches list|create|diff|merge`: plan branches for scripts and CI, through the same services as
-the API (and with the same activity and audit entries). Writes act as the user named by `--as`."""
+the API (and with the same activity and audit entries). Writes act as the user named by `--as`.
+
+The services and models are imported inside the commands: `tripl` loads only what the command it runs needs."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from tripl_core.access import audit
-from tripl_core.access.models import User
-from tripl_core.access.principal import Need, Principal
-from tripl_core.branching import branches, conflicts, diffs, merging
-from tripl_core.branching.schemas import BranchCreate
-from tripl_core.db.engine import Database
-from tripl_core.errors import DomainError, InvalidInput, NotFound
-from tripl_core.pagination import PageRequest
-from tripl_core.plan import projects
-from tripl_core.plan.models import Project
-from tripl_core.settings import Settings
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tripl_core.access.principal import Need, Principal
+    from tripl_core.plan.models import Project
 
 app = typer.Typer(help="Working branches of a project's plan.", no_args_is_help=True)
 T = TypeVar("T")
@@ -32,6 +25,10 @@ AS_USER = typer.Option(..., "--as", envvar="TRIPL_USER", help="Email of the user
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    from tripl_core.db.engine import Database
+    from tripl_core.errors import DomainError
+    from tripl_core.settings import Settings
+
     settings = Settings()
     db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     try:
@@ -51,6 +48,12 @@ def _print(payload: Any) -> None:
 
 
 def _acting(session: Session, email: str, need: Need) -> Principal:
+    from sqlalchemy import select
+
+    from tripl_core.access.models import User
+    from tripl_core.access.principal import Principal
+    from tripl_core.errors import NotFound
+
     user = session.scalar(select(User).where(User.email == email))
     if user is None:
         raise NotFound(f"No user with email {email}")
@@ -61,6 +64,8 @@ def _acting(session: Session, email: str, need: Need) -> Principal:
 
 def _audited(session: Session, principal: Principal, project: Project, action: str, target_id: str,
              details: dict[str, Any], run: Callable[[], T]) -> T:
+    from tripl_core.access import audit
+
     result = run()
     audit.record(session, principal=principal, action=f"plan-branches.{action}", method="CLI",
                  path=f"tripl branches {action}", status_code=200, project_id=project.id, project_slug=project.slug,
@@ -71,6 +76,10 @@ def _audited(session: Session, principal: Principal, project: Project, action: s
 @app.command("list")
 def list_branches(project_slug: str = typer.Argument(..., help="The project's slug")) -> None:
     """Print the project's branches as JSON."""
+    from tripl_core.branching import branches
+    from tripl_core.pagination import PageRequest
+    from tripl_core.plan import projects
+
     with _session() as session:
         project = projects.get_by_slug(session, project_slug)
         items, _ = branches.list_branches(session, project, PageRequest(0, 10_000))
@@ -83,6 +92,14 @@ def create(project_slug: str = typer.Argument(..., help="The project's slug"),
            description: str = typer.Option("", help="What the branch is for"),
            as_user: str = AS_USER) -> None:
     """Copy main's plan onto a new branch; print it as JSON."""
+    from pydantic import ValidationError
+
+    from tripl_core.access.principal import Need
+    from tripl_core.branching import branches
+    from tripl_core.branching.schemas import BranchCreate
+    from tripl_core.errors import InvalidInput
+    from tripl_core.plan import projects
+
     with _session() as session:
         project = projects.get_by_slug(session, project_slug)
         principal = _acting(session, as_user, Need.WRITE)
@@ -101,6 +118,9 @@ def diff(project_slug: str = typer.Argument(..., help="The project's slug"),
          fail_on_conflicts: bool = typer.Option(False, "--fail-on-conflicts",
                                                 help="Exit 1 when a conflict with main is unresolved")) -> None:
     """Print the branch's changes since its cut and its conflicts with main as JSON."""
+    from tripl_core.branching import branches, conflicts, diffs
+    from tripl_core.plan import projects
+
     with _session() as session:
         project = projects.get_by_slug(session, project_slug)
         found = branches.find(session, project, branch)
@@ -117,6 +137,10 @@ def merge(project_slug: str = typer.Argument(..., help="The project's slug"),
           force: bool = typer.Option(False, "--force", help="Owners only: merge without a fresh approval"),
           as_user: str = AS_USER) -> None:
     """Merge the branch into main (exit 2 with the reason when refused); print the merged branch as JSON."""
+    from tripl_core.access.principal import Need
+    from tripl_core.branching import branches, merging
+    from tripl_core.plan import projects
+
     with _session() as session:
         project = projects.get_by_slug(session, project_slug)
         principal = _acting(session, as_user, Need.WRITE)

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import typer
 
-from tripl_core.settings import Settings
-
 app = typer.Typer(help="The Dagster instance.", no_args_is_help=True)
 
 
@@ -20,6 +18,7 @@ def init(project_dir: Path = typer.Option(Path("."), help="Folder holding dagste
          home: Path | None = typer.Option(None, help="DAGSTER_HOME to prepare (default: $DAGSTER_HOME, else "
                                           "the state dir's `dagster` folder)")) -> None:
     """Write DAGSTER_HOME/dagster.yaml and create (or upgrade) the Dagster storage."""
+    from tripl_core.settings import Settings
     from tripl_pipelines.instance import POSTGRES_URL_ENV, initialise_storage, postgres_storage_url, prepare_home
 
     settings = Settings()

@@ -1,5 +1,6 @@
 """`tripl codegen`, `tripl export` and `tripl validate`: the plan's typed code, JSON Schema and payload
-check from the command line, for CI (reads the app database as the API does)."""
+check from the command line, for CI (reads the app database as the API does). The plan reader, code
+generators and validator are imported when a command runs, so `tripl` loads them only for these commands."""
 
 from __future__ import annotations
 
@@ -8,34 +9,32 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 
-from tripl_core.codegen import json_schema
-from tripl_core.codegen.generate import Language, generate
-from tripl_core.db.engine import Database
-from tripl_core.errors import DomainError
-from tripl_core.plan import branch_scope, projects
-from tripl_core.plan.plan_reader import PlanSnapshot, read_plan
-from tripl_core.settings import Settings
-from tripl_core.validation.payloads import PayloadValidator, Verdict
-from tripl_core.validation.rules import WRONG_TYPE, Violation
+if TYPE_CHECKING:
+    from tripl_core.plan.plan_reader import PlanSnapshot
+    from tripl_core.validation.payloads import Verdict
 
 BRANCH = typer.Option(None, "--branch", help="Plan branch id; the main branch without it")
 OUTPUT = typer.Option(None, "--output", "-o", help="Write to this file instead of standard output")
 
 
 def codegen(project_slug: str = typer.Argument(..., help="The project's slug"),
-            language: Language = typer.Argument(..., help="typescript, python or go"),
+            language: Literal["typescript", "python", "go"] = typer.Argument(..., help="typescript, python or go"),
             branch: uuid.UUID | None = BRANCH, output: Path | None = OUTPUT) -> None:
     """Write typed tracking code for the plan's events."""
-    _write(generate(_plan(project_slug, branch), language), output)
+    from tripl_core.codegen.generate import Language, generate
+
+    _write(generate(_plan(project_slug, branch), Language(language)), output)
 
 
 def export(project_slug: str = typer.Argument(..., help="The project's slug"),
            branch: uuid.UUID | None = BRANCH, output: Path | None = OUTPUT) -> None:
     """Write the plan as JSON Schema 2020-12."""
+    from tripl_core.codegen import json_schema
+
     _write(json.dumps(json_schema.export(_plan(project_slug, branch)), indent=2, ensure_ascii=False) + "\n", output)
 
 
@@ -45,6 +44,8 @@ def validate(project_slug: str = typer.Argument(..., help="The project's slug"),
              branch: uuid.UUID | None = BRANCH,
              as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON")) -> None:
     """Check tracking payloads against the plan; exit 1 when any payload breaks it."""
+    from tripl_core.validation.payloads import PayloadValidator, Verdict
+
     validator = PayloadValidator(_plan(project_slug, branch))
     try:
         handle = sys.stdin if file == "-" else open(file, encoding="utf-8")  # noqa: SIM115 — closed below
@@ -74,6 +75,9 @@ def validate(project_slug: str = typer.Argument(..., help="The project's slug"),
 
 def _payloads(lines: Any) -> Iterator[tuple[int, Any]]:
     """(line number, payload) for every non-blank line; a line that is not JSON is an invalid payload."""
+    from tripl_core.validation.payloads import Verdict
+    from tripl_core.validation.rules import WRONG_TYPE, Violation
+
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -89,6 +93,12 @@ def _item(verdict: Verdict) -> dict[str, Any]:
 
 
 def _plan(project_slug: str, branch: uuid.UUID | None) -> PlanSnapshot:
+    from tripl_core.db.engine import Database
+    from tripl_core.errors import DomainError
+    from tripl_core.plan import branch_scope, projects
+    from tripl_core.plan.plan_reader import read_plan
+    from tripl_core.settings import Settings
+
     settings = Settings()
     db = Database(settings.resolved_database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     try:

@@ -1,26 +1,22 @@
 """`tripl scans run PROJECT_SLUG SCAN [--wait]`: a scan on the one Dagster of the deployment — the webserver at
 TRIPL_DAGSTER_URL, else the `tripl up` running on this state dir (stack.json) — so the run shows in its UI
 and its sensors follow it. With `--in-process` (asked for, never a fallback) the run executes here on a
-throwaway instance, and the command always waits: the run lives in this process."""
+throwaway instance, and the command always waits: the run lives in this process.
+
+The app's services are imported when the command runs, so `tripl` loads them only for it."""
 
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import typer
 
-from tripl_cli import stack
-from tripl_cli.launchers import configured_launcher
-from tripl_core.db.engine import Database
-from tripl_core.errors import DomainError
-from tripl_core.jobs.launch import RunLauncher, launch, refresh
-from tripl_core.jobs.models import Job, JobKind, JobStatus
-from tripl_core.plan import projects
-from tripl_core.scans import configs, runs
-from tripl_core.scans.schemas import ScanJobOut
-from tripl_core.settings import Settings
+if TYPE_CHECKING:
+    from tripl_core.db.engine import Database
+    from tripl_core.jobs.launch import RunLauncher
 
 app = typer.Typer(help="Scans of a project's warehouse.", no_args_is_help=True)
 
@@ -33,6 +29,14 @@ def run(project_slug: str = typer.Argument(..., help="The project's slug"),
         in_process: bool = typer.Option(False, "--in-process", help="Run in this process on a throwaway "
                                         "Dagster instance instead of the running stack's")) -> None:
     """Run a catalog scan and print its job (with the result summary) as JSON; exit 1 if it failed."""
+    from tripl_cli import stack
+    from tripl_cli.launchers import configured_launcher
+    from tripl_core.db.engine import Database
+    from tripl_core.errors import DomainError
+    from tripl_core.jobs.models import Job, JobStatus
+    from tripl_core.scans.schemas import ScanJobOut
+    from tripl_core.settings import Settings
+
     settings = Settings()
     dagster_url = None if in_process else stack.dagster_url(settings)
     if not in_process and dagster_url is None:
@@ -55,12 +59,18 @@ def run(project_slug: str = typer.Argument(..., help="The project's slug"),
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(2) from None
     finally:
+        launcher.close()  # an in-process run's thread ends its job row before the command returns
         db.dispose()
     if failed:
         raise typer.Exit(1)
 
 
 def _start(db: Database, launcher: RunLauncher, project_slug: str, scan: str) -> uuid.UUID:
+    from tripl_core.jobs.launch import launch
+    from tripl_core.jobs.models import JobKind
+    from tripl_core.plan import projects
+    from tripl_core.scans import configs, runs
+
     with db.unit_of_work() as session:
         project = projects.get_by_slug(session, project_slug)
         job = runs.enqueue(session, None, project, configs.find(session, project, scan), JobKind.scan)
@@ -68,6 +78,9 @@ def _start(db: Database, launcher: RunLauncher, project_slug: str, scan: str) ->
 
 
 def _wait(db: Database, launcher: RunLauncher, job_id: uuid.UUID, timeout: float, *, in_process: bool) -> None:
+    from tripl_core.jobs.launch import refresh
+    from tripl_core.jobs.models import Job, JobStatus
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with db.unit_of_work() as session:

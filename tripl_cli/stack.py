@@ -8,8 +8,10 @@ import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tripl_core.settings import Settings
+if TYPE_CHECKING:  # only annotations: every `tripl` start imports this module (through `tripl up`)
+    from tripl_core.settings import Settings
 
 STACK_FILE = "stack.json"
 

@@ -10,20 +10,18 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
 
-from tripl_cli import bootstrap, stack
+from tripl_cli import stack
 from tripl_cli.supervisor import Child, Supervisor
-from tripl_core.ai import search_composition
-from tripl_core.db.engine import Database
-from tripl_core.db.migrate import upgrade
-from tripl_core.demo.project import DemoProject
-from tripl_core.errors import DomainError
-from tripl_core.jobs.launch import LaunchFailed
-from tripl_core.security import SecretBox
-from tripl_core.settings import Settings
+
+if TYPE_CHECKING:  # loaded by `tripl up` when it runs, not by every `tripl` command (see up() below)
+    from tripl_cli.bootstrap import FirstAccount
+    from tripl_core.db.engine import Database
+    from tripl_core.demo.project import DemoProject
+    from tripl_core.settings import Settings
 
 READY_SECONDS = 180.0
 
@@ -36,6 +34,13 @@ def up(host: str = typer.Option("127.0.0.1", help="Address the API and the Dagst
        verbose: bool = typer.Option(False, "--verbose", help="Dagster's INFO logs too (sensor ticks, "
                                     "code servers); by default only warnings and tripl's own lines")) -> None:
     """Run tripl: API (docs at /docs), Dagster UI and daemon. Ctrl-C (or SIGTERM) stops everything."""
+    from tripl_cli import bootstrap
+    from tripl_core.ai import search_composition
+    from tripl_core.db.engine import Database
+    from tripl_core.db.migrate import upgrade
+    from tripl_core.security import SecretBox
+    from tripl_core.settings import Settings
+
     settings = Settings()
     project_dir = project_dir.resolve()
     for needed in ("dagster.yaml", "workspace.yaml"):
@@ -138,6 +143,8 @@ class _Readiness:
 
 
 def _answers(url: str) -> bool:
+    import httpx
+
     try:
         return httpx.get(url, timeout=2.0).status_code == 200
     except httpx.HTTPError:
@@ -145,6 +152,10 @@ def _answers(url: str) -> bool:
 
 
 def _first_scans(db: Database, dagster_url: str) -> None:
+    from tripl_cli import bootstrap
+    from tripl_core.errors import DomainError
+    from tripl_core.jobs.launch import LaunchFailed
+
     try:
         started = bootstrap.launch_first_scans(db, dagster_url)
     except (LaunchFailed, DomainError) as error:  # e.g. a scheduled run got there first (409)
@@ -162,7 +173,7 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _sign_in_text(account: bootstrap.FirstAccount | None) -> str:
+def _sign_in_text(account: FirstAccount | None) -> str:
     if account is None:
         return "Sign in with your account (POST /api/v1/auth/login, or from /docs).\n"
     if account.password is None:

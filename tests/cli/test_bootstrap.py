@@ -3,9 +3,11 @@ file, usable to sign in) and the demo project, made only while the workspace has
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.pipelines.demo_support import GeneratedDemo, generate_once, reuse
 from tests.support.workspace import Workspace
 from tripl_cli import bootstrap
 from tripl_core.access.models import User
@@ -43,8 +45,15 @@ def test_no_account_is_made_in_a_workspace_with_users(ws: Workspace, db: Databas
     assert not (settings.state_dir / bootstrap.FIRST_ACCOUNT_FILE).exists()
 
 
-def test_the_demo_project_is_made_only_in_an_empty_workspace(ws: Workspace, db: Database,
-                                                             settings: Settings) -> None:
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDemo:
+    return generate_once(tmp_path_factory.mktemp("demo"))  # once for both engines (tests/pipelines/demo_support.py)
+
+
+def test_the_demo_project_is_made_only_in_an_empty_workspace(ws: Workspace, db: Database, settings: Settings,
+                                                             demo_files: GeneratedDemo,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    reuse(monkeypatch, demo_files)
     demo = bootstrap.ensure_demo_project(db, settings)
     assert demo is not None
     assert demo.project.slug == "demo"

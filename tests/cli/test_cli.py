@@ -1,31 +1,24 @@
-"""The `tripl` console script, run as a user runs it."""
+"""The `tripl` console script, run as a user runs it: each command group once as a real process (tests/cli/
+support.py), the remaining cases of a command in-process through the same app object."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-TRIPL = str(Path(sys.executable).parent / "tripl")
-
-
-def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([TRIPL, *args], capture_output=True, text=True, input=stdin,
-                          env={**os.environ, **(env or {})}, timeout=120)
+from tests.cli.support import invoke, run
 
 
 def test_db_upgrade_creates_the_schema_in_the_state_dir(tmp_path: Path) -> None:
     result = run("db", "upgrade", env={"TRIPL_STATE_DIR": str(tmp_path / "state")})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "state" / "tripl.db").exists()
-    again = run("db", "upgrade", env={"TRIPL_STATE_DIR": str(tmp_path / "state")})
+    again = invoke("db", "upgrade", env={"TRIPL_STATE_DIR": str(tmp_path / "state")})  # idempotent
     assert again.returncode == 0, again.stderr
 
 
@@ -66,13 +59,13 @@ def test_anomalies_detect_reads_stdin_and_flags_the_spike() -> None:
     ("timestamp,value\nyesterday,1\n", "line 2"),
 ])
 def test_anomalies_detect_bad_input_exits_2_with_a_message(content: str, message: str) -> None:
-    result = run("anomalies", "detect", "-", "--interval", "1h", stdin=content)
+    result = invoke("anomalies", "detect", "-", "--interval", "1h", stdin=content)
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stdout == ""
 
 
 def test_anomalies_detect_missing_file(tmp_path: Path) -> None:
-    result = run("anomalies", "detect", str(tmp_path / "nope.csv"), "--interval", "15m")
+    result = invoke("anomalies", "detect", str(tmp_path / "nope.csv"), "--interval", "15m")
     assert result.returncode == 2
     assert "no such file" in result.stderr

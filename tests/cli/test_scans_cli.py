@@ -1,5 +1,8 @@
 """`tripl scans run` as a user runs it: in-process launcher when asked (`--in-process`), JSON job on stdout,
-exit status from the job's outcome; without a running stack or TRIPL_DAGSTER_URL it refuses, saying how."""
+exit status from the job's outcome; without a running stack or TRIPL_DAGSTER_URL it refuses, saying how.
+The refusal (which depends on the process's environment and state dir) runs as a real process; the run
+and the unknown scan run in-process through the same app (tests/cli/support.py), the Dagster run in this
+process as `--in-process` asks."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.cli.support import app_env, invoke, run
 from tests.scans.support import create_scan
 from tests.sources.support import chdb_body, create_source, lake_fixture
 from tests.support.workspace import Workspace
@@ -21,14 +24,13 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {"TRIPL_DATABASE_URL": settings.resolved_database_url, "TRIPL_SECRET_KEY": settings.resolved_secret_key,
-            "TRIPL_STATE_DIR": str(settings.state_dir), "TRIPL_DAGSTER_URL": ""}
+    return app_env(settings, TRIPL_DAGSTER_URL="")
 
 
 def test_scans_run_prints_the_finished_job(ws: Workspace, lake: Path, settings: Settings) -> None:
     ws.project("shop")
     scan = create_scan(ws.owner, create_source(ws.owner, chdb_body(lake)), name="web events")
-    result = run("scans", "run", "shop", "web events", "--wait", "--in-process", env=_env(settings))
+    result = invoke("scans", "run", "shop", "web events", "--wait", "--in-process", env=_env(settings))
     job = json.loads(result.stdout)
     assert job["scan_config_id"] == scan["id"]
     assert job["kind"] == "scan"
@@ -41,7 +43,7 @@ def test_scans_run_prints_the_finished_job(ws: Workspace, lake: Path, settings: 
 
 def test_scans_run_names_an_unknown_scan(ws: Workspace, settings: Settings) -> None:
     ws.project("shop")
-    result = run("scans", "run", "shop", "nope", "--in-process", env=_env(settings))
+    result = invoke("scans", "run", "shop", "nope", "--in-process", env=_env(settings))
     assert result.returncode == 2
     assert "Scan config 'nope' not found" in result.stderr
 

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.metrics import support as ms
+from tests.pipelines.demo_support import GeneratedDemo, generate_once, reuse
 from tests.support.workspace import Workspace
 from tripl_core.access.models import User, UserRole
 from tripl_core.access.principal import Principal
@@ -61,13 +62,19 @@ def _traffic() -> tuple[np.ndarray, np.ndarray]:
     return all_stamps[order], all_names[order]
 
 
-def _rows(until: datetime) -> pa.Table:
+@functools.cache
+def _all_rows() -> pa.Table:
+    """Every row of `_traffic` as the warehouse table, built once: each load writes a prefix of it."""
     stamps, names = _traffic()
-    n = int(np.searchsorted(stamps, int(until.timestamp() * 1_000_000)))
-    fill = pa.array(["ios"] * n, pa.string())
-    return pa.table({"ts": pa.array(stamps[:n], pa.timestamp("us", tz="UTC")),
-                     "name": pa.array(names[:n].tolist(), pa.string()), "platform": fill,
+    n = len(stamps)
+    return pa.table({"ts": pa.array(stamps, pa.timestamp("us", tz="UTC")),
+                     "name": pa.array(names.tolist(), pa.string()), "platform": pa.array(["ios"] * n, pa.string()),
                      "country": pa.array(["us"] * n, pa.string()), "app_version": pa.array(["1.0.0"] * n, pa.string())})
+
+
+def _rows(until: datetime) -> pa.Table:
+    stamps, _ = _traffic()
+    return _all_rows().slice(0, int(np.searchsorted(stamps, int(until.timestamp() * 1_000_000))))
 
 
 def _load(lake: Path, until: datetime) -> None:
@@ -98,10 +105,16 @@ def _alertable(ws: Workspace, config_id: uuid.UUID, now: datetime) -> list[Any]:
         return [c for c in candidates.active(session, config, now) if c.kind == "signal"]
 
 
+@pytest.fixture(scope="module")
+def lake_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the module's tests: the chDB engine process of a folder (~2 s of CPU to start) serves
+    them all; every test loads its own rows into it first."""
+    return tmp_path_factory.mktemp("lake")
+
+
 @pytest.fixture
-def late_shop(ws: Workspace, tmp_path: Path) -> uuid.UUID:
-    lake = tmp_path / "lake"
-    lake.mkdir()
+def late_shop(ws: Workspace, lake_folder: Path) -> uuid.UUID:
+    lake = lake_folder
     _load(lake, END + timedelta(minutes=10) - LATE)
     project = ms.metrics_project(ws, lake, metric_breakdown_columns=[], app_version_column=None,
                                  distribution_drift_fields=[])
@@ -157,8 +170,15 @@ def test_a_set_delay_is_used_and_a_bad_one_is_refused(ws: Workspace, late_shop: 
         assert lateness.complete_until(config, END + timedelta(minutes=10)) == END - timedelta(hours=2)
 
 
-def test_a_fresh_demo_judges_none_of_its_newest_buckets(ws: Workspace, settings: Settings) -> None:
-    created = datetime.now(UTC)
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDemo:
+    return generate_once(tmp_path_factory.mktemp("demo"))  # once for both engines (tests/pipelines/demo_support.py)
+
+
+def test_a_fresh_demo_judges_none_of_its_newest_buckets(ws: Workspace, settings: Settings, demo_files: GeneratedDemo,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    reuse(monkeypatch, demo_files)
+    created = demo_files.end  # the demo appears when its rows end, as when it is generated on the spot
     with ws.db.unit_of_work() as session:
         owner = session.scalar(select(User).where(User.role == UserRole.owner.value))
         assert owner is not None

@@ -28,9 +28,27 @@ client = launching.client  # the app with the in-process Dagster launcher
 launcher = launching.launcher
 
 
+@pytest.fixture(scope="module")
+def pristine_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return ms.write_lake(tmp_path_factory.mktemp("pristine") / "lake")  # generated once: rows made in Python
+
+
+@pytest.fixture(scope="module")
+def lake_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for the module's tests: the chDB engine process of a folder (~2 s of CPU to start) serves
+    them all, instead of one engine per test's folder."""
+    folder = tmp_path_factory.mktemp("metrics-jobs") / "lake"  # its parent is where tests hide the file
+    folder.mkdir()
+    return folder
+
+
 @pytest.fixture
-def lake(tmp_path: Path) -> Path:
-    return ms.write_lake(tmp_path / "lake")  # this test breaks it: a lake of its own
+def lake(pristine_lake: Path, lake_folder: Path) -> Path:
+    """The tests break the lake (move its file away): each starts from the pristine file, put back."""
+    for leftover in lake_folder.iterdir():
+        leftover.unlink()
+    shutil.copy(pristine_lake / "app_events.parquet", lake_folder / "app_events.parquet")
+    return lake_folder
 
 
 def _scheduled_run(launcher: InProcessLauncher, config_id: str, time_from: datetime, time_to: datetime) -> bool:

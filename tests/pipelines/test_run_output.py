@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.scans.support import SCANS, create_scan, wait_for_scan_job
+from tests.pipelines.run_waits import finished_job
+from tests.scans.support import SCANS, create_scan
 from tests.sources.support import chdb_body, create_source
 from tests.support import launching
 from tests.support.workspace import Workspace
+from tripl_pipelines.launcher import InProcessLauncher
 
 client = launching.client
 launcher = launching.launcher
@@ -27,6 +29,7 @@ def _streams() -> tuple[Any, ...]:
 
 
 def test_a_scan_run_leaves_the_processs_stdout_and_stderr_alone(ws: Workspace, tmp_path: Path,
+                                                                launcher: InProcessLauncher,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     # The process's streams as a server has them: real files (pytest's capture would hide a redirect).
     out = (tmp_path / "stdout.log").open("w", buffering=1)
@@ -60,7 +63,7 @@ def test_a_scan_run_leaves_the_processs_stdout_and_stderr_alone(ws: Workspace, t
         for _ in range(2):
             job = ws.editor.post(f"{SCANS.format(slug='shop')}/{scan['id']}/run")
             assert job.status_code == 202, job.text
-            done = wait_for_scan_job(ws.owner, scan, job.json()["id"])
+            done = finished_job(ws, launcher, scan, job.json()["id"])
             assert done["status"] == "succeeded", done
     finally:
         stop.set()

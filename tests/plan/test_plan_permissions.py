@@ -4,14 +4,27 @@
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from tests.plan.support import field, ok, url
+from sqlalchemy import select
+
+from tests.conftest import make_settings
+from tests.plan.support import field
 from tests.support.workspace import Actor, Workspace
+from tripl_api.main import create_app
+from tripl_core.access.models import User
+from tripl_core.access.principal import Principal
 from tripl_core.observe.models import SchemaDrift
+from tripl_core.plan import branch_scope, event_types, events, meta_fields, owners, projects, relations, variables
+from tripl_core.plan.event_schemas import EventCreate
+from tripl_core.plan.meta_field_schemas import MetaFieldCreate
+from tripl_core.plan.models import FieldDefinition
+from tripl_core.plan.relation_schemas import RelationCreate
+from tripl_core.plan.type_schemas import EventTypeCreate
+from tripl_core.plan.variable_schemas import VariableCreate
 
 PLAN_TAGS = {"events", "event-types", "event-type-owners", "fields", "meta-fields", "variables", "relations"}
 _n = itertools.count()
@@ -31,33 +44,37 @@ class Case:
 
 
 def fresh(ws: Workspace) -> Params:
-    """A small plan of its own in project `shop`, made by the owner, for one caller to act on."""
+    """A small plan of its own in project `shop`, made by the owner, for one caller to act on. Written through
+    the plan services in one unit of work (what the create routes call), not eight requests: the test makes
+    one for every successful write, and what it checks is the routes' answers to each caller, not set-up."""
     n = next(_n)
-    owner = ws.owner
-    t = ok(owner.post(url("shop", "/event-types"), json={"name": f"type{n}", "field_definitions": [
-        field("a"), field("b")]}), 201)
-    a, b = (f["id"] for f in t["field_definitions"])
-    events = ok(owner.post(url("shop", "/events/bulk"), json=[{"event_type_id": t["id"], "name": f"e{n}_{i}"}
-                                                              for i in range(2)]), 201)
-    meta = ok(owner.post(url("shop", "/meta-fields"), json={"name": f"meta{n}", "display_name": "M",
-                                                            "field_type": "string"}), 201)
-    variable = ok(owner.post(url("shop", "/variables"), json={"name": f"var{n}"}), 201)
-    relation = ok(owner.post(url("shop", "/relations"), json={
-        "source_event_type_id": t["id"], "target_event_type_id": t["id"], "source_field_id": a,
-        "target_field_id": b}), 201)
+    assert ws.owner.user is not None
     assert ws.editor.user is not None
     assert ws.viewer.user is not None
-    type_owner = ok(owner.post(url("shop", f"/event-types/{t['id']}/owners"),
-                               json={"user_id": str(ws.viewer.user.id)}), 201)
-    with ws.db.unit_of_work() as session:  # drifts are raised by scans only
-        drift = SchemaDrift(project_id=uuid.UUID(t["project_id"]), event_type_id=uuid.UUID(t["id"]), field_name="x",
+    with ws.db.unit_of_work() as session:
+        owner = Principal(user=session.get_one(User, ws.owner.user.id))
+        scope = branch_scope.resolve(session, projects.get_by_slug(session, "shop"), None, write=True)
+        t = event_types.create(session, owner, scope, EventTypeCreate.model_validate(
+            {"name": f"type{n}", "field_definitions": [field("a"), field("b")]}))
+        by_name = dict(session.execute(select(FieldDefinition.name, FieldDefinition.id)
+                                       .where(FieldDefinition.event_type_id == t.id)).all())
+        a, b = by_name["a"], by_name["b"]
+        made = events.create_many(session, owner, scope, [
+            EventCreate(event_type_id=t.id, name=f"e{n}_{i}") for i in range(2)], bulk=True)
+        meta = meta_fields.create(session, owner, scope, MetaFieldCreate.model_validate(
+            {"name": f"meta{n}", "display_name": "M", "field_type": "string"}))
+        variable = variables.create(session, owner, scope, VariableCreate(name=f"var{n}"))
+        relation = relations.create(session, owner, scope, RelationCreate(
+            source_event_type_id=t.id, target_event_type_id=t.id, source_field_id=a, target_field_id=b))
+        type_owner = owners.add(session, owner, scope, t, ws.viewer.user.id)
+        drift = SchemaDrift(project_id=t.project_id, event_type_id=t.id, field_name="x",  # raised by scans only
                             drift_type="new_field")
         session.add(drift)
         session.flush()
-        drift_id = str(drift.id)
-    return {"drift": drift_id, "n": str(n), "type": t["id"], "field": a, "field_b": b, "event": events[0]["id"],
-            "event2": events[1]["id"], "meta": meta["id"], "variable": variable["id"], "relation": relation["id"],
-            "owner": type_owner["id"], "editor_user": str(ws.editor.user.id)}
+        return {"drift": str(drift.id), "n": str(n), "type": str(t.id), "field": str(a), "field_b": str(b),
+                  "event": str(made[0].id), "event2": str(made[1].id), "meta": str(meta.id),
+                  "variable": str(variable.id), "relation": str(relation.id), "owner": str(type_owner.id),
+                  "editor_user": str(ws.editor.user.id)}
 
 
 P = "/api/v1/projects/{slug}"
@@ -126,8 +143,10 @@ def expected(case: Case, caller: str) -> int:
     return case.success
 
 
-def test_every_plan_route_has_a_case(ws: Workspace) -> None:
-    spec = ok(ws.anonymous.get("/openapi.json"))
+def test_every_plan_route_has_a_case(tmp_path: Path) -> None:
+    """The routes come from the app's OpenAPI document, which no database is read for: made once, not per
+    engine (the app is never started, so the database file is never created)."""
+    spec = create_app(make_settings(f"sqlite+pysqlite:///{tmp_path / 'unused.db'}", tmp_path / "state")).openapi()
     routes = {operation["summary"].lower().replace(" ", "_") for methods in spec["paths"].values()
               for operation in methods.values() if operation["tags"][0] in PLAN_TAGS}
     assert routes == set(CASES)
