@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from tests.pipelines.demo_support import GeneratedDemo, generate_once, reuse
+from tests.support.demos import GeneratedDemos, demos_generated_once
 from tests.support.workspace import Workspace
 from tripl_cli import bootstrap
 from tripl_core.access.models import User
@@ -46,14 +46,14 @@ def test_no_account_is_made_in_a_workspace_with_users(ws: Workspace, db: Databas
 
 
 @pytest.fixture(scope="module")
-def demo_files(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDemo:
-    return generate_once(tmp_path_factory.mktemp("demo"))  # once for both engines (tests/pipelines/demo_support.py)
+def demos(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDemos:
+    return GeneratedDemos(tmp_path_factory.mktemp("demos"))  # shared by both engines (tests/support/demos.py)
 
 
 def test_the_demo_project_is_made_only_in_an_empty_workspace(ws: Workspace, db: Database, settings: Settings,
-                                                             demo_files: GeneratedDemo,
+                                                             demos: GeneratedDemos,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    reuse(monkeypatch, demo_files)
+    demos_generated_once(monkeypatch, demos)
     demo = bootstrap.ensure_demo_project(db, settings)
     assert demo is not None
     assert demo.project.slug == "demo"

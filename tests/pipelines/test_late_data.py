@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.metrics import support as ms
-from tests.pipelines.demo_support import GeneratedDemo, generate_once, reuse
+from tests.support.demos import GeneratedDemos, demos_generated_once
 from tests.support.workspace import Workspace
 from tripl_core.access.models import User, UserRole
 from tripl_core.access.principal import Principal
@@ -171,14 +171,21 @@ def test_a_set_delay_is_used_and_a_bad_one_is_refused(ws: Workspace, late_shop: 
 
 
 @pytest.fixture(scope="module")
-def demo_files(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDemo:
-    return generate_once(tmp_path_factory.mktemp("demo"))  # once for both engines (tests/pipelines/demo_support.py)
+def demos(tmp_path_factory: pytest.TempPathFactory) -> GeneratedDemos:
+    return GeneratedDemos(tmp_path_factory.mktemp("demos"))  # shared by both engines (tests/support/demos.py)
 
 
-def test_a_fresh_demo_judges_none_of_its_newest_buckets(ws: Workspace, settings: Settings, demo_files: GeneratedDemo,
+@pytest.fixture(scope="module")
+def demo_created() -> datetime:
+    """When the demo appears, the same for both engines so they share one generated warehouse."""
+    return datetime.now(UTC)
+
+
+def test_a_fresh_demo_judges_none_of_its_newest_buckets(ws: Workspace, settings: Settings, demos: GeneratedDemos,
+                                                        demo_created: datetime,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    reuse(monkeypatch, demo_files)
-    created = demo_files.end  # the demo appears when its rows end, as when it is generated on the spot
+    demos_generated_once(monkeypatch, demos)
+    created = demo_created  # its rows end then, as when it is generated on the spot
     with ws.db.unit_of_work() as session:
         owner = session.scalar(select(User).where(User.role == UserRole.owner.value))
         assert owner is not None
