@@ -87,7 +87,9 @@ def running_postgres() -> Iterator[PostgresServer]:
         check=True, capture_output=True,
     )
     options = (f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+               # the data directory may be in memory: keep the write-ahead log it holds small
+               "-c max_wal_size=256MB")
     subprocess.run(
         _as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file), "-o", options,
                            "-w", "-t", "60", "start"]),

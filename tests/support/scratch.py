@@ -21,16 +21,26 @@ from pathlib import Path
 
 MEMORY_ROOT = Path("/dev/shm")
 PREFIX = "tripl-test-"
+# A container's /dev/shm is often 64 MB: a server's data directory (with its WAL, seeds and clones of up to
+# three workers) would fill it and fail the run, so memory is used only with room to spare.
+MIN_FREE_BYTES = 4 * 1024**3
 
 
 def memory_folder(kind: str) -> Path:
     """A new, empty folder owned by this process: in memory when possible."""
     chosen = os.environ.get("TRIPL_TEST_SCRATCH")
     candidate = Path(chosen) if chosen else MEMORY_ROOT
-    root = candidate if candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK) else None
+    root = candidate if _usable(candidate, need_bytes=0 if chosen else MIN_FREE_BYTES) else None
     if root is not None:
         remove_abandoned(root)
     return Path(tempfile.mkdtemp(prefix=f"{PREFIX}{kind}-{os.getpid()}-", dir=root))
+
+
+def _usable(root: Path, need_bytes: int) -> bool:
+    if not (root.is_dir() and os.access(root, os.W_OK | os.X_OK)):
+        return False
+    stats = os.statvfs(root)
+    return stats.f_bavail * stats.f_frsize >= need_bytes
 
 
 def remove_abandoned(root: Path) -> None:
