@@ -49,8 +49,10 @@ def warehouse_pg(pg_server: PostgresServer) -> PostgresServer:
 
 
 @pytest.fixture(scope="session")
-def sqlite_copies(tmp_path_factory: pytest.TempPathFactory) -> SqliteCopies:
-    return SqliteCopies(tmp_path_factory.mktemp("sqlite-templates"))
+def sqlite_copies(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqliteCopies]:
+    copies = SqliteCopies(tmp_path_factory.mktemp("sqlite-templates"))
+    yield copies
+    copies.close()
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +61,10 @@ def sqlite_template(sqlite_copies: SqliteCopies) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_copies(pg_server: PostgresServer) -> PostgresCopies:
-    return PostgresCopies(pg_server)
+def postgres_copies(pg_server: PostgresServer) -> Iterator[PostgresCopies]:
+    copies = PostgresCopies(pg_server)
+    yield copies
+    copies.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,11 @@
 """Request dependencies: the session, who is calling, what they may do, pagination, rate limits.
 
-Permission is declared once per route with `Allow(...)` or `ProjectAccess(...)`, never in route bodies."""
+Permission is declared once per route with `Allow(...)` or `ProjectAccess(...)`, never in route bodies.
+
+Dependencies that only read what the request already holds are `async def`: FastAPI runs a plain `def`
+dependency in the thread pool, and each such hop costs a thread hand-off and an event-loop wake-up
+(about a fifth of a simple request's CPU before this was done; docs/benchmarks.md, session 14). Those
+that touch the database stay plain functions, off the event loop."""
 
 from __future__ import annotations
 
@@ -27,12 +32,12 @@ SESSION_COOKIE = "tripl_session"
 cookie_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="The session cookie set by Login")
 
 
-def app_state(request: Request) -> AppState:
+async def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.tripl
     return state
 
 
-def db_session(request: Request) -> Session:
+async def db_session(request: Request) -> Session:
     session: Session = request.state.db
     return session
 
@@ -76,7 +81,7 @@ def _mark_key_used(state: AppState, principal: Principal) -> None:
         api_keys.mark_key_used(session, principal.api_key.id)
 
 
-def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+async def current_principal(principal: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
     if principal is None:
         raise NotAuthenticated("Sign in (session cookie) or send an API key (Authorization: Bearer tk_…)")
     return principal
@@ -90,7 +95,7 @@ class Allow:
         self.keys_allowed = keys_allowed
         self.workspace_wide = workspace_wide
 
-    def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         principal.require(self.need, keys_allowed=self.keys_allowed)
         if self.workspace_wide:
             principal.require_unbound("change the workspace beyond its project")

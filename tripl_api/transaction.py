@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tripl_api import client_address as forwarded
@@ -42,19 +43,29 @@ class TransactionalRoute(APIRoute):
                     multipart = request.headers.get("content-type", "").startswith("multipart/")
                     body = b"" if multipart else await request.body()
                     await run_in_threadpool(_write_audit, route, request, response, body)
-                await run_in_threadpool(session.commit)
+                await run_in_threadpool(_end, session, True)
                 return response
             except BaseException:
-                await run_in_threadpool(session.rollback)
+                await run_in_threadpool(_end, session, False)
                 raise
-            finally:
-                await run_in_threadpool(session.close)
 
         return handler
 
     @property
     def read_only(self) -> bool:
         return bool((self.openapi_extra or {}).get("x-read-only"))
+
+
+def _end(session: Session, commit: bool) -> None:
+    """Commit (or roll back) and close in one trip to the thread pool: each trip is a thread hand-off.
+    A failed commit closes the session here and is then rolled back by the caller (a no-op once closed)."""
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 def _write_audit(route: APIRoute, request: Request, response: Response, body: bytes) -> None:

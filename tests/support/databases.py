@@ -1,6 +1,7 @@
 """Per-test app databases copied from templates instead of migrated or cleaned per test.
 
-Each engine keeps one migrated template per session (per xdist worker): SQLite copies its file,
+Each engine keeps one migrated template per session (per xdist worker): SQLite copies its file into a
+folder in memory (tests/support/scratch.py) and removes it after the test,
 PostgreSQL clones it with `CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY` (a few tens of
 milliseconds, a third of a TRUNCATE of every table) and drops the clone after the test. A test module
 whose tests all start from the same expensive state (a full metrics collection) declares a `Seed`:
@@ -23,6 +24,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from tests.support.postgres import PostgresServer
+from tests.support.scratch import memory_folder
 from tripl_core.db.migrate import upgrade
 
 
@@ -47,6 +49,9 @@ class SqliteCopies:
     folder: Path
     kind: str = "sqlite"
     migrated: str = ""
+    # the clones' folder; `folder` (pytest's, on disk) keeps the migrated template
+    scratch: Path = field(default_factory=lambda: memory_folder("sqlite"))
+    _names: itertools.count[int] = field(default_factory=itertools.count)
 
     def __post_init__(self) -> None:
         path = self.folder / "migrated.db"
@@ -54,14 +59,19 @@ class SqliteCopies:
         self.migrated = str(path)
 
     def clone(self, template: str, folder: Path) -> str:
-        target = folder / "tripl.db"
-        if target.exists():  # a seed built in the same folder: give the copy its own name
-            target = folder / f"tripl-{len(list(folder.glob('tripl*.db')))}.db"
+        """A copy in the scratch folder (`folder`, the test's own, is not used: it is on disk)."""
+        target = self.scratch / f"tripl-{next(self._names)}.db"
         shutil.copy(template, target)
         return f"sqlite+pysqlite:///{target}"
 
     def drop(self, url: str) -> None:
-        """The file lives in the test's tmp_path, which pytest cleans up."""
+        path = Path(make_url(url).database or "")
+        for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            file.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Remove the scratch folder (templates kept by seeds included) at the end of the session."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def keep(self, url: str) -> str:
         path = Path(make_url(url).database or "")
@@ -81,6 +91,7 @@ class PostgresCopies:
 
     # named per xdist worker: with TRIPL_TEST_POSTGRES_URL the workers share one server
     prefix: str = field(default_factory=lambda: f"tripl_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    _connection: psycopg.Connection[Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.migrated = f"{self.prefix}_migrated"
@@ -88,24 +99,30 @@ class PostgresCopies:
 
     def clone(self, template: str, folder: Path) -> str:
         name = f"{self.prefix}_test_{next(self._names)}"
-        with self._admin() as connection:
-            connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        self._admin().execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         return self.server.url(name)
 
     def drop(self, url: str) -> None:
-        with self._admin() as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+        self._admin().execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
     def keep(self, url: str) -> str:
         name = make_url(url).database or ""
         # a template must have no sessions: end the ones a background thread of the seeding app kept
-        with self._admin() as connection:
-            connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                               "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        self._admin().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
         return name
 
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
     def _admin(self) -> psycopg.Connection[Any]:
-        return psycopg.connect(self.server.libpq_dsn("postgres"), autocommit=True)
+        """One connection to the `postgres` database for the session's clones and drops (a new one per
+        call cost a server process start twice per test); made again if the server dropped it."""
+        if self._connection is None or self._connection.closed or self._connection.broken:
+            self._connection = psycopg.connect(self.server.libpq_dsn("postgres"), autocommit=True)
+        return self._connection
 
 
 @dataclass(frozen=True)

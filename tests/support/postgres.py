@@ -3,6 +3,7 @@
 The server is started from the machine's installed PostgreSQL binaries into a temporary directory.
 `initdb` refuses to run as root, so when the tests run as root the server runs as the `postgres` OS
 user (`runuser -u postgres --`). When `TRIPL_TEST_POSTGRES_URL` is set, that server is used instead.
+Its data directory is in memory when the machine allows (tests/support/scratch.py says why).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests.support.scratch import memory_folder
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def running_postgres() -> Iterator[PostgresServer]:
         return
 
     bin_dir = _bin_dir()
-    root = Path(tempfile.mkdtemp(prefix="tripl-pg-"))
+    root = memory_folder("pg")
     data_dir = root / "data"
     if os.geteuid() == 0:
         shutil.chown(root, user="postgres", group="postgres")
@@ -85,7 +87,9 @@ def running_postgres() -> Iterator[PostgresServer]:
         check=True, capture_output=True,
     )
     options = (f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
-               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+               "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+               # the data directory may be in memory: keep the write-ahead log it holds small
+               "-c max_wal_size=256MB")
     subprocess.run(
         _as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(log_file), "-o", options,
                            "-w", "-t", "60", "start"]),
