@@ -250,9 +250,7 @@ def _model(
         # Counts keep the seasonal history: at a few events a bucket Poisson noise hides a daily rhythm
         # from the rhythm test, and the demo's low-volume events drew warm-up spikes (docs/benchmarks.md).
         return expected, spread
-    # A mean of several residuals shares its buckets' expectation error: the weekday effect learnt from
-    # one week moves a whole hour's expectation by ~0.6 of a bucket's noise (flat white noise drew one
-    # sustained verdict per three-week series without this floor).
+    # A mean of several residuals shares its buckets' expectation error (``sustained``).
     spread = replace(spread, shared=spread.bulk**2 * _expectation_noise(
         baseline, season, settings.baseline_window_buckets, shared_only=True))
     warm = warmup.warm_up(values, baseline.comparables, season, settings.min_history_buckets)
