@@ -459,14 +459,17 @@ def _band(
 
 
 def _looks_at(expected: np.ndarray, settings: DetectorSettings, looks: int) -> np.ndarray:
-    """How many looks judge each bucket: sums are for sparse buckets only, where even a doubling of the
-    bucket's own count would stay under the threshold of Poisson noise (√E < sigma: below 16 events a
-    bucket at sigma 4). Busier buckets are judged alone: their own count is informative, and a sum over
-    them mostly measures the expectation's shared error (a weekday effect a level shift has skewed, an
-    hour the model misses by 50%: the demo's 36 dates drew such verdicts with sums up to 64 events)."""
+    """How many looks judge each bucket: sums are for sparse buckets only, where a doubling of the
+    bucket's own count can stay under the threshold: a doubling of E is E / spread spreads, and a count's
+    spread may be up to ``aggregates.MAX_TAIL_ALLOWANCE`` × √E (its calibrated noise with the bounded tail
+    allowance), so only above (2·sigma)² = 64 events a bucket at sigma 4 is it sure to show on its own.
+    (With the edge at sigma² = 16, a 3-hour doubling at 10 events a bucket, 15-20 at its peak hour, was
+    found in 61 of 100 synthetic series; docs/benchmarks.md, issue 19 session 14.) Busier buckets are
+    judged alone: their own count is informative, and a sum over them mostly measures the expectation's
+    shared error (a weekday effect a level shift has skewed, an hour the model misses)."""
     if settings.kind != "count":
         return np.ones(expected.shape, dtype=int)
-    sparse = np.nan_to_num(expected, nan=np.inf) < settings.sigma_threshold**2
+    sparse = np.nan_to_num(expected, nan=np.inf) < (aggregates.MAX_TAIL_ALLOWANCE * settings.sigma_threshold) ** 2
     return np.where(sparse, looks, 1)
 
 
