@@ -1,8 +1,10 @@
 """Volume anomaly detection and forecasting (SEMANTICS.md §4), as pure functions over pandas data.
 
 ``detect`` scores every bucket of a series against a seasonal baseline built only from earlier buckets
-(see ``seasonal``); ``forecast`` applies the same model to the buckets after the series. Both take a
-``pandas.Series`` of values indexed by bucket timestamps (UTC; naive timestamps are read as UTC).
+(see ``seasonal``), counts by their count law and sums (``counts``, ``aggregates``, ``silence``), gauges
+by their residual and a sustained mean (``sustained``); ``forecast`` applies the same model to the
+buckets after the series. Both take a ``pandas.Series`` of values indexed by bucket timestamps (UTC;
+naive timestamps are read as UTC).
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ class DetectorSettings:
     negative binomial around the expectation, also over sums of the last hour(s) and day, and silent
     stretches as ``silence``) and ``"gauge"`` for measurements (temperatures, latencies, speeds): gauges
     keep gaps as missing, allow negative bounds, get only the relative spread floor, are judged by
-    ``(value - expected) / spread`` and are not gated by ``min_expected_count``, a volume threshold.
+    ``(value - expected) / spread`` and by the mean of their last 12 residuals against such means in
+    their own history (``sustained``: level shifts and moderate lasting deviations), and are not gated by
+    ``min_expected_count``, a volume threshold.
     """
 
     sigma_threshold: float = 4.0
