@@ -1,8 +1,10 @@
 """Volume anomaly detection and forecasting (SEMANTICS.md §4), as pure functions over pandas data.
 
 ``detect`` scores every bucket of a series against a seasonal baseline built only from earlier buckets
-(see ``seasonal``); ``forecast`` applies the same model to the buckets after the series. Both take a
-``pandas.Series`` of values indexed by bucket timestamps (UTC; naive timestamps are read as UTC).
+(see ``seasonal``), counts by their count law and sums (``counts``, ``aggregates``, ``silence``), gauges
+by their residual and a sustained mean (``sustained``); ``forecast`` applies the same model to the
+buckets after the series. Both take a ``pandas.Series`` of values indexed by bucket timestamps (UTC;
+naive timestamps are read as UTC).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from tripl_core.analysis import aggregates, counts, silence, warmup
+from tripl_core.analysis import aggregates, counts, silence, sustained, warmup
 from tripl_core.analysis.seasonal import (
     Baseline,
     Seasonality,
@@ -70,7 +72,9 @@ class DetectorSettings:
     negative binomial around the expectation, also over sums of the last hour(s) and day, and silent
     stretches as ``silence``) and ``"gauge"`` for measurements (temperatures, latencies, speeds): gauges
     keep gaps as missing, allow negative bounds, get only the relative spread floor, are judged by
-    ``(value - expected) / spread`` and are not gated by ``min_expected_count``, a volume threshold.
+    ``(value - expected) / spread`` and by the mean of their last 12 residuals against such means in
+    their own history (``sustained``: level shifts and moderate lasting deviations), and are not gated by
+    ``min_expected_count``, a volume threshold.
     """
 
     sigma_threshold: float = 4.0
@@ -250,6 +254,9 @@ def _model(
         # Counts keep the seasonal history: at a few events a bucket Poisson noise hides a daily rhythm
         # from the rhythm test, and the demo's low-volume events drew warm-up spikes (docs/benchmarks.md).
         return expected, spread
+    # A mean of several residuals shares its buckets' expectation error (``sustained``).
+    spread = replace(spread, shared=spread.bulk**2 * _expectation_noise(
+        baseline, season, settings.baseline_window_buckets, shared_only=True))
     warm = warmup.warm_up(values, baseline.comparables, season, settings.min_history_buckets)
     if np.any(warm):
         weekend = np.asarray(timestamps.day_of_week >= 5)
@@ -281,7 +288,7 @@ def _with_warm_up(values: np.ndarray, expected: np.ndarray, spread: Spread, seas
     for array, warmed in zip(out, (recent.expected, below, above, recent_spread.bulk), strict=True):
         array[part] = np.where(use, warmed, array[part])
     expected, below, above, bulk = (a.reshape(shape) for a in out)
-    return expected, Spread(below, above, bulk)
+    return expected, Spread(below, above, bulk, spread.shared)
 
 
 def _calibrated_spread(
@@ -339,17 +346,25 @@ def _with_expectation_noise(spread: Spread, baseline: Baseline, season: Seasonal
     upward tail from the nominal rate of a 4-sigma test (~1 in 30,000 buckets: a flag on one demo in
     three) to about half of it.
     """
+    variance = np.nan_to_num(np.clip(baseline.expected, 0.0, None) * _expectation_noise(baseline, season, window))
+    return Spread(np.sqrt(spread.below**2 + variance), np.sqrt(spread.above**2 + variance),
+                  np.sqrt(spread.bulk**2 + variance))
+
+
+def _expectation_noise(baseline: Baseline, season: Seasonality, window: int, shared_only: bool = False
+                       ) -> np.ndarray:
+    """The variance of the expectation's own estimation error per unit of one bucket's noise variance
+    (see ``_with_expectation_noise``): the centre's (π/2)/n plus the weekday effect's term; with
+    ``shared_only`` the weekday effect's alone (each slot has its own centre, but one effect serves ±1 h)."""
     if season.week is None:
-        weeks = np.zeros(spread.above.shape[-1])
+        weeks = np.zeros(baseline.expected.shape[-1])
     else:
-        weeks = np.minimum(np.arange(spread.above.shape[-1]) // season.week, window).astype(float)
+        weeks = np.minimum(np.arange(baseline.expected.shape[-1]) // season.week, window).astype(float)
     slots = 2 * season.smooth + 1
     median_gain = np.where(weeks >= 3, weeks * 2 / np.pi, weeks)
     effect = np.where(weeks > 0, (1 + np.pi / 12) * (np.pi / 2) / slots / np.maximum(median_gain, 1.0), 0.0)
-    centre = (np.pi / 2) / np.maximum(baseline.comparables, 1)
-    variance = np.nan_to_num(np.clip(baseline.expected, 0.0, None) * (centre + effect))
-    return Spread(np.sqrt(spread.below**2 + variance), np.sqrt(spread.above**2 + variance),
-                  np.sqrt(spread.bulk**2 + variance))
+    centre = 0.0 if shared_only else (np.pi / 2) / np.maximum(baseline.comparables, 1)
+    return np.asarray(centre + effect, dtype=float)
 
 
 def _error_ratio(
@@ -418,6 +433,9 @@ class Spread:
     above: np.ndarray
     bulk: np.ndarray
     """The spread before the per-side tail allowances: the everyday noise, for sums of buckets."""
+    shared: np.ndarray | None = None
+    """Gauges: the variance of the expectation's own error, which neighbouring buckets share (one centre,
+    one weekday effect), for the means of ``sustained``; None where not needed."""
 
 
 def _standardised(values: np.ndarray, expected: np.ndarray, spread: Spread) -> np.ndarray:
@@ -445,14 +463,17 @@ def _band(
 
 
 def _looks_at(expected: np.ndarray, settings: DetectorSettings, looks: int) -> np.ndarray:
-    """How many looks judge each bucket: sums are for sparse buckets only, where even a doubling of the
-    bucket's own count would stay under the threshold of Poisson noise (√E < sigma: below 16 events a
-    bucket at sigma 4). Busier buckets are judged alone: their own count is informative, and a sum over
-    them mostly measures the expectation's shared error (a weekday effect a level shift has skewed, an
-    hour the model misses by 50%: the demo's 36 dates drew such verdicts with sums up to 64 events)."""
+    """How many looks judge each bucket: sums are for sparse buckets only, where a doubling of the
+    bucket's own count can stay under the threshold: a doubling of E is E / spread spreads, and a count's
+    spread may be up to ``aggregates.MAX_TAIL_ALLOWANCE`` × √E (its calibrated noise with the bounded tail
+    allowance), so only above (2·sigma)² = 64 events a bucket at sigma 4 is it sure to show on its own.
+    (With the edge at sigma² = 16, a 3-hour doubling at 10 events a bucket, 15-20 at its peak hour, was
+    found in 61 of 100 synthetic series; docs/benchmarks.md, issue 19 session 14.) Busier buckets are
+    judged alone: their own count is informative, and a sum over them mostly measures the expectation's
+    shared error (a weekday effect a level shift has skewed, an hour the model misses)."""
     if settings.kind != "count":
         return np.ones(expected.shape, dtype=int)
-    sparse = np.nan_to_num(expected, nan=np.inf) < settings.sigma_threshold**2
+    sparse = np.nan_to_num(expected, nan=np.inf) < (aggregates.MAX_TAIL_ALLOWANCE * settings.sigma_threshold) ** 2
     return np.where(sparse, looks, 1)
 
 
@@ -492,8 +513,8 @@ def _score(
     if settings.kind == "count":
         z, out_of_band, silent = _count_z(values, expected, spread, settings, interval, looks)
     else:
-        z, silent = _standardised(values, expected, spread), np.zeros(values.shape, dtype=bool)
-        out_of_band = np.abs(np.nan_to_num(z)) >= settings.sigma_threshold
+        z, out_of_band = _gauge_z(values, expected, spread, settings, interval)
+        silent = np.zeros(values.shape, dtype=bool)
     z = np.where(verdict, z, np.nan)
     # An open silence continues through buckets without a verdict of their own (until data returns).
     out_of_band &= verdict | silent
@@ -546,6 +567,37 @@ def _count_z(
     return np.where(silent, np.fmin(z, silence_z), z), out | silent, silent
 
 
+def _gauge_z(values: np.ndarray, expected: np.ndarray, spread: Spread, settings: DetectorSettings, interval: str,
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """(z, out of band) of gauge buckets: the bucket's own standardised residual and the means of the last
+    residuals (``sustained``), each corrected for the number of looks; z is the most extreme. Out of band
+    where the bucket's own z is, or where a mean first crosses (while it holds the same buckets it stays
+    out of band: one verdict per run)."""
+    season = seasonality(interval)
+    block = max(season.day, _MIN_BLOCK_BUCKETS)
+    n_looks = sustained.looks()
+    own = counts.corrected_z(_standardised(values, expected, spread), n_looks)
+    residual = values - expected
+    shared = np.zeros(values.shape) if spread.shared is None else spread.shared
+    means = [counts.corrected_z(sustained.mean_z(residual, spread.below, spread.above, shared, width, block,
+                                                 settings.baseline_window_buckets), n_looks)
+             for width in sustained.WIDTHS]
+    z = counts.most_extreme([own, *means])
+    out = np.abs(np.nan_to_num(own)) >= settings.sigma_threshold
+    for width, mean in zip(sustained.WIDTHS, means, strict=True):
+        out |= _first_crossings(np.abs(np.nan_to_num(mean)) >= settings.sigma_threshold, width)
+    return z, out
+
+
+def _first_crossings(crossing: np.ndarray, width: int) -> np.ndarray:
+    """Crossings with no crossing among the ``width`` buckets before: a look over the last ``width``
+    buckets holds the same buckets that long, so only its first crossing is new evidence."""
+    seen = np.cumsum(crossing, axis=-1)
+    lagged_seen = np.concatenate([np.zeros((*seen.shape[:-1], width + 1), dtype=seen.dtype), seen], axis=-1)
+    recent = seen - crossing - lagged_seen[..., : seen.shape[-1]]
+    return crossing & (recent == 0)
+
+
 def _with_sums(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, n_looks: np.ndarray,
                own: np.ndarray, floor: np.ndarray, settings: DetectorSettings, looks: tuple[int, ...], block: int,
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -558,12 +610,7 @@ def _with_sums(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, n
     judged = floor & ~((values == 0) & (z < 0))
     out = judged & (np.abs(np.nan_to_num(own)) >= settings.sigma_threshold)
     for width, summed in zip(looks[1:], corrected, strict=True):
-        crossing = np.abs(np.nan_to_num(summed)) >= settings.sigma_threshold
-        # A sum holds the same buckets for ``width`` buckets: only the first crossing among them counts.
-        seen = np.cumsum(crossing, axis=-1)
-        lagged_seen = np.concatenate([np.zeros((*seen.shape[:-1], width + 1), dtype=seen.dtype), seen], axis=-1)
-        recent = seen - crossing - lagged_seen[..., : seen.shape[-1]]
-        out |= judged & crossing & (recent == 0)
+        out |= judged & _first_crossings(np.abs(np.nan_to_num(summed)) >= settings.sigma_threshold, width)
     return z, out
 
 

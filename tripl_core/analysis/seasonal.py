@@ -40,7 +40,7 @@ EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 # Scale factor that makes the MAD a consistent estimator of the standard deviation for normal noise.
 MAD_TO_SIGMA = 1.4826
 # Counts with fewer events a bucket than this are sparse: their recent level is a ratio of sums, not a
-# median of ratios (the detector judges them over sums of buckets too, below sigma² = 16 at sigma 4).
+# median of ratios (the detector judges buckets below (2·sigma)² = 64 over sums of buckets too).
 SPARSE_COUNT = 16.0
 # Days either side of a comparable's weekday used to measure how that weekday differs from its week.
 WEEK_NEIGHBOUR_DAYS = (-3, -2, -1, 1, 2, 3)

@@ -16,6 +16,10 @@ expectation is their median (sparse counts: their mean without the largest, plus
 seasonal baseline does) and the spread their scaled median absolute deviation from it. Everything after
 (calibrated spread, tail allowances, count laws) is the detector's usual machinery. A series with a rhythm
 keeps "no verdict" until it has the seasonal history.
+
+Warm-up buckets are also judged by the gauges' sustained look (``sustained``) once three days of its
+3-hour means are known (from day 5 of a rhythm-less gauge, learnt on the warm-up expectation's own
+residuals); before that only single buckets are judged.
 """
 
 from __future__ import annotations
