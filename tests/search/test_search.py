@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.plan.support import field, make_event, make_type, ok, url
@@ -87,11 +88,22 @@ def test_hybrid_puts_an_exact_name_first(ws: Workspace, client: TestClient) -> N
         assert titles(search(ws, name))[0].lower() == name, name
 
 
+def test_a_misspelt_name_finds_its_row_first_even_before_the_row_is_embedded(
+        ws: Workspace, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    ecommerce = shop(ws)
+    make_event(ws.editor, "shop", ecommerce["id"], "refund_requested", description="The customer asked for a refund")
+    settle(client)
+    # Later writes stay unembedded: the semantic side ranks only the rows embedded before.
+    monkeypatch.setattr(client.app.state.tripl.search.queue, "schedule", lambda branch_ids: None)  # type: ignore[attr-defined]
+    make_event(ws.editor, "shop", ecommerce["id"], "refund", description="Money went back to the customer")
+    result = search(ws, "refnud")
+    assert result["semantic_used"] is True
+    assert titles(result)[:2] == ["refund", "refund_requested"]
+
+
 def test_reindex_rebuilds_a_branch_and_search_reads_the_branch_asked_for(ws: Workspace,
                                                                           client: TestClient) -> None:
     shop(ws)
-    project_id = uuid.UUID(ws.project("other")["id"]) if False else None
-    del project_id
     with ws.db.unit_of_work() as session:  # a working branch written outside this app's sessions
         main = session.query(Branch).filter(Branch.kind == BranchKind.main.value).one()
         branch = Branch(project_id=main.project_id, name="experiment", kind=BranchKind.working.value)

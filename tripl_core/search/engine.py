@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 RRF_K = 60  # the usual constant: ranks deep in either list still count, the top of each dominates
 EXACT_NAME_BONUS = 1.0  # larger than any fused score: a row named exactly as asked comes first
+# Next come rows named as the query reads with its misspelt words corrected (`purchse` → `purchase`), whatever
+# the semantic side makes of the misspelling or of rows not embedded yet.
+CORRECTED_NAME_BONUS = 0.5
 EMBED_BATCH = 256
 BOTH = frozenset({"lexical", "semantic"})
 
@@ -81,7 +84,9 @@ class SearchEngine:
         fused = fuse([lexical_ids, semantic_ids])
         for doc_id in complete:
             fused[doc_id] = fused.get(doc_id, 0.0) + 1.0 / (RRF_K + 1)
-        return self._results(session, query, fused, limit, semantic_used)
+        corrected = " ".join(options[1] if len(options) > 1 else options[0] for options in terms) \
+            if any(len(options) > 1 for options in terms) else None
+        return self._results(session, query, corrected, fused, limit, semantic_used)
 
     def _semantic(self, session: Session, branch_id: uuid.UUID, query: str, current: semantic.Stamp,
                   kinds: set[str], include_archived: bool) -> tuple[list[int], bool]:
@@ -99,8 +104,10 @@ class SearchEngine:
             return [], False
         return semantic.rank(matrix, vector, kinds, include_archived), True
 
-    def _results(self, session: Session, query: str, fused: dict[int, float], limit: int,
+    def _results(self, session: Session, query: str, corrected: str | None, fused: dict[int, float], limit: int,
                  semantic_used: bool) -> Results:
+        """`corrected` is the query's words with each one the branch does not know replaced by its nearest
+        vocabulary word (None when the branch knows every word)."""
         if not fused:
             return Results([], 0, semantic_used)
         d = SearchDocument
@@ -111,6 +118,8 @@ class SearchEngine:
             # Cheap tests first: the title is only split into words when its first letter fits.
             if asked and (doc_names == asked or (title[:1].lower() == asked[:1] and same_name(query, title))):
                 fused[doc_id] += EXACT_NAME_BONUS
+            elif corrected and (doc_names == corrected or same_name(corrected, title)):
+                fused[doc_id] += CORRECTED_NAME_BONUS
         ranked = sorted((doc_id for doc_id in fused if doc_id in names), key=lambda i: (-fused[i], i))
         shown = ranked[:limit]
         rows = {row.id: row for row in session.execute(
