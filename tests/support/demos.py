@@ -2,12 +2,12 @@
 
 Create Demo Project writes its warehouse in a child process (tripl_core/demo/offprocess.py): 35 days of
 events, ~840k rows, ~3 s of CPU and a few more of waiting. The files depend only on the warehouse's end
-(floored to 15 minutes) and the seed (tests/core/test_demo_warehouse.py proves that), so each end is
+(floored to 15 minutes) and the seed (tests/demo/test_demo_warehouse.py proves that), so each end is
 generated once, through the real child, and every later demo with the same end gets hard links to those
 files (chDB only reads them) and the same planted cases. The rest of Create Demo Project (slug and folder
 reservation, checks of the scan settings against the files, the plan, source and scan config rows) runs
 for real. Modules opt in with `demos_generated_once(monkeypatch, generated_demos)`; the generator itself is
-tested in tests/demo and tests/core/test_demo_warehouse.py."""
+tested in tests/demo and tests/demo/test_demo_warehouse.py."""
 
 from __future__ import annotations
 

@@ -76,7 +76,7 @@ def score_with_forecast(counts: dict[SeriesKey, dict[datetime, int]], keys: list
     of each, from one `detect_many` batch over the grid extended by that bucket: the forecast is the
     expectation the detector uses once that bucket arrives, whatever its value, and appending a bucket
     never changes an earlier verdict. Identical to `score` + `next_buckets` of each series
-    (tests/core/test_metrics_batch_detection.py). Returns (the verdicts on [start, end), the whole batch)."""
+    (tests/metrics/test_metrics_batch_detection.py). Returns (the verdicts on [start, end), the whole batch)."""
     grid = pd.date_range(start, end, freq=interval.delta, tz="UTC")
     values = np.zeros((len(grid), len(keys)))
     # bucket → grid row through one dict of the grid's datetimes: no Timestamp built per stored point
