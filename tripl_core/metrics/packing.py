@@ -30,15 +30,28 @@ def unpack(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=COUNT)
 
 
-def points(day: datetime, step: int, blob: bytes, start: datetime | None = None,
-           end: datetime | None = None) -> dict[datetime, int]:
-    """The row's non-zero buckets in [start, end) (the whole day when not given), bucket → count."""
-    values = unpack(blob)
-    first, last = 0, len(values)
+def _slice(day: datetime, step: int, size: int, start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """The row's bucket indexes [first, last) that start in [start, end) (the whole row when not given)."""
+    first, last = 0, size
     if start is not None and start > day:
         first = min(last, -(-int((start - day).total_seconds()) // step))
     if end is not None:
         last = max(first, min(last, -(-int((end - day).total_seconds()) // step)))
+    return first, last
+
+
+def nonzero(day: datetime, step: int, blob: bytes, start: datetime | None = None,
+            end: datetime | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The row's non-zero buckets in [start, end): (their indexes in the row, their counts)."""
+    values = unpack(blob)
+    first, last = _slice(day, step, len(values), start, end)
     found = np.flatnonzero(values[first:last]) + first
+    return found, values[found]
+
+
+def points(day: datetime, step: int, blob: bytes, start: datetime | None = None,
+           end: datetime | None = None) -> dict[datetime, int]:
+    """The row's non-zero buckets in [start, end) (the whole day when not given), bucket → count."""
+    found, counts = nonzero(day, step, blob, start, end)
     delta = timedelta(seconds=step)
-    return {day + int(i) * delta: int(values[i]) for i in found}
+    return {day + i * delta: count for i, count in zip(found.tolist(), counts.tolist(), strict=True)}

@@ -11,18 +11,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
-from sqlalchemy import ColumnElement, Table, delete, func, select
+from sqlalchemy import ColumnElement, Select, Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from tripl_core.db.bulk import load_rows
 from tripl_core.metrics.models import AppVersionDay, BreakdownDay, MetricDay
-from tripl_core.metrics.packing import DAY, DAY_SECONDS, day_of, pack, points, slots
+from tripl_core.metrics.packing import DAY, DAY_SECONDS, day_of, nonzero, pack, points, slots
 
 DayModel = type[MetricDay] | type[BreakdownDay] | type[AppVersionDay]
 Key = tuple[Any, ...]
+_Query = TypeVar("_Query", bound=Select[*tuple[Any, ...]])
 
 # The columns after (scan_config_id) naming one series of each kind, in key order.
 KEYS: dict[Any, tuple[str, ...]] = {
@@ -78,8 +79,8 @@ def replace_window(session: Session, model: DayModel, scan_config_id: uuid.UUID,
     rows = []
     for key in dict.fromkeys([*series, *kept]):
         values = np.zeros(block, dtype=np.int64)
-        for position, value in kept.get(key, ()):
-            values[position] = value
+        for positions, counts in kept.get(key, ()):
+            values[positions] = counts
         new = series.get(key)
         if new is not None:
             values[grid.flat] = new
@@ -92,21 +93,24 @@ def replace_window(session: Session, model: DayModel, scan_config_id: uuid.UUID,
 
 
 def _outside_window(session: Session, model: DayModel, scan_config_id: uuid.UUID,
-                    grid: WindowGrid) -> dict[Key, list[tuple[int, int]]]:
-    """The buckets of the partly covered days that lie outside the window, as (slot in the block, count);
-    a bucket that is not on the grid's step (the interval changed since it was written) is dropped."""
-    kept: dict[Key, list[tuple[int, int]]] = defaultdict(list)
+                    grid: WindowGrid) -> dict[Key, list[tuple[np.ndarray, np.ndarray]]]:
+    """The buckets of the partly covered days that lie outside the window, as (slots in the block, counts)
+    per stored row; a bucket that is not on the grid's step (the interval changed since it was written) is
+    dropped."""
+    kept: dict[Key, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
     for index in grid.partial_days():
         day = grid.day(index)
+        # the window's bounds in seconds from this day's midnight
+        window_from, window_to = ((moment - day).total_seconds() for moment in (grid.start, grid.end))
         columns = [getattr(model, name) for name in KEYS[model]]
         for row in session.execute(select(*columns, model.step, model.counts).where(
                 model.scan_config_id == scan_config_id, model.day == day)):
             key, step, blob = tuple(row[:-2]), row[-2], row[-1]
-            for bucket, count in points(day, step, blob).items():
-                offset = int((bucket - day).total_seconds())
-                if (grid.start <= bucket < grid.end) or offset % grid.step:
-                    continue
-                kept[key].append((index * grid.per_day + offset // grid.step, count))
+            found, counts = nonzero(day, step, blob)
+            offsets = found * step
+            keep = ((offsets < window_from) | (offsets >= window_to)) & (offsets % grid.step == 0)
+            if keep.any():
+                kept[key].append((index * grid.per_day + offsets[keep] // grid.step, counts[keep]))
     return kept
 
 
@@ -116,13 +120,18 @@ def read(session: Session, model: DayModel, scan_config_id: uuid.UUID | ColumnEl
     condition selects) — one key may come in several rows, one per day."""
     columns = [getattr(model, name) for name in KEYS[model]]
     config = model.scan_config_id == scan_config_id if isinstance(scan_config_id, uuid.UUID) else scan_config_id
-    query = select(*columns, model.day, model.step, model.counts).where(config, *where)
+    query = _days_of(select(*columns, model.day, model.step, model.counts).where(config, *where), model, start, end)
+    for row in session.execute(query):
+        yield tuple(row[:-3]), points(row[-3], row[-2], row[-1], start, end)
+
+
+def _days_of(query: _Query, model: DayModel, start: datetime | None, end: datetime | None) -> _Query:
+    """`query` narrowed to the day rows that may hold buckets of [start, end)."""
     if start is not None:
         query = query.where(model.day >= day_of(start))
     if end is not None:
         query = query.where(model.day < end)
-    for row in session.execute(query):
-        yield tuple(row[:-3]), points(row[-3], row[-2], row[-1], start, end)
+    return query
 
 
 def series(session: Session, model: DayModel, scan_config_id: uuid.UUID, start: datetime | None,
@@ -137,7 +146,9 @@ def series(session: Session, model: DayModel, scan_config_id: uuid.UUID, start: 
 def count_points(session: Session, model: DayModel, scan_config_id: uuid.UUID, start: datetime | None = None,
                  end: datetime | None = None) -> int:
     """Non-zero buckets stored in [start, end): what a collection reports as points written."""
-    return sum(len(found) for _, found in read(session, model, scan_config_id, start, end))
+    query = _days_of(select(model.day, model.step, model.counts).where(model.scan_config_id == scan_config_id),
+                     model, start, end)
+    return sum(len(nonzero(day, step, blob, start, end)[0]) for day, step, blob in session.execute(query))
 
 
 def last_bucket(session: Session, model: DayModel, scan_config_id: uuid.UUID) -> tuple[datetime | None, list[Key]]:
