@@ -69,6 +69,12 @@ case "${1:-}" in
     setup
     ensure_postgres_binaries
     ensure_codegen_toolchains
+    # Python keeps compiled bytecode (in __pycache__, ignored by git) even where the environment says not
+    # to write it: the run starts hundreds of Python processes (xdist workers, `tripl` commands, the stacks'
+    # servers and Dagster runs), and each would compile every tripl module and rewritten test module again
+    # (~1.2 s of CPU for the pipelines' definitions alone). Not PYTHONPYCACHEPREFIX: with it Python ignores
+    # the bytecode pip compiled for the installed libraries and compiles them all again.
+    unset PYTHONDONTWRITEBYTECODE
     # One worker more than there are cores (pytest-xdist) unless the caller chose the count: the end-to-end
     # and CLI tests spend much of their time waiting on child processes, which the extra worker fills.
     # Whole modules go to one worker (their module fixtures and seeded databases are built once), in the

@@ -195,6 +195,17 @@ def seeded(database: DatabaseCopy) -> Any:
     return copy.deepcopy(database.seed_value.made)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `engine_independent` get the SQLite database only: what they check is decided above the
+    storage, the same whatever the engine (who may call a route, request validation, upload sniffing,
+    proxy headers), and the routes' storage runs on PostgreSQL in the tests of their own domain. A
+    `parametrize` mark on the test takes precedence over the fixture's own params, so `database` is
+    parametrized once, by this mark (added before pytest's own hooks read the marks)."""
+    if "database" in metafunc.fixturenames and metafunc.definition.get_closest_marker("engine_independent"):
+        metafunc.definition.add_marker(pytest.mark.parametrize("database", ["sqlite"], indirect=True))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Start the slowest work first so no worker is left alone with a long module at the end: modules

@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from tripl_api.client_address import SERVER_OPTIONS
 from tripl_api.main import create_app
 from tripl_core.settings import Settings
+
+pytestmark = pytest.mark.engine_independent
 
 LOGIN = {"email": "nobody@example.com", "password": "wrong-password"}
 

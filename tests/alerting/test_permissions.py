@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from tests.alerting.support import Clock, P, add_signal, destination, rule, seed, sender
 from tests.api.test_permission_matrix import CALLERS, callers, expect
 from tests.support.receivers import http_receiver
@@ -14,6 +16,8 @@ from tests.support.workspace import Actor, Workspace
 from tripl_core.alerting.fanout import fan_out
 from tripl_core.db.base import utcnow
 from tripl_core.settings import Settings
+
+pytestmark = pytest.mark.engine_independent
 
 READS = expect(200, anonymous=401, bound_key=404)
 EDITS = expect(200, anonymous=401, viewer=403, read_key=403, bound_key=404)

@@ -16,6 +16,8 @@ import pytest
 from tests.support.workspace import PASSWORD, Actor, Workspace
 from tripl_core.access import accounts
 
+pytestmark = pytest.mark.engine_independent
+
 CALLERS = ("anonymous", "viewer", "editor", "owner", "read_key", "write_key", "bound_key")
 _counter = itertools.count()
 

@@ -6,6 +6,7 @@ minute or two. No operation may answer 5xx, and the process must stay within a m
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -33,12 +34,15 @@ KEEP_REAL_IDS_FOR = frozenset({"GET", "POST", "PATCH", "PUT"})
 # processes of its own and the demo warehouse is generated in a child, so neither counts here).
 GROWTH_BUDGET_MIB = 300
 # The app is built when the module is collected (schemathesis reads its OpenAPI document to parametrize the
-# test); its database file is put in place by the `fuzzed` fixture before any request is made.
+# test), in every worker that collects it: the document is taken from the app object, without starting the
+# app or making a request. Its database file is put in place by the `fuzzed` fixture before any request.
 ROOT = Path(tempfile.mkdtemp(prefix="tripl-fuzz-"))
+atexit.register(shutil.rmtree, ROOT, True)  # also where the module is collected but not run
 SETTINGS = Settings(state_dir=ROOT / "state", database_url=f"sqlite+pysqlite:///{ROOT / 'tripl.db'}",
                     secret_key="fuzz-secret", login_rate_limit="100000/minute", register_rate_limit="100000/minute")
 APP = create_app(SETTINGS)
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+schema = schemathesis.openapi.from_dict(APP.openapi())
+schema.app, schema.location = APP, "/openapi.json"  # what from_asgi sets: cases are called on the app
 
 
 class Fuzzed:
@@ -56,9 +60,9 @@ def rss_mib() -> float:
 
 @pytest.fixture(scope="module")
 def fuzzed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
-    # Loading the schema at import already opened the (then empty) database in WAL mode: close those
-    # connections and drop the empty database's log before the migrated copy takes its place, or SQLite
-    # reads the new file through the old shared-memory index and answers "database is locked".
+    # Should anything have opened the (then empty) database in WAL mode, close those connections and drop
+    # its log before the migrated copy takes its place, or SQLite reads the new file through the old
+    # shared-memory index and answers "database is locked".
     APP.state.tripl.db.dispose()
     for stale in ("tripl.db-wal", "tripl.db-shm"):
         (ROOT / stale).unlink(missing_ok=True)
@@ -70,7 +74,6 @@ def fuzzed(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         ids = _objects(ws, lake_fixture(tmp_path_factory))
         yield Fuzzed(key.headers["Authorization"], ids)
         db.dispose()
-    shutil.rmtree(ROOT, ignore_errors=True)
 
 
 def _objects(ws: Workspace, lake: Path) -> dict[str, str]:

@@ -15,6 +15,8 @@ from tests.api.test_permission_matrix import CALLERS, callers, expect
 from tests.metrics import support as ms
 from tests.support.workspace import Actor, Workspace
 
+pytestmark = pytest.mark.engine_independent
+
 P = "/api/v1/projects/shop"
 TAGS = {"metrics", "chart-annotations", "anomaly-settings"}
 _counter = itertools.count()

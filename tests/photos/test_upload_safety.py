@@ -20,6 +20,8 @@ from tripl_core.photos.config import MB
 from tripl_core.photos.upload import MultipartFileReader
 from tripl_core.settings import Settings
 
+pytestmark = pytest.mark.engine_independent
+
 
 def test_a_file_one_byte_over_the_limit_is_refused_and_stores_nothing(ws: Workspace, settings: Settings) -> None:
     place = shop(ws)

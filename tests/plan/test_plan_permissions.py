@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_settings
@@ -25,6 +26,8 @@ from tripl_core.plan.models import FieldDefinition
 from tripl_core.plan.relation_schemas import RelationCreate
 from tripl_core.plan.type_schemas import EventTypeCreate
 from tripl_core.plan.variable_schemas import VariableCreate
+
+pytestmark = pytest.mark.engine_independent
 
 PLAN_TAGS = {"events", "event-types", "event-type-owners", "fields", "meta-fields", "variables", "relations"}
 _n = itertools.count()

@@ -79,6 +79,7 @@ def test_on_postgres_the_columns_are_read_from_the_warehouse(ws: Workspace, ware
     ({"base_query": "DELETE FROM events"}, "base_query"),
     ({"base_query": "SELECT * FROM no_such_table"}, "base_query"),
 ])
+@pytest.mark.engine_independent
 def test_invalid_configs_are_refused_naming_the_field(ws: Workspace, source: dict[str, Any],
                                                       extra: dict[str, Any], field: str) -> None:
     response = ws.owner.post(URL, json=scan_body(source, **extra))
@@ -96,11 +97,13 @@ def test_invalid_configs_are_refused_naming_the_field(ws: Workspace, source: dic
     ({"event_group_rules": [{"name": "g", "conditions": [{"field": "category", "pattern": "x"}] * 21}]},
      "event_group_rules.0.conditions"),
 ])
+@pytest.mark.engine_independent
 def test_shape_errors_name_the_field(ws: Workspace, source: dict[str, Any], extra: dict[str, Any],
                                      field: str) -> None:
     assert field in _fields(ws.owner.post(URL, json=scan_body(source, **extra)))
 
 
+@pytest.mark.engine_independent
 def test_event_type_id_and_column_exclude_each_other(ws: Workspace, source: dict[str, Any]) -> None:
     event_type = ws.owner.post("/api/v1/projects/shop/event-types", json={"name": "web"}).json()
     both = ws.owner.post(URL, json=scan_body(source, event_type_id=event_type["id"]))

@@ -22,6 +22,8 @@ from tests.support.postgres import PostgresServer
 from tests.support.workspace import Workspace
 from tripl_core.jobs.models import Job
 
+pytestmark = pytest.mark.engine_independent
+
 PREVIEW = "/api/v1/projects/shop/scans/preview"
 
 

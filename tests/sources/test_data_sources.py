@@ -111,6 +111,7 @@ def test_unknown_data_source_is_404(ws: Workspace) -> None:
     ({"extra_params": ["not", "an", "object"]}, "extra_params"),
     ({"unknown_field": 1}, "unknown_field"),
 ])
+@pytest.mark.engine_independent
 def test_invalid_create_is_422_naming_the_field(ws: Workspace, warehouse_pg: PostgresServer,
                                                 change: dict[str, Any], mentions: str) -> None:
     response = ws.owner.post(DS_URL, json={**postgres_body(warehouse_pg), **change})
@@ -212,6 +213,7 @@ def test_connection_succeeds_on_postgres_and_chdb(ws: Workspace, warehouse_pg: P
     ({"database_name": "no_such_db"}, "no_such_db"),
     ({"port": None}, "refused"),
 ])
+@pytest.mark.engine_independent
 def test_connection_failures_on_postgres_answer_200(ws: Workspace, warehouse_pg: PostgresServer,
                                                     change: dict[str, Any], reason: str) -> None:
     body = postgres_body(warehouse_pg, **{k: closed_port() if v is None else v for k, v in change.items()})
@@ -222,6 +224,7 @@ def test_connection_failures_on_postgres_answer_200(ws: Workspace, warehouse_pg:
     assert PG_PASSWORD not in str(result)
 
 
+@pytest.mark.engine_independent
 def test_connection_to_an_unknown_host_answers_200(ws: Workspace) -> None:
     result = _test(ws, {"name": "nowhere", "db_type": "postgres", "host": "no-such-host.invalid",
                         "database_name": "x", "password": PG_PASSWORD, "timeout_seconds": 3})
@@ -230,6 +233,7 @@ def test_connection_to_an_unknown_host_answers_200(ws: Workspace) -> None:
     assert PG_PASSWORD not in str(result)
 
 
+@pytest.mark.engine_independent
 def test_wrong_password_on_clickhouse_is_reported_without_the_password(
         ws: Workspace, clickhouse: ChdbHttpServer) -> None:
     body = {"name": "ch", "db_type": "clickhouse", "host": clickhouse.host, "port": clickhouse.port,
@@ -285,6 +289,7 @@ def test_stats_count_rows_per_hour_for_tables_with_a_time_column(ws: Workspace, 
         assert all(h.endswith(("Z", "+00:00")) for h in hours)
 
 
+@pytest.mark.engine_independent
 def test_stats_window_is_bounded(ws: Workspace, lake: Path) -> None:
     created = create_source(ws.owner, chdb_body(lake))
     assert ws.editor.get(f"{DS_URL}/{created['id']}/stats", params={"window_hours": 721}).status_code == 422
@@ -292,6 +297,7 @@ def test_stats_window_is_bounded(ws: Workspace, lake: Path) -> None:
     assert len(ws.editor.get(f"{DS_URL}/{created['id']}/stats").json()["throughput"]) == 48
 
 
+@pytest.mark.engine_independent
 def test_schema_of_an_unreachable_warehouse_is_502_with_the_reason(ws: Workspace,
                                                                    warehouse_pg: PostgresServer) -> None:
     created = create_source(ws.owner, postgres_body(warehouse_pg, port=closed_port()))
@@ -304,6 +310,7 @@ def test_schema_of_an_unreachable_warehouse_is_502_with_the_reason(ws: Workspace
 
 # What made Get Data Source Stats answer 502 under fuzz: an update turned the lake into a network data
 # source whose host was no host name at all (control characters, non-ASCII), and every read then failed.
+@pytest.mark.engine_independent
 @pytest.mark.parametrize("host", ["\u00d3\U000e410a\u00f2/\x10+\x01", "two words", "-lead.example.com",
                                   "a..b", "x" * 64 + ".com", "ex\u0430mple.com"])
 def test_a_host_that_is_no_host_name_is_refused_and_changes_nothing(ws: Workspace, lake: Path, host: str) -> None:
@@ -320,6 +327,7 @@ def test_a_host_that_is_no_host_name_is_refused_and_changes_nothing(ws: Workspac
     assert made.status_code == 422, made.text
 
 
+@pytest.mark.engine_independent
 def test_host_names_and_addresses_of_every_form_are_accepted(ws: Workspace) -> None:
     for index, host in enumerate(["ch.example.com", "xn--bcher-kva.example", "warehouse_1.corp", "ch.example.com.",
                                   "93.184.216.34", "[2606:2800:220:1::1]", "2606:2800:220:1::1"]):
