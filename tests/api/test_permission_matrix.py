@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.support.workspace import PASSWORD, Actor, Workspace
@@ -114,6 +115,15 @@ def callers(ws: Workspace) -> dict[str, Actor]:
     }
 
 
+def failure(caller: str, response: httpx.Response, expected: int) -> list[str]:
+    """What is wrong with one caller's answer (nothing, or one line); an error must say why."""
+    if response.status_code >= 400:
+        assert response.json()["detail"], f"{caller}: error without a message"
+    if response.status_code == expected:
+        return []
+    return [f"{caller}: expected {expected}, got {response.status_code} {response.text}"]
+
+
 def test_matrix_covers_every_foundation_route(ws: Workspace) -> None:
     spec = ws.client.app.openapi()  # type: ignore[attr-defined]
     foundation = {"auth", "users", "projects", "activity", "audit", "api-keys"}
@@ -132,11 +142,8 @@ def test_permission_matrix(ws: Workspace, name: str) -> None:
     for caller, actor in actors.items():
         params = case.setup(ws, actor) if case.setup else {}
         body = case.body(ws, actor) if case.body else None
-        response = actor.request(case.method, case.path.format(**params), json=body)
-        if response.status_code != case.expect[caller]:
-            failures.append(f"{caller}: expected {case.expect[caller]}, got {response.status_code} {response.text}")
-        if response.status_code >= 400:
-            assert response.json()["detail"], f"{caller}: error without a message"
+        failures += failure(caller, actor.request(case.method, case.path.format(**params), json=body),
+                            case.expect[caller])
     assert not failures, "\n".join(failures)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_permission_matrix import CALLERS, callers, expect
+from tests.api.test_permission_matrix import CALLERS, callers, expect, failure
 from tests.scans.support import create_scan, scan_body
 from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Actor, Workspace
@@ -82,9 +82,6 @@ def test_scans_permission_matrix(ws: Workspace, source: dict[str, Any], name: st
         body = scan_body(source, name=f"new{next(_counter)}") if case.body else None
         if body is not None and case.method == "PATCH":
             body = {"name": body["name"]}
-        response = actors[caller].request(case.method, case.path.format(**ids), json=body)
-        if response.status_code != case.expect[caller]:
-            failures.append(f"{caller}: expected {case.expect[caller]}, got {response.status_code} {response.text}")
-        if response.status_code >= 400:
-            assert response.json()["detail"], f"{caller}: error without a message"
+        failures += failure(caller, actors[caller].request(case.method, case.path.format(**ids), json=body),
+                            case.expect[caller])
     assert not failures, "\n".join(failures)

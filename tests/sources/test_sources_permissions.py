@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_permission_matrix import CALLERS, callers, expect
+from tests.api.test_permission_matrix import CALLERS, callers, expect, failure
 from tests.scans.test_scans_permissions import CASES as SCAN_CASES
 from tests.sources.support import DS_URL, chdb_body, create_source, wait_for_job
 from tests.support.workspace import Actor, Workspace
@@ -93,9 +93,6 @@ def test_sources_permission_matrix(ws: Workspace, lake: Path, name: str) -> None
         if case.method == "DELETE":  # each caller deletes an object of its own; the others share one set
             ids = _ids(ws, lake)
         body = case.body(lake, ids) if case.body else None
-        response = actors[caller].request(case.method, case.path.format(**ids), json=body)
-        if response.status_code != case.expect[caller]:
-            failures.append(f"{caller}: expected {case.expect[caller]}, got {response.status_code} {response.text}")
-        if response.status_code >= 400:
-            assert response.json()["detail"], f"{caller}: error without a message"
+        failures += failure(caller, actors[caller].request(case.method, case.path.format(**ids), json=body),
+                            case.expect[caller])
     assert not failures, "\n".join(failures)
