@@ -4,11 +4,11 @@ and the row is answered as the run left it; the one Dagster run-status map cover
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from dagster import DagsterRunStatus
 
+from tests.jobs.support import stored_job
 from tripl_core.db.engine import Database
 from tripl_core.jobs import lifecycle
 from tripl_core.jobs.launch import LaunchFailed, launch
@@ -45,13 +45,6 @@ class RecordingLauncher:
         return None
 
 
-@pytest.fixture
-def app_db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
 def _queue(db: Database, launcher: RecordingLauncher) -> uuid.UUID:
     """A request-like unit of work: queue a job, launch it, and let the owner commit at the end."""
     with db.unit_of_work() as session:
@@ -64,29 +57,21 @@ def _queue(db: Database, launcher: RecordingLauncher) -> uuid.UUID:
         return launch(session, launcher, job).id
 
 
-def _row(db: Database, job_id: uuid.UUID) -> Job:
-    with db.unit_of_work() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        session.expunge(job)
-        return job
-
-
 def test_the_run_finds_its_committed_row_and_the_run_id_is_recorded(app_db: Database) -> None:
     launcher = RecordingLauncher(app_db)
-    job = _row(app_db, _queue(app_db, launcher))
+    job = stored_job(app_db, _queue(app_db, launcher))
     assert launcher.seen == [JobStatus.pending]
     assert (job.status, job.external_run_id) == (JobStatus.pending, "run-1")
 
 
 def test_a_refused_launch_fails_the_job_with_the_reason(app_db: Database) -> None:
-    job = _row(app_db, _queue(app_db, RecordingLauncher(app_db, refuse="no Dagster here")))
+    job = stored_job(app_db, _queue(app_db, RecordingLauncher(app_db, refuse="no Dagster here")))
     assert (job.status, job.error_message) == (JobStatus.failed, "Could not start the run: no Dagster here")
     assert job.external_run_id is None
 
 
 def test_a_run_that_ended_before_the_launcher_returned_keeps_its_end(app_db: Database) -> None:
-    job = _row(app_db, _queue(app_db, RecordingLauncher(app_db, run_ends_it=True)))
+    job = stored_job(app_db, _queue(app_db, RecordingLauncher(app_db, run_ends_it=True)))
     assert (job.status, job.result_summary, job.external_run_id) == (JobStatus.succeeded, {"fast": True}, "run-1")
 
 
@@ -108,7 +93,7 @@ def test_a_failing_unit_of_work_after_the_launch_keeps_the_launched_row(app_db: 
 
     with pytest.raises(RuntimeError, match="after launching"):
         failing_request()
-    row = _row(app_db, launched[0])
+    row = stored_job(app_db, launched[0])
     assert (row.status, row.external_run_id) == (JobStatus.pending, None)  # the run id went with the rollback
 
 

@@ -4,10 +4,10 @@ where a later end never overwrites the first one."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
+from tests.jobs.support import stored_job
 from tripl_core.db.engine import Database
 from tripl_core.jobs import lifecycle
 from tripl_core.jobs.lifecycle import TransitionRefused
@@ -105,13 +105,6 @@ def test_only_an_open_failed_job_is_dismissed() -> None:
 
 
 # -- the run side, on the app database -------------------------------------------------------------------
-@pytest.fixture
-def app_db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
 def _stored(db: Database, status: JobStatus, retry_of: uuid.UUID | None = None) -> uuid.UUID:
     with db.unit_of_work() as session:
         project = session.query(Project).filter_by(slug="jobs").one_or_none()
@@ -125,17 +118,9 @@ def _stored(db: Database, status: JobStatus, retry_of: uuid.UUID | None = None) 
         return job.id
 
 
-def _row(db: Database, job_id: uuid.UUID) -> Job:
-    with db.unit_of_work() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        session.expunge(job)
-        return job
-
-
 def test_the_status_column_reads_back_as_a_job_status(app_db: Database) -> None:
     job_id = _stored(app_db, JobStatus.pending)
-    assert _row(app_db, job_id).status is JobStatus.pending
+    assert stored_job(app_db, job_id).status is JobStatus.pending
     with app_db.unit_of_work() as session:
         assert session.query(Job).filter(Job.status == "pending").count() == 1  # still a plain string in SQL
 
@@ -146,7 +131,7 @@ def test_the_first_recorded_end_of_a_run_stands(app_db: Database) -> None:
     lifecycle.cancel_run(app_db, job_id, "Cancelled: the run was terminated")
     lifecycle.succeed_run(app_db, job_id, {"rows": 3})
     lifecycle.fail_run(app_db, job_id, "late failure")
-    job = _row(app_db, job_id)
+    job = stored_job(app_db, job_id)
     assert (job.status, job.error_message, job.result_summary) == (
         JobStatus.cancelled, "Cancelled: the run was terminated", {})
     assert lifecycle.cancel_requested(app_db, job_id)
@@ -157,16 +142,16 @@ def test_a_successful_retry_resolves_the_chain_it_retried(app_db: Database) -> N
     second = _stored(app_db, JobStatus.failed, retry_of=first)
     third = _stored(app_db, JobStatus.running, retry_of=second)
     lifecycle.succeed_run(app_db, third, {"ok": True})
-    assert _row(app_db, third).status is JobStatus.succeeded
-    assert [_row(app_db, j).resolution for j in (first, second)] == [JobResolution.retried] * 2
+    assert stored_job(app_db, third).status is JobStatus.succeeded
+    assert [stored_job(app_db, j).resolution for j in (first, second)] == [JobResolution.retried] * 2
 
 
 def test_jobs_a_stopping_process_never_started_fail(app_db: Database) -> None:
     queued, done = _stored(app_db, JobStatus.pending), _stored(app_db, JobStatus.succeeded)
     lifecycle.fail_unstarted(app_db, [queued, done, uuid.uuid4()])
-    assert (_row(app_db, queued).status, _row(app_db, queued).error_message) == (
+    assert (stored_job(app_db, queued).status, stored_job(app_db, queued).error_message) == (
         JobStatus.failed, "The server stopped before this job ran")
-    assert _row(app_db, done).status is JobStatus.succeeded
+    assert stored_job(app_db, done).status is JobStatus.succeeded
 
 
 def test_a_new_job_is_pending_before_it_is_stored() -> None:
