@@ -4,6 +4,7 @@ pre-release and an old release folded into Other), and one planted spike of `cli
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,16 @@ from tests.plan.support import make_event, make_type
 from tests.scans.support import create_scan
 from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Workspace
+from tripl_core.access import accounts
+from tripl_core.access.principal import Principal
+from tripl_core.db.engine import Database
 from tripl_core.metrics.run import run_metrics
+from tripl_core.plan import projects
+from tripl_core.plan.schemas import ProjectCreate
+from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
+from tripl_core.sources import data_sources
+from tripl_core.sources.schemas import DataSourceCreate
 
 START = datetime(2024, 3, 4, tzinfo=UTC)  # a Monday
 DAYS = 21
@@ -73,3 +82,18 @@ def collect(ws: Workspace, secret: str, scan_id: str, start: datetime = START, e
     import uuid
 
     return run_metrics(ws.db, uuid.UUID(scan_id), start, end, secrets=SecretBox(secret))
+
+
+def bare_scan_config(db: Database, folder: Path, slug: str) -> uuid.UUID:
+    """A scan config row in a new project of a new owner, over a chDB source of `folder`: the row alone (no
+    warehouse behind it to validate against), for tests of what refers to it."""
+    with db.unit_of_work() as session:
+        owner = accounts.register(session, email=f"{slug}@example.com", password=f"{slug} password", name=slug)
+        source = data_sources.create(session, SecretBox(f"{slug}-test"),
+                                     DataSourceCreate(name="lake", db_type="chdb", path=str(folder)))
+        project = projects.create(session, Principal(owner), ProjectCreate(name=slug, slug=slug))
+        config = ScanConfig(project_id=project.id, data_source_id=source.id, name=slug,
+                            base_query="SELECT * FROM events", time_column="ts", interval="1h")
+        session.add(config)
+        session.flush()
+        return config.id

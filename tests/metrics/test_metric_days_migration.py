@@ -13,19 +13,12 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, Table, select, text
 
+from tests.metrics.support import bare_scan_config
 from tests.support.postgres import PostgresServer
-from tripl_core.access import accounts
-from tripl_core.access.principal import Principal
 from tripl_core.db.engine import Database
 from tripl_core.db.migrate import alembic_config, upgrade
 from tripl_core.metrics import store
 from tripl_core.metrics.models import AppVersionDay, BreakdownDay, MetricDay
-from tripl_core.plan import projects
-from tripl_core.plan.schemas import ProjectCreate
-from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.security import SecretBox
-from tripl_core.sources import data_sources
-from tripl_core.sources.schemas import DataSourceCreate
 
 START = datetime(2024, 3, 1, 22, tzinfo=UTC)  # the points straddle a UTC midnight
 HOURS = 5
@@ -38,23 +31,6 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
     yield server.create_database("metric_days_migration")
-
-
-def _config(url: str, tmp_path: Path) -> uuid.UUID:
-    db = Database(url)
-    box = SecretBox("migration-test")
-    with db.unit_of_work() as session:
-        owner = accounts.register(session, email="m@example.com", password="migration password", name="M")
-        source = data_sources.create(session, box, DataSourceCreate(name="lake", db_type="chdb", path=str(tmp_path)))
-        project = projects.create(session, Principal(owner), ProjectCreate(name="M", slug="m"))
-        # the row alone (no warehouse behind it to validate against): only the points refer to it
-        config = ScanConfig(project_id=project.id, data_source_id=source.id, name="m",
-                            base_query="SELECT * FROM events", time_column="ts", interval="1h")
-        session.add(config)
-        session.flush()
-        config_id = config.id
-    db.dispose()
-    return config_id
 
 
 def _old_points(config_id: uuid.UUID) -> dict[str, list[tuple[object, ...]]]:
@@ -104,7 +80,9 @@ def _read_old(db: Database) -> dict[str, set[tuple[object, ...]]]:
 
 def test_points_move_into_day_rows_and_back(fresh_url: str, tmp_path: Path) -> None:
     upgrade(fresh_url)
-    config_id = _config(fresh_url, tmp_path)
+    db = Database(fresh_url)
+    config_id = bare_scan_config(db, tmp_path, "m")
+    db.dispose()
     config = alembic_config(fresh_url)
     before = ScriptDirectory.from_config(config).get_revision("0014").down_revision
     assert isinstance(before, str)

@@ -11,35 +11,15 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import func, select
 
-from tripl_core.access import accounts
-from tripl_core.access.principal import Principal
+from tests.metrics.support import bare_scan_config
 from tripl_core.db.engine import Database
 from tripl_core.metrics import store
 from tripl_core.metrics.models import MetricDay
 from tripl_core.metrics.store import WindowGrid
-from tripl_core.plan import projects
-from tripl_core.plan.schemas import ProjectCreate
-from tripl_core.scan_configs.models import ScanConfig
-from tripl_core.security import SecretBox
-from tripl_core.sources import data_sources
-from tripl_core.sources.schemas import DataSourceCreate
 
 DAY0 = datetime(2024, 5, 6, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 KEY = ("project_total", "total")
-
-
-def _config(db: Database, folder: Path) -> uuid.UUID:
-    box = SecretBox("store-test")
-    with db.unit_of_work() as session:
-        owner = accounts.register(session, email="s@example.com", password="store password", name="S")
-        source = data_sources.create(session, box, DataSourceCreate(name="lake", db_type="chdb", path=str(folder)))
-        project = projects.create(session, Principal(owner), ProjectCreate(name="S", slug="s"))
-        config = ScanConfig(project_id=project.id, data_source_id=source.id, name="s",
-                            base_query="SELECT * FROM events", time_column="ts", interval="1h")
-        session.add(config)
-        session.flush()
-        return config.id
 
 
 def _write(db: Database, config_id: uuid.UUID, start: datetime, end: datetime, values: list[int]) -> None:
@@ -55,7 +35,7 @@ def _stored(db: Database, config_id: uuid.UUID, start: datetime | None = None,
 
 
 def test_partial_windows_keep_the_rest_of_their_days(db: Database, tmp_path: Path) -> None:
-    config_id = _config(db, tmp_path)
+    config_id = bare_scan_config(db, tmp_path, "s")
     _write(db, config_id, DAY0, DAY0 + 2 * 24 * HOUR, [1 + h for h in range(48)])  # two whole days
     assert _stored(db, config_id) == {DAY0 + h * HOUR: 1 + h for h in range(48)}
     # 22:00 of day 0 to 02:00 of day 1: both days only partly covered
