@@ -1,4 +1,5 @@
-"""The demo warehouse: deterministic, long enough, and holding every planted case (read back with chDB)."""
+"""The demo warehouse: deterministic, long enough, and holding every planted case (read back with chDB and
+from its files)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from tripl_core.analysis.anomaly import DetectorSettings, detect
 from tripl_core.demo import DEMO_PLAN, DemoCases, generate_demo_warehouse
 from tripl_core.demo.volumes import volume_series
-from tripl_core.warehouse import Warehouse, WarehouseConfig, create_warehouse
+from tripl_core.warehouse import ColumnRef, Interval, Warehouse, WarehouseConfig, create_warehouse
 from tripl_core.warehouse.base import SqlQuery
 
 # A Wednesday mid-morning: the range then starts mid-week and ends inside a day, like "now" would.
@@ -46,6 +47,19 @@ def cases(demo: tuple[Path, DemoCases]) -> DemoCases:
 def event_series(demo: tuple[Path, DemoCases]) -> dict[str, pd.Series]:
     """15-minute counts per event name over the whole range, zero-filled."""
     return {ref: series for (scope, ref), series in volume_series(*demo).items() if scope == "event"}
+
+
+def test_volume_series_are_the_warehouse_bucket_counts(warehouse: Warehouse, cases: DemoCases,
+                                                        event_series: dict[str, pd.Series]) -> None:
+    """volume_series counts the files itself; the sums are what a collection's SQL gives."""
+    points = warehouse.bucket_counts(f"SELECT * FROM {cases.table}", cases.time_column, Interval.MIN_15,
+                                     cases.start, cases.end, [ColumnRef("event_name")])
+    counted: dict[str, dict[datetime, int]] = {}
+    for point in points:
+        counted.setdefault(point.groups[0], {})[point.bucket] = point.count
+    assert counted.keys() == event_series.keys()
+    for name, series in event_series.items():
+        assert {bucket: int(n) for bucket, n in series.items() if n} == counted[name], name
 
 
 def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
