@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from tripl_core.analysis import aggregates, counts, silence, sustained, warmup
+from tripl_core.analysis import aggregates, bursts, counts, silence, sustained, warmup
 from tripl_core.analysis.seasonal import (
     Baseline,
     Seasonality,
@@ -116,8 +116,8 @@ def detect(
     buckets = _buckets(series, interval)
     grid = _regular_grid(buckets, series.to_numpy(dtype=float), interval, settings.kind)
     values = grid.to_numpy(dtype=float)
-    expected, spread = _model(values, interval, settings, grid.index)
-    scored = pd.DataFrame(_score(values, expected, spread, settings, interval))
+    expected, spread, early = _model(values, interval, settings, grid.index)
+    scored = pd.DataFrame(_score(values, expected, spread, settings, interval, early))
     scored["direction"] = pd.Series(_directions(scored.pop("is_anomaly").to_numpy(), scored["z"].to_numpy(),
                                                 scored.pop("is_silence").to_numpy()), dtype=object)
     scored["is_anomaly"] = scored["direction"].notna()
@@ -168,8 +168,8 @@ def detect_many(frame: pd.DataFrame, interval: str, settings: DetectorSettings |
     scored: dict[str, np.ndarray] = {}
     for first in range(0, max(len(values), 1), _BATCH_SERIES):
         chunk = values[first : first + _BATCH_SERIES]
-        expected, spread = _model(chunk, interval, settings, buckets)
-        for name, part in _score(chunk, expected, spread, settings, interval).items():
+        expected, spread, early = _model(chunk, interval, settings, buckets)
+        for name, part in _score(chunk, expected, spread, settings, interval, early).items():
             # Written into arrays for the whole batch as they come (no concatenation of copies at the end).
             out = scored.setdefault(name, np.empty((len(values), *part.shape[1:]), dtype=part.dtype))
             out[first : first + len(part)] = part
@@ -195,7 +195,7 @@ def forecast(
     step = interval_step(interval)
     future = pd.date_range(grid.index[-1] + step, periods=horizon, freq=step)
     values = np.concatenate([grid.to_numpy(dtype=float), np.full(horizon, np.nan)])
-    expected, spread = _model(values, interval, settings, grid.index.append(future))
+    expected, spread, _ = _model(values, interval, settings, grid.index.append(future))
     future_only = slice(len(grid), None)
     expected = expected[future_only]
     spread = Spread(spread.below[future_only], spread.above[future_only], spread.bulk[future_only])
@@ -229,9 +229,11 @@ def _regular_grid(
 
 def _model(
     values: np.ndarray, interval: str, settings: DetectorSettings, timestamps: pd.DatetimeIndex
-) -> tuple[np.ndarray, Spread]:
-    """Expected value and spread of every bucket (NaN expected where history is too short); ``timestamps``
-    are the buckets' (UTC), for the day types of warm-up comparables."""
+) -> tuple[np.ndarray, Spread, np.ndarray]:
+    """Expected value and spread of every bucket (NaN expected where history is too short), and the
+    expectation from half that history (``early``: it measures the series' usual bursts, ``bursts``, from
+    before its first verdicts); ``timestamps`` are the buckets' (UTC), for the day types of warm-up
+    comparables."""
     season = seasonality(interval)
     block = max(season.day, _MIN_BLOCK_BUCKETS)
     baseline = seasonal_baseline(
@@ -253,7 +255,7 @@ def _model(
     if settings.kind != "gauge":
         # Counts keep the seasonal history: at a few events a bucket Poisson noise hides a daily rhythm
         # from the rhythm test, and the demo's low-volume events drew warm-up spikes (docs/benchmarks.md).
-        return expected, spread
+        return expected, spread, calibrating
     # A mean of several residuals shares its buckets' expectation error (``sustained``).
     spread = replace(spread, shared=spread.bulk**2 * _expectation_noise(
         baseline, season, settings.baseline_window_buckets, shared_only=True))
@@ -261,7 +263,7 @@ def _model(
     if np.any(warm):
         weekend = np.asarray(timestamps.day_of_week >= 5)
         expected, spread = _with_warm_up(values, expected, spread, baseline, warm, weekend, settings, season, block)
-    return expected, spread
+    return expected, spread, calibrating
 
 
 def _with_warm_up(values: np.ndarray, expected: np.ndarray, spread: Spread, seasonal: Baseline, warm: np.ndarray,
@@ -505,13 +507,16 @@ def _score(
     spread: Spread,
     settings: DetectorSettings,
     interval: str,
+    early: np.ndarray,
 ) -> dict[str, np.ndarray]:
     verdict = np.isfinite(values) & np.isfinite(expected)
     expected = np.where(verdict, expected, np.nan)
     looks = _looks(interval, settings)
     lower, upper = _band(expected, spread, settings, _looks_at(expected, settings, len(looks)))
     if settings.kind == "count":
-        z, out_of_band, silent = _count_z(values, expected, spread, settings, interval, looks)
+        # Rises are measured from the early expectation too, so the usual bursts are known by the first verdict.
+        excess = values - np.where(np.isfinite(expected), expected, early)
+        z, out_of_band, silent = _count_z(values, expected, spread, settings, interval, looks, excess)
     else:
         z, out_of_band = _gauge_z(values, expected, spread, settings, interval)
         silent = np.zeros(values.shape, dtype=bool)
@@ -525,7 +530,7 @@ def _score(
 
 def _count_z(
     values: np.ndarray, expected: np.ndarray, spread: Spread, settings: DetectorSettings, interval: str,
-    looks: tuple[int, ...],
+    looks: tuple[int, ...], excess: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(z, out of band, silent) of count buckets.
 
@@ -550,10 +555,11 @@ def _count_z(
     rows = np.any(several, axis=-1)
     z = counts.corrected_z(own, n_looks)
     floor = expected >= settings.min_expected_count
-    out = floor & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold)
+    blocks = settings.baseline_window_buckets
+    out = floor & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold) & bursts.beyond_usual(z, excess, block, blocks)
     if rows.any():
         z[rows], out[rows] = _with_sums(values[rows], expected[rows], spread.bulk[rows] ** 2, n_looks[rows],
-                                        z[rows], floor[rows], settings, looks, block)
+                                        z[rows], floor[rows], settings, looks, block, excess[rows])
     # A zero is never a drop of its own (see above): only a silence.
     out &= ~((values == 0) & (z < 0))
     silent = np.zeros(values.shape, dtype=bool)
@@ -600,7 +606,7 @@ def _first_crossings(crossing: np.ndarray, width: int) -> np.ndarray:
 
 def _with_sums(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, n_looks: np.ndarray,
                own: np.ndarray, floor: np.ndarray, settings: DetectorSettings, looks: tuple[int, ...], block: int,
-               ) -> tuple[np.ndarray, np.ndarray]:
+               excess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(z, out of band) of series judged over sums too: z is the most extreme corrected look; out of band
     where the bucket's own count is or where a sum first crosses (a zero never as a drop)."""
     corrected = [counts.corrected_z(np.where(n_looks > 1, aggregates.sum_z(values, expected, variance, width, block,
@@ -608,9 +614,14 @@ def _with_sums(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, n
                                     n_looks) for width in looks[1:]]
     z = counts.most_extreme([own, *corrected])
     judged = floor & ~((values == 0) & (z < 0))
+    blocks = settings.baseline_window_buckets
+    # Each look's rise must also be clearly larger than the series' usual bursts of that look (``bursts``).
     out = judged & (np.abs(np.nan_to_num(own)) >= settings.sigma_threshold)
+    out &= bursts.beyond_usual(own, excess, block, blocks)
     for width, summed in zip(looks[1:], corrected, strict=True):
-        out |= judged & _first_crossings(np.abs(np.nan_to_num(summed)) >= settings.sigma_threshold, width)
+        crossing = np.abs(np.nan_to_num(summed)) >= settings.sigma_threshold
+        crossing &= bursts.beyond_usual(summed, aggregates.window_sum(excess, width), block, blocks)
+        out |= judged & _first_crossings(crossing, width)
     return z, out
 
 
