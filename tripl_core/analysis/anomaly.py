@@ -590,6 +590,10 @@ def _gauge_z(values: np.ndarray, expected: np.ndarray, spread: Spread, settings:
              for width in sustained.WIDTHS]
     z = counts.most_extreme([own, *means])
     out = np.abs(np.nan_to_num(own)) >= settings.sigma_threshold
+    # A bucket's excursion must also be clearly larger than the series' usual ones on its side (``bursts``:
+    # load, latency and sensors burst both ways).
+    blocks = settings.baseline_window_buckets
+    out &= bursts.beyond_usual(own, residual, block, blocks) & bursts.beyond_usual(-own, -residual, block, blocks)
     for width, mean in zip(sustained.WIDTHS, means, strict=True):
         out |= _first_crossings(np.abs(np.nan_to_num(mean)) >= settings.sigma_threshold, width)
     return z, out

@@ -1,5 +1,5 @@
-"""Repeated bursts of counts (SEMANTICS.md §4): a rise is a spike only when it is clearly larger than the
-bursts the series itself keeps showing.
+"""Repeated bursts (SEMANTICS.md §4): a rise of a count is a spike only when it is clearly larger than the
+bursts the series itself keeps showing (and a gauge's excursion, either way, than its usual ones).
 
 Event volumes such as media mentions, campaign clicks or batch senders burst every few days: a few
 buckets several times the expectation, then back. The count spread's tail allowance
@@ -15,8 +15,11 @@ far larger at night than at the busiest hour, so in z the night's bursts would s
 
 The bound is explicit and robust: a burst the series has shown on two days of the last two weeks is
 its normal, one earlier incident alone never raises the bound (it never masks the next), and a burst
-half as large again as the second-largest day's is found whatever came before. Drops are not bounded
-this way (a count that drops is not bursty; silences have their own rule, ``silence``).
+half as large again as the second-largest day's is found whatever came before. Count drops are not
+bounded this way (bounding them too found 31 instead of 49 of 98 planted drops on the bursty bench; a
+count that drops is not bursty, and silences have their own rule, ``silence``). Gauges' own residuals are
+bounded on both sides (``anomaly._gauge_z``, residuals in the gauge's unit): load, latency and sensors
+burst both ways (NAB: 40 → 34 false positives, no window lost; rises only: 37).
 
 Only earlier days set the bound, so appending data never changes an earlier verdict.
 """
