@@ -2,8 +2,9 @@
 
 ``detect`` scores every bucket of a series against a seasonal baseline built only from earlier buckets
 (see ``seasonal``), counts by their count law and sums (``counts``, ``aggregates``, ``silence``), gauges
-by their residual and a sustained mean (``sustained``); ``forecast`` applies the same model to the
-buckets after the series. Both take a ``pandas.Series`` of values indexed by bucket timestamps (UTC;
+by their residual and a sustained mean (``sustained``); a rise of a count, or an excursion of a gauge,
+must also be clearly larger than the series' usual bursts (``bursts``). ``forecast`` applies the same
+model to the buckets after the series. Both take a ``pandas.Series`` of values indexed by bucket timestamps (UTC;
 naive timestamps are read as UTC).
 """
 
@@ -408,6 +409,10 @@ def _tail_inflation(surprise: np.ndarray, block: int, blocks: int, kind: SeriesK
 
     Gauges: unbounded (bounding them at 2-4 cost NAB's gauges F1 0.42 → 0.37-0.39: their load and
     latency bursts are many sigmas high).
+
+    Bursts more than twice as surprising that recur every few days (media mentions) are left to
+    ``bursts``: a verdict on a rise needs it to be clearly larger than the series' usual bursts, an
+    explicit bound one earlier incident cannot raise.
     """
     n = surprise.shape[-1]
     count = -(-n // block)

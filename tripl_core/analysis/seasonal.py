@@ -12,7 +12,9 @@ The baseline of bucket ``t`` (multiplicative form; the additive form swaps ratio
 1. comparables: the same slot on each of the previous ``window`` days (for daily data: the previous
    days; for weekly data: the previous weeks);
 2. weekday effect: each comparable is rescaled by how its weekday compared with the neighbouring days of
-   its week, so Saturdays are not judged by Tuesdays (same slot of week *and* same slot of day);
+   its week, so Saturdays are not judged by Tuesdays (same slot of week *and* same slot of day); a
+   count is held to the most its slot reached on those neighbouring days first, so one burst in the
+   week an effect is learnt from does not become a weekday effect;
 3. centre and spread: median and scaled MAD of the rescaled comparables (robust to past incidents);
 4. level: the median ratio of actual to centre over the most recent buckets, so trends and lasting level
    shifts are followed within about a day instead of the half-window lag of a plain median.
