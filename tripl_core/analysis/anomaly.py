@@ -571,10 +571,11 @@ def _count_z(
     z = counts.corrected_z(own, n_looks)
     floor = expected >= settings.min_expected_count
     blocks = settings.baseline_window_buckets
-    out = floor & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold) & bursts.beyond_usual(z, excess, block, blocks)
+    # A rise must also be clearly larger than the series' usual bursts (``bursts``).
+    out = bursts.bound(floor & (np.abs(np.nan_to_num(z)) >= settings.sigma_threshold), z, excess, block, blocks)
     if rows.any():
         z[rows], out[rows] = _with_sums(values[rows], expected[rows], spread.bulk[rows] ** 2, n_looks[rows],
-                                        z[rows], floor[rows], settings, looks, block, excess[rows])
+                                        z[rows], out[rows], floor[rows], settings, looks, block, excess[rows])
     # A zero is never a drop of its own (see above): only a silence.
     out &= ~((values == 0) & (z < 0))
     silent = np.zeros(values.shape, dtype=bool)
@@ -608,7 +609,7 @@ def _gauge_z(values: np.ndarray, expected: np.ndarray, spread: Spread, settings:
     # A bucket's excursion must also be clearly larger than the series' usual ones on its side (``bursts``:
     # load, latency and sensors burst both ways).
     blocks = settings.baseline_window_buckets
-    out &= bursts.beyond_usual(own, residual, block, blocks) & bursts.beyond_usual(-own, -residual, block, blocks)
+    out = bursts.bound(bursts.bound(out, own, residual, block, blocks), -own, -residual, block, blocks)
     for width, mean in zip(sustained.WIDTHS, means, strict=True):
         out |= _first_crossings(np.abs(np.nan_to_num(mean)) >= settings.sigma_threshold, width)
     return z, out
@@ -624,22 +625,22 @@ def _first_crossings(crossing: np.ndarray, width: int) -> np.ndarray:
 
 
 def _with_sums(values: np.ndarray, expected: np.ndarray, variance: np.ndarray, n_looks: np.ndarray,
-               own: np.ndarray, floor: np.ndarray, settings: DetectorSettings, looks: tuple[int, ...], block: int,
-               excess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               own: np.ndarray, own_out: np.ndarray, floor: np.ndarray, settings: DetectorSettings,
+               looks: tuple[int, ...], block: int, excess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(z, out of band) of series judged over sums too: z is the most extreme corrected look; out of band
-    where the bucket's own count is or where a sum first crosses (a zero never as a drop)."""
+    where the bucket's own count is (``own_out``) or where a sum first crosses (a zero never as a drop)."""
     corrected = [counts.corrected_z(np.where(n_looks > 1, aggregates.sum_z(values, expected, variance, width, block,
                                                                          settings.baseline_window_buckets), np.nan),
                                     n_looks) for width in looks[1:]]
     z = counts.most_extreme([own, *corrected])
     judged = floor & ~((values == 0) & (z < 0))
     blocks = settings.baseline_window_buckets
-    # Each look's rise must also be clearly larger than the series' usual bursts of that look (``bursts``).
-    out = judged & (np.abs(np.nan_to_num(own)) >= settings.sigma_threshold)
-    out &= bursts.beyond_usual(own, excess, block, blocks)
+    out = judged & own_out
     for width, summed in zip(looks[1:], corrected, strict=True):
+        # Each sum's rise must also be clearly larger than the series' usual bursts of that sum (``bursts``).
         crossing = np.abs(np.nan_to_num(summed)) >= settings.sigma_threshold
-        crossing &= bursts.beyond_usual(summed, aggregates.window_sum(excess, width), block, blocks)
+        if np.any(crossing & (summed > 0)):
+            crossing = bursts.bound(crossing, summed, aggregates.window_sum(excess, width), block, blocks)
         out |= judged & _first_crossings(crossing, width)
     return z, out
 

@@ -67,3 +67,15 @@ def beyond_usual(z: np.ndarray, excess: np.ndarray, block: int, blocks: int) -> 
     (events above the expectation) is more than ``CLEARLY_LARGER`` × ``usual_rise`` of the same look."""
     with np.errstate(invalid="ignore"):
         return ~(z > 0) | (excess > CLEARLY_LARGER * usual_rise(excess, block, blocks))
+
+
+def bound(candidate: np.ndarray, z: np.ndarray, excess: np.ndarray, block: int, blocks: int) -> np.ndarray:
+    """``candidate`` verdicts (``(series, buckets)``) less the rises that are not ``beyond_usual``; only the
+    series with a candidate rise pay for the bound (most series have none)."""
+    with np.errstate(invalid="ignore"):
+        rows = np.any(candidate & (z > 0), axis=-1)
+    if not rows.any():
+        return candidate
+    out = candidate.copy()
+    out[rows] &= beyond_usual(z[rows], excess[rows], block, blocks)
+    return out
