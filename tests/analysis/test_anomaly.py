@@ -533,8 +533,8 @@ def bursty(level: float = 20.0, days: int = 35, seed: int = 0) -> tuple[pd.Serie
 
 def test_repeated_ordinary_bursts_are_not_flagged_each_time() -> None:
     """Once two weeks of a series' bursts are known, its next ordinary bursts are its normal: over six
-    series, at most 3 of their ~40 later bursts raise a signal (2 measured; with the bounded tail allowance
-    alone 18 of the first three series' 21 did: a peak of ~10 spreads at 20 events a bucket)."""
+    series, at most 3 of their 42 later bursts raise a signal (2 measured; with the bounded tail allowance
+    alone, without ``bursts``, 40 did: a peak of ~10 spreads at 20 events a bucket)."""
     later_bursts, late_flags = 0, 0
     for seed in range(6):
         series, _, starts = bursty(seed=seed)
