@@ -511,6 +511,23 @@ def test_a_lasting_gauge_shift_is_one_signal_and_seasonality_alone_stays_quiet()
     assert len(clean_flags) <= 1
 
 
+
+def test_a_drop_of_a_sparse_series_is_found_even_where_its_sum_first_crosses_on_an_empty_bucket() -> None:
+    """At 3 events a bucket a drop to 15% for six hours leaves most buckets empty; an empty bucket is never a
+    drop of its own (only a silence), so the sums' verdict lands on the first non-empty bucket while they
+    are beyond the threshold. Found in at least 19 of 20 series (20 measured; 18 when a sum's first crossing
+    on an empty bucket lost the incident), nothing else flagged."""
+    start = 22 * DAY + 36  # a Tuesday, 09:00
+    found = 0
+    for seed in range(20):
+        series = low_volume(3, seed=seed)
+        kept = np.random.default_rng(500 + seed).binomial(series.iloc[start : start + 24].astype(int), 0.15)
+        series.iloc[start : start + 24] = kept
+        hits = flagged(detect(series, "15m"))
+        assert all(start <= i < start + 24 for i in hits), hits
+        found += len(hits) == 1
+    assert found >= 19
+
 # -- bursty counts: repeated bursts are the series' normal, a clearly larger one is not (``bursts``) ---------
 
 
