@@ -1,7 +1,7 @@
 """Detection quality of tripl's anomaly detector on labelled NAB series (window-level scoring).
 
 Usage: python bench/detector_quality.py [DATA_DIR] [--per-file] [--no-demo] [--all-demo-dates]
-       [--no-low-volume] [--speed-series N]
+       [--no-low-volume] [--no-bursty] [--speed-series N]
 
 DATA_DIR (default ../shared/data/nab-dev relative to the repository root) holds ``windows.json`` and
 ``data/<group>/<file>.csv``. Scoring follows its README: skip the first 15% of each series (at most 750
@@ -25,7 +25,9 @@ has history. ``--all-demo-dates`` scores the 36 "now" moments of the earlier sam
 
 The low-volume part generates synthetic counts (bench/low_volume.py): 100 series per level, 60 days of
 15-minute buckets with daily and weekly rhythm; a 2-hour full stop and a 3-hour doubling must be found
-within 2 hours; flags on the clean series count per series-month. The speed part scores N series (default
+within 2 hours; flags on the clean series count per series-month. The bursty part is
+bench/bursty_counts.py (bursty, overdispersed 15-minute counts with planted burst, stop, drop and step,
+scored with the README's window rules), seed 19. The speed part scores N series (default
 10,000) x 14 days of 15-minute buckets with ``detect_many`` and reports wall and CPU seconds (the machine is
 shared; CPU seconds are what the detector costs).
 """
@@ -47,6 +49,7 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench import bursty_counts  # noqa: E402
 from bench.low_volume import LEVELS, score_level  # noqa: E402
 from tripl_core.analysis.anomaly import DetectorSettings, SeriesKind, detect, detect_many  # noqa: E402
 from tripl_core.analysis.seasonal import INTERVALS  # noqa: E402
@@ -203,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-demo", action="store_true", help="skip the demo's planted anomalies")
     parser.add_argument("--all-demo-dates", action="store_true", help="the 36 demo dates of the earlier sample")
     parser.add_argument("--no-low-volume", action="store_true", help="skip the synthetic low-volume counts")
+    parser.add_argument("--no-bursty", action="store_true", help="skip the synthetic bursty counts")
     parser.add_argument("--speed-series", type=int, default=10_000, help="series for the speed run (0: skip)")
     args = parser.parse_args(argv)
 
@@ -232,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.no_low_volume:
         print("", *low_volume_rows(), sep="\n", flush=True)
+
+    if not args.no_bursty:
+        print("", *bursty_counts.report(detail=True), sep="\n", flush=True)
 
     if args.speed_series:
         print("\n" + speed(args.speed_series))

@@ -509,3 +509,86 @@ def test_a_lasting_gauge_shift_is_one_signal_and_seasonality_alone_stays_quiet()
         assert hits[0] < shift + 24  # within six hours
     # Noise alone: at most the one 4-sigma extreme ten series make likely.
     assert len(clean_flags) <= 1
+
+
+
+def test_a_drop_of_a_sparse_series_is_found_even_where_its_sum_first_crosses_on_an_empty_bucket() -> None:
+    """At 3 events a bucket a drop to 15% for six hours leaves most buckets empty; an empty bucket is never a
+    drop of its own (only a silence), so the sums' verdict lands on the first non-empty bucket while they
+    are beyond the threshold. Found in at least 19 of 20 series (20 measured; 18 when a sum's first crossing
+    on an empty bucket lost the incident), nothing else flagged."""
+    start = 22 * DAY + 36  # a Tuesday, 09:00
+    found = 0
+    for seed in range(20):
+        series = low_volume(3, seed=seed)
+        kept = np.random.default_rng(500 + seed).binomial(series.iloc[start : start + 24].astype(int), 0.15)
+        series.iloc[start : start + 24] = kept
+        hits = flagged(detect(series, "15m"))
+        assert all(start <= i < start + 24 for i in hits), hits
+        found += len(hits) == 1
+    assert found >= 19
+
+# -- bursty counts: repeated bursts are the series' normal, a clearly larger one is not (``bursts``) ---------
+
+
+def bursty(level: float = 20.0, days: int = 35, seed: int = 0) -> tuple[pd.Series, float, list[int]]:
+    """``low_volume`` counts plus the series' own bursts, media-mention style: every 2-4 days at a random
+    time one burst of peak ``3 × level`` (× 0.8-1.2) events above the rhythm, decaying over about an hour.
+    Returns the series, the ordinary peak and the bursts' first buckets."""
+    series = low_volume(level, days=days, seed=seed)
+    rng = np.random.default_rng(1000 + seed)
+    peak = 3 * level
+    decay = np.exp(-np.arange(8) / 2)
+    starts, day = [], float(rng.uniform(0, 2))
+    while (start := int(day * DAY)) < len(series) - len(decay):
+        extra = rng.poisson(peak * rng.uniform(0.8, 1.2) * decay)
+        series.iloc[start : start + len(decay)] += extra
+        starts.append(start)
+        day += rng.uniform(2, 4)
+    return series, peak, starts
+
+
+
+def test_flat_overdispersed_busy_counts_stay_nearly_quiet() -> None:
+    """200 events a bucket varying far more than Poisson (negative binomial, dispersion 5 and 1.5: a spread of
+    90-165 events): judged over sums too (their effective count is below 64), they draw no more than the
+    sigma rarity allows — at most 4 signals over twelve series' three judged weeks (4 measured; 9 before
+    the bursts bound and the effective-count sums)."""
+    index = pd.date_range("2024-01-01", periods=28 * DAY, freq="15min", tz="UTC")
+    signals = 0
+    for dispersion in (5.0, 1.5):
+        for seed in range(6):
+            rng = np.random.default_rng(seed)
+            values = rng.poisson(rng.gamma(dispersion, 200 / dispersion, len(index))).astype(float)
+            signals += len(flagged(detect(pd.Series(values, index=index), "15m")))
+    assert signals <= 4
+
+def test_repeated_ordinary_bursts_are_not_flagged_each_time() -> None:
+    """Once two weeks of a series' bursts are known, its next ordinary bursts are its normal: over six
+    series, at most 3 of their 42 later bursts raise a signal (2 measured; with the bounded tail allowance
+    alone, without ``bursts``, 40 did: a peak of ~10 spreads at 20 events a bucket)."""
+    later_bursts, late_flags = 0, 0
+    for seed in range(6):
+        series, _, starts = bursty(seed=seed)
+        later_bursts += len([s for s in starts if s >= 14 * DAY])
+        late_flags += len([i for i in flagged(detect(series, "15m")) if i >= 14 * DAY])
+    assert later_bursts >= 35
+    assert late_flags <= 3
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_burst_clearly_larger_than_the_series_repeated_bursts_is_found_and_does_not_mask_the_next(
+        seed: int) -> None:
+    """Two bursts three times the series' usual peak, four days apart, between its ordinary bursts: both are
+    spikes at their first bucket (the first is not the series' normal yet: one incident never is)."""
+    series, peak, starts = bursty(seed=seed)
+    planted = []
+    for day in (22, 26):
+        # Midway between two ordinary bursts (their decay is over within two hours).
+        after = max(s for s in starts if s < day * DAY)
+        start = after + (min(s for s in starts if s > after) - after) // 2
+        series.iloc[start : start + 4] += 3 * peak * np.exp(-np.arange(4) / 2)
+        planted.append(start)
+    result = detect(series, "15m")
+    # (Drops are not this test's business: one seed's rhythm model misses a night by half once.)
+    assert [i for i in flagged(result) if i >= 20 * DAY and result.loc[i, "direction"] == "spike"] == planted

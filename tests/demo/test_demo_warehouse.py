@@ -361,9 +361,9 @@ def test_detector_finds_the_planted_onsets_and_nothing_else_on_every_volume_seri
     assert silent.found_by(silence_flags), silence_flags
     assert len(silence_flags) == 1, silence_flags
     assert dead_silences <= 1  # the dead event stopped four days in: a silence once it has history
-    # Nothing else but, at most, the odd borderline Poisson tail: ~70,000 tests at 4 sigma per demo draw a
-    # few at z 4-4.6 (docs/benchmarks.md, detection: one of these five dates has two).
-    assert len(other) <= 2, other
+    # Nothing else but, at most, the odd borderline tail: ~70,000 tests at 4 sigma per demo (docs/benchmarks.md,
+    # detection, session 15: none on these five dates, one at z -4.03 over all 37 sampled dates).
+    assert len(other) <= 1, other
     assert all(abs(z) < 5 for *_, z in other), other
 
 

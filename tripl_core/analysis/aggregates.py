@@ -1,5 +1,7 @@
 """Counts judged over coarser sums (SEMANTICS.md §4): the last hour, six hours and day ending at a
-bucket, so slow or small incidents of sparse series surface once they are significant.
+bucket, so slow or small incidents of sparse series surface once they are significant. Sparse means a
+bucket's effective count (E² over its everyday variance, ``anomaly._looks_at``) is small: a busy but
+overdispersed series is judged over sums too.
 
 At 5 events a bucket a 15-minute zero is ordinary (e⁻⁵ ≈ 0.7%), but an hour of zeros (e⁻²⁰) is not; a
 doubling at 10 a bucket is 3 sigma per bucket and 6 over an hour. A sum's expectation is the sum of its
