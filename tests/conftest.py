@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import gc
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,10 +28,6 @@ TEST_SECRET = "test-secret-key"
 # Every warehouse connection is checked against the owner's switch; processes without an API's settings
 # (Dagster runs, direct warehouse tests) read it from the environment. The test warehouses are on loopback.
 os.environ.setdefault("TRIPL_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1")
-# A test worker allocates far more than a served process (apps, clients, frames built and dropped per test):
-# with the default thresholds (700, 10, 10) the cyclic collector took ~10% of a worker's CPU (tests/plan and
-# tests/observe: 5.6 s of 57 s); collecting ~30× less often took it to 2.2 s. Garbage is still collected.
-gc.set_threshold(20_000, 20, 20)
 
 
 @pytest.fixture(scope="session")
