@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from itertools import pairwise
 
+import pytest
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
@@ -22,6 +23,8 @@ from tripl_core.warehouse.metrics import (
     folded_counts_sql,
     span_distinct_counts,
     span_top_values,
+    window_folded_counts,
+    window_folded_counts_sql,
 )
 
 EVENTS = "SELECT * FROM events"
@@ -187,4 +190,45 @@ def test_spans_googlesql_parses() -> None:
                                                             Fold(ColumnRef("v"), keep_by_span=(("1.0.0",), (), ("2",),
                                                                                                ("2",)))],
                                   edges=EDGES, plain=False)
+    assert sqlglot.parse(query.sql, read="bigquery", error_level=ErrorLevel.RAISE)
+
+
+# Overlapping windows on 6-hour edges, as a distribution drift's baseline and current windows overlap
+# those of the next end: the first and third share a day, the second lies inside the first.
+WINDOWS = [(datetime(2024, 1, 6, 6, tzinfo=UTC), datetime(2024, 1, 9, 18, tzinfo=UTC)),
+           (datetime(2024, 1, 7, 12, tzinfo=UTC), datetime(2024, 1, 8, tzinfo=UTC)),
+           (datetime(2024, 1, 8, 18, tzinfo=UTC), datetime(2024, 1, 10, tzinfo=UTC))]
+
+
+def test_windows_are_each_folded_as_if_counted_alone(warehouse: Warehouse, events: list[Event]) -> None:
+    """`window_folded_counts` answers, per window, what `folded_counts` over that window answers summed
+    over its buckets, and what Python counts: each window keeps its own top values."""
+    group_by: list[FieldRef] = [ColumnRef("category")]
+    got = {(r.window, r.groups, r.value, r.is_other): r.count
+           for r in window_folded_counts(warehouse, EVENTS, "ts", Interval.HOUR_6, WINDOWS, group_by, PAGE, 2, 10_000)}
+    alone: Counter[tuple[object, ...]] = Counter()
+    python: Counter[tuple[object, ...]] = Counter()
+    for w, (start, end) in enumerate(WINDOWS):
+        for p in folded_counts(warehouse, EVENTS, "ts", Interval.WEEK_1, start, end, group_by, Fold(PAGE, top=2),
+                               10_000):
+            alone[(w, p.groups, p.value, p.is_other)] += p.count
+        inside = [e for e in events if start <= e.ts < end]
+        top = [value for value, _ in expected_top((json_value(e.properties, ("page",)) for e in inside), 2)][:2]
+        for e in inside:
+            page = json_value(e.properties, ("page",))
+            python[(w, (e.category,), page if page in top else "Other", page not in top)] += 1
+    assert got == dict(alone) == dict(python)
+    tops = [{key[2] for key in got if key[0] == w and not key[3]} for w in range(len(WINDOWS))]
+    assert tops[0] != tops[1] or tops[1] != tops[2]  # the windows really keep values of their own
+
+
+def test_window_edges_must_lie_on_the_grid() -> None:
+    off = [(datetime(2024, 1, 6, 7, tzinfo=UTC), datetime(2024, 1, 7, tzinfo=UTC))]
+    with pytest.raises(ValueError, match="6h grid"):
+        window_folded_counts_sql(BigQueryDialect(), EVENTS, "ts", Interval.HOUR_6, off, [], PAGE, 2, 100)
+
+
+def test_windows_googlesql_parses() -> None:
+    query = window_folded_counts_sql(BigQueryDialect(), EVENTS, "ts", Interval.HOUR_6, WINDOWS,
+                                     [ColumnRef("category")], PAGE, 3, 100)
     assert sqlglot.parse(query.sql, read="bigquery", error_level=ErrorLevel.RAISE)

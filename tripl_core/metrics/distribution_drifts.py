@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
@@ -18,12 +19,15 @@ from tripl_core.metrics.collection_input import CollectionInput, field_ref, load
 from tripl_core.metrics.models import DistributionDrift, Scope
 from tripl_core.security import SecretBox
 from tripl_core.warehouse import ColumnRef, FieldRef, Interval, Warehouse, bucket_start, create_warehouse
-from tripl_core.warehouse.metrics import Fold, folded_counts
+from tripl_core.warehouse.metrics import window_folded_counts
 
 CURRENT = timedelta(days=1)
 BASELINE = timedelta(days=7)
 TOP_VALUES = 20
 ROW_LIMIT = 100_000
+# Ends read together: a first collection's 28 daily ends in two reads per field, each answering at most
+# 2 × 14 windows × (TOP_VALUES + 1) values per event type.
+ENDS_PER_READ = 14
 OTHER = "Other"
 
 Counts = dict[tuple[str, str, str], dict[str, float]]  # (scope, ref, field) → value → count
@@ -41,7 +45,7 @@ def collect_drifts(db: Database, scan_config_id: uuid.UUID, time_from: datetime,
     ends = drift_ends(bucket_start(time_from, scan.interval), bucket_start(time_to, scan.interval))
     warehouse = create_warehouse(config)
     try:
-        counts = [(end, *read_drift_counts(warehouse, scan, end)) for end in ends]
+        counts = [(end, *pair) for end, pair in zip(ends, read_drift_counts_at(warehouse, scan, ends), strict=True)]
     finally:
         warehouse.close()
     with db.unit_of_work() as session:
@@ -60,24 +64,53 @@ def drift_ends(time_from: datetime, time_to: datetime) -> list[datetime]:
 
 def read_drift_counts(warehouse: Warehouse, scan: CollectionInput, end: datetime) -> tuple[Counts, Counts]:
     """(baseline, current) value counts per scope and field: current [end − 1 day, end), baseline the seven
-    days before it. Each window is read on its own, because buckets are epoch-aligned: one read over both
-    split into day buckets would put a window ending at 06:00 into `current` from midnight only (six night
-    hours, not a day). Each read folds its own top values; `_fold_alike` then folds both windows alike."""
+    days before it."""
+    [counts] = read_drift_counts_at(warehouse, scan, [end])
+    return counts
+
+
+def read_drift_counts_at(warehouse: Warehouse, scan: CollectionInput, ends: Sequence[datetime]
+                         ) -> list[tuple[Counts, Counts]]:
+    """`read_drift_counts` at each of `ends`, a batch of ends in one read per field. Each window is counted
+    on its own edges, not from epoch-aligned day buckets (a window ending at 06:00 would otherwise get six
+    night hours as `current`), and folds its own top values; `_fold_alike` then folds both windows of an
+    end alike."""
     columns = [c.name for c in warehouse.sample(scan.base_query, 0).columns]
     group_by: list[FieldRef] = [ColumnRef(scan.event_type_column)] if scan.event_type_column else []
-    baseline, current = _WindowCounts(), _WindowCounts()
+    # the scan's buckets (a day at most) hold whole days from any end, which lies on the scan's grid
+    grid = scan.interval if scan.interval.seconds <= CURRENT.total_seconds() else Interval.DAY_1
+    windows = [_WindowCounts() for _ in range(2 * len(ends))]  # baseline, current of each end
     for field in scan.drift_fields:
-        fold = Fold(field_ref(field, columns), top=TOP_VALUES)
-        for target, start, stop in ((baseline, end - CURRENT - BASELINE, end - CURRENT), (current, end - CURRENT, end)):
-            # the bucket only groups the rows; a week keeps the rows per group and value to one or two
-            for row in folded_counts(warehouse, scan.base_query, scan.time_column, Interval.WEEK_1, start, stop,
-                                     group_by, fold, ROW_LIMIT):
-                value = None if row.is_other else (row.value if row.value is not None else "(null)")
-                target.add((Scope.project_total.value, str(scan.scan_config_id), field), value, row.count)
-                type_id = scan.bound_type[1] if scan.bound_type else scan.types.get(row.groups[0] or "")
-                if type_id is not None:
-                    target.add((Scope.event_type.value, str(type_id), field), value, row.count)
-    return _fold_alike(baseline, current)
+        ref = field_ref(field, columns)
+        for batch in _batches(list(range(len(ends))), ENDS_PER_READ):
+            _read_field(warehouse, scan, grid, group_by, field, ref, [ends[k] for k in batch],
+                        [windows[i] for k in batch for i in (2 * k, 2 * k + 1)])
+    return [_fold_alike(windows[2 * k], windows[2 * k + 1]) for k in range(len(ends))]
+
+
+def _read_field(warehouse: Warehouse, scan: CollectionInput, grid: Interval, group_by: list[FieldRef], field: str,
+                ref: FieldRef, ends: list[datetime], into: list[_WindowCounts]) -> None:
+    """One read of `field` at `ends` into their (baseline, current) windows; a read that fills ROW_LIMIT is
+    read again in halves, so only a single end's windows can ever be cut short by it."""
+    spans = [span for end in ends for span in ((end - CURRENT - BASELINE, end - CURRENT), (end - CURRENT, end))]
+    rows = window_folded_counts(warehouse, scan.base_query, scan.time_column, grid, spans, group_by, ref, TOP_VALUES,
+                                ROW_LIMIT + (len(ends) > 1))
+    if len(rows) > ROW_LIMIT:
+        half = len(ends) // 2
+        _read_field(warehouse, scan, grid, group_by, field, ref, ends[:half], into[:2 * half])
+        _read_field(warehouse, scan, grid, group_by, field, ref, ends[half:], into[2 * half:])
+        return
+    for row in rows:
+        target = into[row.window]
+        value = None if row.is_other else (row.value if row.value is not None else "(null)")
+        target.add((Scope.project_total.value, str(scan.scan_config_id), field), value, row.count)
+        type_id = scan.bound_type[1] if scan.bound_type else scan.types.get(row.groups[0] or "")
+        if type_id is not None:
+            target.add((Scope.event_type.value, str(type_id), field), value, row.count)
+
+
+def _batches(items: list[int], size: int) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 class _WindowCounts:

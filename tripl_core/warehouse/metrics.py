@@ -16,7 +16,12 @@ the low-cardinality columns), for every span of a window in one pass each.
 breakdown column is folded in the warehouse: either the `top` most frequent values over the whole window
 are kept (ties by value, byte order) or only the values of `keep` are; every other value becomes `Other`
 with `is_other` set. Without a value, plain counts per bucket and group. LIMIT `limit`: the caller
-passes its row limit + 1 to detect overflow. Only aggregates cross the wire."""
+passes its row limit + 1 to detect overflow. Only aggregates cross the wire.
+
+`window_folded_counts`: the value counts per group of any number of time windows (overlapping or not),
+each ranked and folded on its own as `folded_counts` folds one, in one pass: rows are counted once per
+grid bucket, buckets are placed in the spans the windows' edges cut, and each window sums its spans (the
+daily distribution drifts of a first collection: 2 queries per field instead of 2 per day)."""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, cast, runtime_checkable
 
 from tripl_core.warehouse.base import OTHER, Binder, Dialect, FieldRef, ParamKind, SqlQuery, TimeWindow
-from tripl_core.warehouse.intervals import Interval
+from tripl_core.warehouse.intervals import Interval, bucket_start
 from tripl_core.warehouse.warehouse import Warehouse, utc_or_none
 
 
@@ -44,6 +49,17 @@ class Fold:
 @dataclass(frozen=True)
 class FoldedCount:
     bucket: datetime
+    groups: tuple[str | None, ...]
+    value: str | None
+    is_other: bool
+    count: int
+
+
+@dataclass(frozen=True)
+class WindowCount:
+    """One row of `window_folded_counts`: the count of one (folded) value and group in window `window`."""
+
+    window: int
     groups: tuple[str | None, ...]
     value: str | None
     is_other: bool
@@ -288,6 +304,62 @@ def folded_counts_sql(dialect: Dialect, base_query: str, time_column: str, inter
               f"FROM {source} GROUP BY {', '.join(str(i + 1) for i in range(width + 1))}")
     return bind.query(f"SELECT * FROM ({folded}) AS tripl_f ORDER BY {', '.join(str(i + 1) for i in range(width + 1))}"
                       f" LIMIT {row_limit}")
+
+
+def window_folded_counts(warehouse: Warehouse, base_query: str, time_column: str, grid: Interval,
+                         windows: Sequence[tuple[datetime, datetime]], group_by: Sequence[FieldRef], ref: FieldRef,
+                         top: int, limit: int) -> list[WindowCount]:
+    """Per window [start, end) of `windows` (edges on the `grid`), the rows per group and value of `ref`,
+    its `top` values over the window kept and the others folded into Other (ties by value, byte order)."""
+    warehouse.check(base_query)
+    query = window_folded_counts_sql(warehouse.dialect, base_query, time_column, grid, windows, group_by, ref, top,
+                                     limit)
+    width = len(group_by)
+    return [WindowCount(int(row[0]), tuple(_text(v) for v in row[1:1 + width]), _text(row[1 + width]),
+                        bool(int(row[2 + width])), int(row[-1])) for row in warehouse.run(query).rows]
+
+
+def window_folded_counts_sql(dialect: Dialect, base_query: str, time_column: str, grid: Interval,
+                             windows: Sequence[tuple[datetime, datetime]], group_by: Sequence[FieldRef],
+                             ref: FieldRef, top: int, limit: int) -> SqlQuery:
+    if not windows or any(not start < end for start, end in windows):
+        raise ValueError("windows must be non-empty [start, end) ranges")
+    edges = sorted({moment for window in windows for moment in window})
+    if any(bucket_start(edge, grid) != edge for edge in edges):
+        raise ValueError(f"window edges must lie on the {grid.value} grid")
+    bind = Binder(dialect)
+    span_of = {edge: i for i, edge in enumerate(edges)}
+    # window w covers spans span_of[start] … span_of[end] − 1; the integers are tripl's own, not input
+    spans = " UNION ALL ".join(f"SELECT {w} AS tripl_w, {span_of[start]} AS tripl_lo, {span_of[end] - 1} AS tripl_hi"
+                               for w, (start, end) in enumerate(windows))
+    bucket = dialect.bucket_expression(dialect.quote_identifier(time_column), grid)
+    names = [f"tripl_g{i}" for i in range(len(group_by))]
+    columns = [f"{bucket} AS tripl_bucket",
+               *(f"{dialect.to_string(dialect.field_expression(g, bind))} AS {name}" for g, name in zip(group_by, names,
+                                                                                                       strict=True)),
+               f"{dialect.to_string(dialect.field_expression(ref, bind))} AS tripl_value"]
+    where = dialect.where(TimeWindow(time_column, edges[0], edges[-1]), bind)
+    keys = ", ".join([*names, "tripl_value"])
+    counted = (f"SELECT {', '.join(columns)}, COUNT(*) AS tripl_count FROM {dialect.wrap(base_query)}{where} "
+               f"GROUP BY {', '.join(str(i + 1) for i in range(len(columns)))}")
+    placed = (f"SELECT {span_index('tripl_bucket', edges[1:-1], bind)} AS tripl_span, {keys}, tripl_count "
+              f"FROM ({counted}) AS tripl_c")
+    summed = (f"SELECT tripl_w, {keys}, SUM(tripl_count) AS tripl_count FROM ({placed}) AS tripl_p "
+              f"CROSS JOIN ({spans}) AS tripl_ws WHERE tripl_span >= tripl_lo AND tripl_span <= tripl_hi "
+              f"GROUP BY tripl_w, {keys}")
+    totals = (f"SELECT *, SUM(tripl_count) OVER (PARTITION BY tripl_w, tripl_value) AS tripl_total "
+              f"FROM ({summed}) AS tripl_s")
+    ranked = (f"SELECT *, DENSE_RANK() OVER (PARTITION BY tripl_w ORDER BY tripl_total DESC, "
+              f"{dialect.order_text('tripl_value')} ASC NULLS LAST) AS tripl_rank FROM ({totals}) AS tripl_t")
+    kept = f"tripl_rank <= {bind(top, ParamKind.INT)}"
+    other = bind(OTHER, ParamKind.STRING)
+    series = ", ".join(["tripl_w", *names])
+    folded = (f"SELECT {series}, CASE WHEN {kept} THEN tripl_value ELSE {other} END AS tripl_folded, "
+              f"CASE WHEN {kept} THEN 0 ELSE 1 END AS tripl_other, tripl_count FROM ({ranked}) AS tripl_r")
+    order = ", ".join(str(i + 1) for i in range(len(names) + 3))
+    return bind.query(f"SELECT {series}, tripl_folded, tripl_other, SUM(tripl_count) AS tripl_sum "
+                      f"FROM ({folded}) AS tripl_f GROUP BY {order} ORDER BY {order} "
+                      f"LIMIT {bind(limit, ParamKind.INT)}")
 
 
 def _kept_condition(dialect: Dialect, fold: Fold, counted: str, bind: Binder) -> tuple[str, str]:
