@@ -20,6 +20,11 @@ expectation, yet an hour or three of buckets all on one side is plain to see. Th
   next. (On NAB: without this bound 2 more false positives, with the fortnight's largest instead 1 window
   fewer.)
 
+Both need ``_MIN_CALIBRATION_BLOCKS`` earlier days of means: until then there is no verdict from the mean.
+(Before session 16 of issue 19 the means of days without verdicts were read as 0 and a missing scale
+as the bare noise floor, so a gauge's first means were judged with no history: NAB 3 false positives,
+no window; autocorrelated flat gauges flagged in their first week.)
+
 Only earlier buckets set either bound, so appending data never changes an earlier verdict.
 """
 
@@ -55,9 +60,14 @@ def mean_z(residual: np.ndarray, below: np.ndarray, above: np.ndarray, shared: n
     # The bucket spread of the side the mean lies on: a mean lifted by one of the series' everyday
     # bursts is judged by the allowance those bursts earned, whatever side the latest bucket is on.
     side = np.where(mean < 0, below, above)
-    scale = np.fmax(typical / _HALF_NORMAL_MEDIAN, np.sqrt(side**2 / width + shared))
-    usual_above = _plausible(np.where(mean > 0, mean, 0.0), block, blocks)
-    usual_below = _plausible(np.where(mean < 0, -mean, 0.0), block, blocks)
+    # No scale without its history (np.fmax alone would put the bare noise floor in its place).
+    floor = np.sqrt(side**2 / width + shared)
+    scale = np.where(np.isnan(typical), np.nan, np.fmax(typical / _HALF_NORMAL_MEDIAN, floor))
+    # Means from before the first verdict are unknown, not 0: a day of them must not count as a day with
+    # no drift, or the plausibility bound is 0 at first (issue 19 session 16: NAB 3 false positives).
+    unknown = np.isnan(mean)
+    usual_above = _plausible(np.where(unknown, np.nan, np.where(mean > 0, mean, 0.0)), block, blocks)
+    usual_below = _plausible(np.where(unknown, np.nan, np.where(mean < 0, -mean, 0.0)), block, blocks)
     beyond = np.where(mean > 0, mean > usual_above, -mean > usual_below)
     with np.errstate(invalid="ignore"):
         return np.where(beyond, mean / scale, np.nan)
