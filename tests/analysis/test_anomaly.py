@@ -646,3 +646,34 @@ def test_autocorrelated_gauge_noise_draws_no_sustained_verdict_before_its_means_
         flags += [i / DAY for i in flagged(result)]
     assert len(flags) <= 10
     assert not [day for day in flags if 3 <= day < 6]
+
+
+def clustered_bursts(level: float, seed: int, days: int = 35) -> pd.Series:
+    """``low_volume`` counts plus heavy ordinary bursts: every 2-3 days a cluster of three bursts two hours
+    apart, each of peak 4 × level (× 0.7-1.3) decaying over two hours, so an hour or a day of them holds
+    as many extra events as a doubling of the level does."""
+    series = low_volume(level, days=days, seed=seed)
+    rng = np.random.default_rng(2000 + seed)
+    decay = np.exp(-np.arange(48) / 8)
+    day = float(rng.uniform(0, 2))
+    while (start := int(day * DAY)) < len(series) - 80:
+        for burst in range(3):
+            first = start + 8 * burst
+            series.iloc[first : first + len(decay)] += rng.poisson(4 * level * rng.uniform(0.7, 1.3) * decay)
+        day += rng.uniform(2, 3)
+    return series
+
+
+def test_a_lasting_doubling_hidden_by_the_series_bursts_is_found_by_its_median_within_a_day() -> None:
+    """A step to 2.2 × the level is as large in events over an hour or a day as the series' burst clusters,
+    so the bursts bound holds its bucket and sums back; the median of the last day's residuals moves with
+    the step and hardly with bursts (``shifts``). Found within a day in 7 of 8 series (4 without the
+    median look)."""
+    found = 0
+    for seed in range(8):
+        series = clustered_bursts(50.0, seed)
+        start = 24 * DAY + 40
+        before = series.iloc[start:].to_numpy()
+        series.iloc[start:] = before + np.random.default_rng(50 + seed).poisson(1.2 * before)
+        found += any(start <= i < start + DAY for i in flagged(detect(series, "15m")))
+    assert found >= 6

@@ -3,7 +3,9 @@
 ``detect`` scores every bucket of a series against a seasonal baseline built only from earlier buckets
 (see ``seasonal``), counts by their count law and sums (``counts``, ``aggregates``, ``silence``), gauges
 by their residual and a sustained mean (``sustained``); a rise of a count, or an excursion of a gauge,
-must also be clearly larger than the series' usual bursts (``bursts``). ``forecast`` applies the same
+must also be clearly larger than the series' usual bursts (``bursts``), and a count's lasting step shows
+in the median of its last day's residuals (``shifts``). A gauge read irregularly takes its comparables
+from its history bridged over short gaps (``_with_gaps_bridged``). ``forecast`` applies the same
 model to the buckets after the series. Both take a ``pandas.Series`` of values indexed by bucket timestamps (UTC;
 naive timestamps are read as UTC).
 """
@@ -18,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from tripl_core.analysis import aggregates, bursts, counts, silence, sustained, warmup
+from tripl_core.analysis import aggregates, bursts, counts, shifts, silence, sustained, warmup
 from tripl_core.analysis.seasonal import (
     Baseline,
     Seasonality,
@@ -586,7 +588,9 @@ def _count_z(
     Each bucket is looked at through its own count and the sums ending at it, each judged by its
     negative binomial tail with a Bonferroni correction for the number of looks; z is the most extreme
     corrected one. A sum stays out of band for as long as it holds the incident's buckets, so it only
-    marks a bucket out of band where it first crosses (the incident's own buckets keep it open). A
+    marks a bucket out of band where it first crosses (the incident's own buckets keep it open). Every
+    bucket is also judged by the median of the last day's residuals (``shifts``: lasting steps that the
+    series' bursts would hide from the bucket and its sums), one more look for its correction. A
     zero is judged by whether it ends a silent run longer than the series' history makes plausible,
     never as a drop: that would pre-empt the silence, or alert on a silence that is ordinary.
     """
@@ -610,6 +614,17 @@ def _count_z(
     if rows.any():
         z[rows], out[rows] = _with_sums(values[rows], expected[rows], spread.bulk[rows] ** 2, n_looks[rows],
                                         z[rows], out[rows], floor[rows], settings, looks, block, excess[rows])
+    # A lasting step: the median of the last day's residuals (in everyday spreads), one more look (``shifts``).
+    span = shifts.width(season.day)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        standardised = (values - expected) / np.fmax(spread.bulk, _SPREAD_EPSILON)
+    shift = counts.corrected_z(shifts.median_z(standardised, span, block, blocks), n_looks + 1)
+    crossing = (np.abs(np.nan_to_num(shift)) >= settings.sigma_threshold) & floor & ~((values == 0) & (shift < 0))
+    # Where it first crosses (an empty bucket is no drop of its own, as for sums), unless an incident was out
+    # of band in the two days before: the expectation takes a day to forget an incident and the median holds
+    # a day, so the return to normal after a drop read as a step up (a property test caught it at 3 a bucket).
+    out |= _first_crossings(crossing, span) & ~_recently(out, 2 * span)
+    z = counts.most_extreme([z, shift])
     # A zero is never a drop of its own (see above): only a silence.
     out &= ~((values == 0) & (z < 0))
     silent = np.zeros(values.shape, dtype=bool)
@@ -647,6 +662,14 @@ def _gauge_z(values: np.ndarray, expected: np.ndarray, spread: Spread, settings:
     for width, mean in zip(sustained.WIDTHS, means, strict=True):
         out |= _first_crossings(np.abs(np.nan_to_num(mean)) >= settings.sigma_threshold, width)
     return z, out
+
+
+def _recently(out_of_band: np.ndarray, span: int) -> np.ndarray:
+    """Whether any of the ``span`` buckets before each bucket was out of band (reads only earlier buckets)."""
+    seen = np.cumsum(out_of_band, axis=-1)
+    before = np.concatenate([np.zeros((*seen.shape[:-1], 1), dtype=seen.dtype), seen[..., :-1]], axis=-1)
+    lagged_seen = np.concatenate([np.zeros((*seen.shape[:-1], span + 1), dtype=seen.dtype), seen], axis=-1)
+    return (before - lagged_seen[..., : seen.shape[-1]]) > 0
 
 
 def _first_crossings(crossing: np.ndarray, width: int) -> np.ndarray:
