@@ -19,10 +19,14 @@ hours, hardly move it. It is judged like the gauges' sustained mean (``sustained
 Both need ``MIN_BLOCKS`` days of medians (a week: the third-largest of three days is their smallest, and
 with three the bench drew 6 more false positives). It is one more look at a count bucket, Bonferroni-
 corrected over its looks (``anomaly._count_z``), and flags once, where it first crosses (an empty bucket
-is no drop of its own, as for sums). Measured on bench/bursty_counts.py (issue 19 session 16): steps
-found 22 → 28 of 42 (seeds 19 / 7 / 23: 77 → 91 of 126), false positives +14 / +9 / +15 (F1 unchanged
-to ±0.001); NAB, low volume and the demo unchanged. A 6-hour median found 27 steps for 144 more false
-positives (a cluster of bursts holds half of six hours), 12 hours 29 for 55 more.
+is no drop of its own, as for sums), and not within two days of another incident (the expectation takes
+a day to forget one, and the median holds a day: the return to normal after a drop read as a step up).
+
+Measured on bench/bursty_counts.py (issue 19 session 16, seeds 19 / 7 / 23): steps found 22 / 28 / 27 →
+28 / 31 / 32 of 42, false positives +11 / +6 / +12 (of ~400), F1 +0.002 each; NAB, low volume and the
+demo unchanged. Tried (before the two-day rule): a 6-hour median found 27 steps for 144 more false
+positives (a cluster of bursts holds half of six hours), 12 hours 29 for 55 more; a floor on the median's
+size (0.5-1 spreads) or a bound of 1.5-2 × the plausible value cut steps and false positives alike.
 
 Only earlier buckets set either bound, so appending data never changes an earlier verdict.
 """
