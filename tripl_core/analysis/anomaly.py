@@ -256,6 +256,8 @@ def _model(
     spread = _calibrated_spread(values, calibrating, baseline, settings, block)
     if settings.kind == "count":
         spread = _with_expectation_noise(spread, baseline, season, settings.baseline_window_buckets)
+        spread = replace(spread, shared=np.clip(baseline.expected, 0.0, None) * _expectation_noise(
+            baseline, season, settings.baseline_window_buckets, shared_only=True))
     has_history = baseline.comparables >= settings.min_history_buckets
     expected = np.where(has_history, baseline.expected, np.nan)
     if settings.kind != "gauge":
@@ -478,8 +480,9 @@ class Spread:
     bulk: np.ndarray
     """The spread before the per-side tail allowances: the everyday noise, for sums of buckets."""
     shared: np.ndarray | None = None
-    """Gauges: the variance of the expectation's own error, which neighbouring buckets share (one centre,
-    one weekday effect), for the means of ``sustained``; None where not needed."""
+    """The variance of the expectation's own error that neighbouring buckets share (gauges: one centre and
+    one weekday effect, for the means of ``sustained``; counts: the weekday effect, for the medians of
+    ``shifts``); None where not needed."""
 
 
 def _standardised(values: np.ndarray, expected: np.ndarray, spread: Spread) -> np.ndarray:
@@ -616,9 +619,12 @@ def _count_z(
                                         z[rows], out[rows], floor[rows], settings, looks, block, excess[rows])
     # A lasting step: the median of the last day's residuals (in everyday spreads), one more look (``shifts``).
     span = shifts.width(season.day)
+    bulk = np.fmax(spread.bulk, _SPREAD_EPSILON)
     with np.errstate(invalid="ignore", divide="ignore"):
-        standardised = (values - expected) / np.fmax(spread.bulk, _SPREAD_EPSILON)
-    shift = counts.corrected_z(shifts.median_z(standardised, span, block, blocks), n_looks + 1)
+        standardised = (values - expected) / bulk
+        # The expectation's own error, shared by the day's buckets (weekday effects learnt from a week or two).
+        shared = np.zeros(values.shape) if spread.shared is None else spread.shared / bulk**2
+    shift = counts.corrected_z(shifts.median_z(standardised, shared, span, block, blocks), n_looks + 1)
     crossing = (np.abs(np.nan_to_num(shift)) >= settings.sigma_threshold) & floor & ~((values == 0) & (shift < 0))
     # Where it first crosses (an empty bucket is no drop of its own, as for sums), unless an incident was out
     # of band in the two days before: the expectation takes a day to forget an incident and the median holds
