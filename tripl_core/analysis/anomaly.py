@@ -28,6 +28,7 @@ from tripl_core.analysis.seasonal import (
     bucket_floor,
     earlier,
     interval_step,
+    lagged,
     moving,
     rolling,
     seasonal_baseline,
@@ -53,10 +54,14 @@ _HALF_NORMAL_MEDIAN = NormalDist().inv_cdf(0.75)
 _MIN_BLOCK_BUCKETS = 7
 # Earlier blocks needed before their typical worst surprise is trusted.
 _MIN_TAIL_BLOCKS = 3
-# Gauges: which quantile of the earlier blocks' worst surprises (per side) sets the tail allowance: a surprise
-# that came on at least one day in five of the last two weeks is the series' normal. Incidents rarer
-# than that (up to two days in fourteen) sit above this quantile, so they cannot mask the next one.
+# Which quantile of the earlier blocks' worst surprises (per side) sets the tail allowance of counts (and
+# of gauges with fewer than ``_GAUGE_RANK_FROM`` earlier blocks): a surprise that came on at least one day
+# in five of the last two weeks is the series' normal. Incidents rarer than that (up to two days in
+# fourteen) sit above this quantile, so they cannot mask the next one.
 _TAIL_QUANTILE = 0.8
+# Gauges: the ``silence.PLAUSIBLE_DAYS``-th largest (third) of the earlier blocks' worst surprises sets the
+# allowance once this many blocks are known (from five, the third-largest is at least the median day's).
+_GAUGE_RANK_FROM = 2 * silence.PLAUSIBLE_DAYS - 1
 # An incident stays open while out-of-band buckets keep coming less than this apart; only its first
 # bucket is an anomaly (one signal per incident), so a deviation lasting hours, its flickering and the
 # rebound after it raise one alert, not one per bucket.
@@ -441,7 +446,14 @@ def _tail_inflation(surprise: np.ndarray, block: int, blocks: int, kind: SeriesK
 
     For each earlier block (a day, or a week of daily buckets) take its largest surprise; the
     ``_TAIL_QUANTILE`` of those over the last ``blocks`` blocks, over what one-sided normal noise would give
-    for it, widens that side. Counts: bounded at ``aggregates.MAX_TAIL_ALLOWANCE`` (2x), so recurring bursts
+    for it, widens that side. Gauges with five or more earlier blocks take the third-largest of them
+    instead (``silence.PLAUSIBLE_DAYS``, the silences' and sustained means' rule): the 0.8 quantile of five
+    to ten days sits at their second-largest or above, so two earlier dips of a road sensor or an agent's
+    key rate made the next one "normal" (NAB, issue 19 session 16: speed_7578 and rogue_agent_key_updown
+    gain 2 windows, the latter loses 3 false positives; over fourteen days the rank sits a little above the
+    quantile). From three blocks on (rank 3 of 3 or 4 is the calmer days') it added 5 false positives.
+
+    Counts: bounded at ``aggregates.MAX_TAIL_ALLOWANCE`` (2x), so recurring bursts
     never mask one more than twice as surprising (their law already carries most of their burstiness; the
     sums of sparse buckets get the robust 95th-percentile allowance of ``aggregates.tail_allowance``).
 
@@ -460,6 +472,14 @@ def _tail_inflation(surprise: np.ndarray, block: int, blocks: int, kind: SeriesK
     # The largest surprise of each block, NaN skipped (NaN only when the whole block is).
     per_block = np.fmax.reduce(per_day, axis=-1)
     typical = along_time(rolling(per_block, blocks, _MIN_TAIL_BLOCKS).quantile(_TAIL_QUANTILE).shift(1), per_block)
+    if kind == "gauge":
+        # An explicit rank: a surprise the series showed on three of its last days is its normal, two
+        # earlier incidents are not (a quantile of a few days sat at their largest).
+        window = lagged(per_block, np.arange(1, blocks + 1))
+        known = np.sum(np.isfinite(window), axis=-1)
+        ordered = np.sort(np.nan_to_num(window, nan=-np.inf), axis=-1)
+        rank = min(silence.PLAUSIBLE_DAYS, blocks)
+        typical = np.where(known >= max(rank, _GAUGE_RANK_FROM), ordered[..., -rank], typical)
     ratio = typical[..., np.arange(n) // block] / _normal_block_max(block, _TAIL_QUANTILE)
     bound = aggregates.MAX_TAIL_ALLOWANCE if kind == "count" else np.inf
     return np.where(np.isfinite(ratio), np.clip(ratio, 1.0, bound), 1.0)
