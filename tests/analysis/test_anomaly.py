@@ -681,8 +681,8 @@ def test_a_lasting_doubling_hidden_by_the_series_bursts_is_found_by_its_median_w
 
 def test_one_earlier_dip_of_a_young_gauge_does_not_mask_the_next() -> None:
     """A gauge's tail allowance, once five days of its worst surprises are known, is their third-largest (a
-    dip seen on three days is the series' normal): the 0.8 quantile of five to ten days sat at their
-    second-largest or above, so one dip on day 3 of a rhythm-less gauge (45 minutes at -9 noise sigmas)
+    dip seen on three days is the series' normal): the 0.8 quantile of five days sat between their
+    second-largest and largest, so one dip on day 3 of a rhythm-less gauge (45 minutes at -9 noise sigmas)
     hid the same dip on day 6 in all of 10 series. Now the second is found in 7 of 10, nothing else."""
     found, other = 0, 0
     for seed in range(10):
