@@ -592,3 +592,106 @@ def test_a_burst_clearly_larger_than_the_series_repeated_bursts_is_found_and_doe
     result = detect(series, "15m")
     # (Drops are not this test's business: one seed's rhythm model misses a night by half once.)
     assert [i for i in flagged(result) if i >= 20 * DAY and result.loc[i, "direction"] == "spike"] == planted
+
+
+def gappy_gauge(seed: int, days: int = 21, present: float = 0.35) -> pd.Series:
+    """A seasonal gauge read irregularly (a road sensor): each 15-minute bucket holds a value with
+    probability ``present`` (gaps stay unknown)."""
+    series = seasonal_gauge(seed, days)
+    keep = np.random.default_rng(seed + 100).random(len(series)) < present
+    return series[keep]
+
+
+def test_a_gappy_gauge_gets_verdicts_from_its_bridged_history_and_stays_quiet() -> None:
+    """Read in about a third of its buckets, a gauge rarely has seven earlier days with a value in the same
+    slot, so most of its buckets got no verdict (NAB's TravelTime series: 5-20% of buckets judged). Where
+    that is so, its history is bridged with the last value for up to 30 minutes: a +15 spike on day 12 is
+    found in 8 of 10 series (1 without the bridge: no verdict), noise stays quiet, and no later value
+    changes an earlier verdict."""
+    found, elsewhere, judged = 0, 0, []
+    for seed in range(10):
+        series = gappy_gauge(seed)
+        spike = int(np.searchsorted(series.index, series.index[0] + pd.Timedelta(days=12, hours=9)))
+        series.iloc[spike] += 15.0
+        result = detect(series, "15m", DetectorSettings(kind="gauge"))
+        judged.append(result["expected"].iloc[len(series) // 2 :].notna().mean())
+        found += spike in flagged(result)
+        elsewhere += len([i for i in flagged(result) if i != spike])
+    assert found >= 7
+    assert elsewhere <= 1
+    assert min(judged) > 0.85
+    series = gappy_gauge(1)
+    full = detect(series, "15m", DetectorSettings(kind="gauge"))
+    cut = len(series) * 2 // 3
+    changed = series.copy()
+    changed.iloc[cut:] += 50.0
+    later = detect(changed, "15m", DetectorSettings(kind="gauge"))
+    pd.testing.assert_frame_equal(full.iloc[:cut], later.iloc[:cut])
+
+
+def test_autocorrelated_gauge_noise_draws_no_sustained_verdict_before_its_means_are_calibrated() -> None:
+    """The sustained look judges a 3-hour mean only once three earlier days of such means are known (its
+    scale and its plausibility bound need them). Means from before the first verdict are unknown, not 0:
+    read as 0 they made every first mean "beyond the usual" and judged it by the bare noise floor, so a
+    warm machine gauge (AR(1) noise, no rhythm) drew sustained flags on days 3-7. Over 40 series of nine
+    days: 8 flags (19 before the fix), none on days 3-6."""
+    flags = []
+    for seed in range(40):
+        index = pd.date_range("2024-01-01", periods=9 * DAY, freq="15min", tz="UTC")
+        noise = np.random.default_rng(seed).normal(0, 1, len(index))
+        wander = np.zeros(len(index))
+        for i in range(1, len(index)):
+            wander[i] = 0.8 * wander[i - 1] + noise[i]
+        result = detect(pd.Series(40 + wander, index=index), "15m", DetectorSettings(kind="gauge"))
+        flags += [i / DAY for i in flagged(result)]
+    assert len(flags) <= 10
+    assert not [day for day in flags if 3 <= day < 6]
+
+
+def clustered_bursts(level: float, seed: int, days: int = 35) -> pd.Series:
+    """``low_volume`` counts plus heavy ordinary bursts: every 2-3 days a cluster of three bursts two hours
+    apart, each of peak 4 × level (× 0.7-1.3) decaying over two hours, so an hour or a day of them holds
+    as many extra events as a doubling of the level does."""
+    series = low_volume(level, days=days, seed=seed)
+    rng = np.random.default_rng(2000 + seed)
+    decay = np.exp(-np.arange(48) / 8)
+    day = float(rng.uniform(0, 2))
+    while (start := int(day * DAY)) < len(series) - 80:
+        for burst in range(3):
+            first = start + 8 * burst
+            series.iloc[first : first + len(decay)] += rng.poisson(4 * level * rng.uniform(0.7, 1.3) * decay)
+        day += rng.uniform(2, 3)
+    return series
+
+
+def test_a_lasting_doubling_hidden_by_the_series_bursts_is_found_by_its_median_within_a_day() -> None:
+    """A step to 2.2 × the level is as large in events over an hour or a day as the series' burst clusters,
+    so the bursts bound holds its bucket and sums back; the median of the last day's residuals moves with
+    the step and hardly with bursts (``shifts``). Found within a day in 7 of 8 series (4 without the
+    median look)."""
+    found = 0
+    for seed in range(8):
+        series = clustered_bursts(50.0, seed)
+        start = 24 * DAY + 40
+        before = series.iloc[start:].to_numpy()
+        series.iloc[start:] = before + np.random.default_rng(50 + seed).poisson(1.2 * before)
+        found += any(start <= i < start + DAY for i in flagged(detect(series, "15m")))
+    assert found >= 6
+
+
+def test_one_earlier_dip_of_a_young_gauge_does_not_mask_the_next() -> None:
+    """A gauge's tail allowance, once five days of its worst surprises are known, is their third-largest (a
+    dip seen on three days is the series' normal): the 0.8 quantile of five days sat between their
+    second-largest and largest, so one dip on day 3 of a rhythm-less gauge (45 minutes at -9 noise sigmas)
+    hid the same dip on day 6 in all of 10 series. Now the second is found in 7 of 10, nothing else."""
+    found, other = 0, 0
+    for seed in range(10):
+        series = flat_gauge(12, seed)
+        dips = [day * DAY + 30 + 3 * seed for day in (3, 6)]
+        for dip in dips:
+            series.iloc[dip : dip + 3] -= 18.0
+        hits = flagged(detect(series, "15m", DetectorSettings(kind="gauge")))
+        found += any(dips[1] <= i < dips[1] + 3 for i in hits)
+        other += len([i for i in hits if not any(dip <= i < dip + 3 for dip in dips)])
+    assert found >= 6
+    assert other == 0

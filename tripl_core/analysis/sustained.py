@@ -20,6 +20,11 @@ expectation, yet an hour or three of buckets all on one side is plain to see. Th
   next. (On NAB: without this bound 2 more false positives, with the fortnight's largest instead 1 window
   fewer.)
 
+Both need ``_MIN_CALIBRATION_BLOCKS`` earlier days of means: until then there is no verdict from the mean.
+(Before session 16 of issue 19 the means of days without verdicts were read as 0 and a missing scale
+as the bare noise floor, so a gauge's first means were judged with no history: NAB 3 false positives,
+no window; autocorrelated flat gauges flagged in their first week.)
+
 Only earlier buckets set either bound, so appending data never changes an earlier verdict.
 """
 
@@ -51,36 +56,50 @@ def mean_z(residual: np.ndarray, below: np.ndarray, above: np.ndarray, shared: n
     """z of the mean of the ``width`` residuals ending at each bucket (see the module); NaN unless all of
     them are known, the history is long enough and the mean is beyond what three earlier days reached."""
     mean = np.asarray(bn.move_mean(residual, width, min_count=width, axis=-1), dtype=float)
-    typical = _per_block(np.abs(mean), block, blocks)
     # The bucket spread of the side the mean lies on: a mean lifted by one of the series' everyday
     # bursts is judged by the allowance those bursts earned, whatever side the latest bucket is on.
     side = np.where(mean < 0, below, above)
-    scale = np.fmax(typical / _HALF_NORMAL_MEDIAN, np.sqrt(side**2 / width + shared))
-    usual_above = _plausible(np.where(mean > 0, mean, 0.0), block, blocks)
-    usual_below = _plausible(np.where(mean < 0, -mean, 0.0), block, blocks)
-    beyond = np.where(mean > 0, mean > usual_above, -mean > usual_below)
+    return beyond_history_z(mean, np.sqrt(side**2 / width + shared), block, blocks, _MIN_CALIBRATION_BLOCKS)
+
+
+def beyond_history_z(statistic: np.ndarray, floor: np.ndarray | float, block: int, blocks: int, min_blocks: int
+                     ) -> np.ndarray:
+    """z of a moving ``statistic`` of residuals (a mean here, a median in ``shifts``) judged against its own
+    history: over its scale (the median over ``blocks`` earlier blocks of each block's median |statistic|,
+    / 0.674, never below ``floor``) where it is beyond the ``PLAUSIBLE_DAYS``-th largest of those blocks'
+    largest values on its side; NaN elsewhere, and until ``min_blocks`` blocks of it are known.
+
+    Values from before the first verdict are unknown, not 0: read as 0 (before issue 19 session 16) a day
+    of them counted as a day without drift, so the first judged values met a plausibility bound of 0 and,
+    with no scale yet, the bare ``floor`` (NAB: 3 false positives; AR(1) gauges flagged in warm-up)."""
+    typical = typical_size(np.abs(statistic), block, blocks, min_blocks)
+    scale = np.where(np.isnan(typical), np.nan, np.fmax(typical / _HALF_NORMAL_MEDIAN, floor))
+    unknown = np.isnan(statistic)
+    usual_above = plausible_size(np.where(unknown, np.nan, np.fmax(statistic, 0.0)), block, blocks, min_blocks)
+    usual_below = plausible_size(np.where(unknown, np.nan, np.fmax(-statistic, 0.0)), block, blocks, min_blocks)
+    beyond = np.where(statistic > 0, statistic > usual_above, -statistic > usual_below)
     with np.errstate(invalid="ignore"):
-        return np.where(beyond, mean / scale, np.nan)
+        return np.where(beyond, statistic / scale, np.nan)
 
 
-def _per_block(size: np.ndarray, block: int, blocks: int) -> np.ndarray:
+def typical_size(size: np.ndarray, block: int, blocks: int, min_blocks: int) -> np.ndarray:
     """Per bucket: the median over the ``blocks`` blocks before its own of each block's median ``size``
-    (NaN until ``_MIN_CALIBRATION_BLOCKS`` blocks are known)."""
+    (NaN until ``min_blocks`` blocks are known)."""
     per_block = row_nanmedian(_by_block(size, block))
-    median = earlier(moving(per_block, blocks, _MIN_CALIBRATION_BLOCKS, "median"))
+    median = earlier(moving(per_block, blocks, min_blocks, "median"))
     return median[..., np.arange(size.shape[-1]) // block]
 
 
-def _plausible(size: np.ndarray, block: int, blocks: int) -> np.ndarray:
+def plausible_size(size: np.ndarray, block: int, blocks: int, min_blocks: int) -> np.ndarray:
     """Per bucket: the ``PLAUSIBLE_DAYS``-th largest of the ``blocks`` earlier blocks' largest ``size``
-    (+inf until ``_MIN_CALIBRATION_BLOCKS`` blocks are known: no verdict without history)."""
+    (+inf until ``min_blocks`` blocks are known: no verdict without history)."""
     # np.fmax skips NaN: a block's largest is NaN only where the whole block is.
     per_block = np.fmax.reduce(_by_block(size, block), axis=-1)
     window = lagged(per_block, np.arange(1, blocks + 1))
     known = np.sum(np.isfinite(window), axis=-1)
     ordered = np.sort(np.nan_to_num(window, nan=-np.inf), axis=-1)
     rank = min(PLAUSIBLE_DAYS, blocks)
-    usual = np.where(known >= max(rank, _MIN_CALIBRATION_BLOCKS), ordered[..., -rank], np.inf)
+    usual = np.where(known >= max(rank, min_blocks), ordered[..., -rank], np.inf)
     return usual[..., np.arange(size.shape[-1]) // block]
 
 
