@@ -46,7 +46,7 @@ def hourly_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _read(ws: Workspace, lake: Path, settings: Settings, end: datetime) -> tuple[Any, Any]:
+def _scan(ws: Workspace, lake: Path, settings: Settings) -> tuple[Any, Any, str]:
     ws.project("shop")
     app = make_type(ws.owner, "shop", "app")
     source = create_source(ws.owner, chdb_body(lake, name="hourly"))
@@ -54,12 +54,17 @@ def _read(ws: Workspace, lake: Path, settings: Settings, end: datetime) -> tuple
                        event_type_id=app["id"], event_type_column=None, event_name_format=None,
                        time_column="ts", interval="1h", distribution_drift_fields=["v"])
     config_input, config = load_input(ws.db, uuid.UUID(scan["id"]), SecretBox(settings.resolved_secret_key))
+    return config_input, config, scan["id"]
+
+
+def _read(ws: Workspace, lake: Path, settings: Settings, end: datetime) -> tuple[Any, Any]:
+    config_input, config, scan_id = _scan(ws, lake, settings)
     warehouse = create_warehouse(config)
     try:
         baseline, current = distribution_drifts.read_drift_counts(warehouse, config_input, end)
     finally:
         warehouse.close()
-    return baseline[("project_total", scan["id"], "v")], current[("project_total", scan["id"], "v")]
+    return baseline[("project_total", scan_id, "v")], current[("project_total", scan_id, "v")]
 
 
 def test_current_is_the_whole_day_before_an_end_off_midnight(ws: Workspace, hourly_lake: Path,
@@ -84,3 +89,22 @@ def test_a_value_both_windows_keep_stays_itself(monkeypatch: pytest.MonkeyPatch,
     baseline, current = _read(ws, hourly_lake, settings, END - timedelta(days=1))  # no `late` in either window
     assert baseline == {"day": 6 * 18, "night": 7 * 6}  # the rows start 18 h into its first day
     assert current == {"day": 18, "night": 6}
+
+
+def test_ends_read_together_answer_as_each_alone(monkeypatch: pytest.MonkeyPatch, ws: Workspace,
+                                                 hourly_lake: Path, settings: Settings) -> None:
+    """A batch of ends is one read per field; a read that fills the row limit is read again in halves, and
+    either way every end gets what reading it alone gives."""
+    config_input, config, _ = _scan(ws, hourly_lake, settings)
+    ends = [END - timedelta(days=days) for days in (3, 2, 1, 0)]
+    warehouse = create_warehouse(config)
+    try:
+        alone = [distribution_drifts.read_drift_counts(warehouse, config_input, end) for end in ends]
+        together = distribution_drifts.read_drift_counts_at(warehouse, config_input, ends)
+        # one end's two windows answer at most five rows (night, day; night, late, day): four ends must split
+        monkeypatch.setattr(distribution_drifts, "ROW_LIMIT", 6)
+        halved = distribution_drifts.read_drift_counts_at(warehouse, config_input, ends)
+    finally:
+        warehouse.close()
+    assert together == alone == halved
+    assert len({repr(pair) for pair in alone}) == len(ends)  # the ends really differ
