@@ -13,14 +13,13 @@ import sqlglot
 from sqlglot.errors import ErrorLevel
 
 from tests.conformance.fixture_data import END, START, Event, expected_top, json_value
+from tests.conformance.reference_queries import folded_counts, folded_counts_sql
 from tripl_core.warehouse import ColumnRef, FieldRef, Interval, JsonRef, TimeWindow, Warehouse, bucket_start
 from tripl_core.warehouse.dialects.bigquery import BigQueryDialect
 from tripl_core.warehouse.metrics import (
     Fold,
     collection_counts,
     collection_counts_sql,
-    folded_counts,
-    folded_counts_sql,
     span_distinct_counts,
     span_top_values,
     window_folded_counts,

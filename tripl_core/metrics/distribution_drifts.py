@@ -82,9 +82,10 @@ def read_drift_counts_at(warehouse: Warehouse, scan: CollectionInput, ends: Sequ
     windows = [_WindowCounts() for _ in range(2 * len(ends))]  # baseline, current of each end
     for field in scan.drift_fields:
         ref = field_ref(field, columns)
-        for batch in _batches(list(range(len(ends))), ENDS_PER_READ):
-            _read_field(warehouse, scan, grid, group_by, field, ref, [ends[k] for k in batch],
-                        [windows[i] for k in batch for i in (2 * k, 2 * k + 1)])
+        for first in range(0, len(ends), ENDS_PER_READ):
+            last = min(first + ENDS_PER_READ, len(ends))
+            _read_field(warehouse, scan, grid, group_by, field, ref, list(ends[first:last]),
+                        windows[2 * first:2 * last])
     return [_fold_alike(windows[2 * k], windows[2 * k + 1]) for k in range(len(ends))]
 
 
@@ -107,10 +108,6 @@ def _read_field(warehouse: Warehouse, scan: CollectionInput, grid: Interval, gro
         type_id = scan.bound_type[1] if scan.bound_type else scan.types.get(row.groups[0] or "")
         if type_id is not None:
             target.add((Scope.event_type.value, str(type_id), field), value, row.count)
-
-
-def _batches(items: list[int], size: int) -> list[list[int]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 class _WindowCounts:

@@ -4,7 +4,7 @@
 `collection_counts`: every count of one collection in one pass over the window (what a metrics collection
 asks): counts per (bucket, group values…) plus, for each fold, counts per (bucket, group values…, folded
 value), computed with GROUPING SETS so each row is read (and each JSON document parsed, where the dialect
-parses once per row) a single time; ranks and folds as `folded_counts` does, per fold; answers one row per
+parses once per row) a single time; ranks and folds each fold on its own; answers one row per
 series with its buckets and counts as two arrays, so the answer's size follows the number of series, not
 of points. The window may be cut into consecutive spans at `edges` (a replay's chunks): every span is
 ranked and folded as if it were counted alone, in the same single pass.
@@ -12,16 +12,12 @@ ranked and folded as if it were counted alone, in the same single pass.
 `span_top_values` and `span_distinct_counts`: what a collection plans from the data (the app versions seen,
 the low-cardinality columns), for every span of a window in one pass each.
 
-`folded_counts`: rows per (bucket, group values…[, value]) in [start, end), where the value of a
-breakdown column is folded in the warehouse: either the `top` most frequent values over the whole window
-are kept (ties by value, byte order) or only the values of `keep` are; every other value becomes `Other`
-with `is_other` set. Without a value, plain counts per bucket and group. LIMIT `limit`: the caller
-passes its row limit + 1 to detect overflow. Only aggregates cross the wire.
-
-`window_folded_counts`: the value counts per group of any number of time windows (overlapping or not),
-each ranked and folded on its own as `folded_counts` folds one, in one pass: rows are counted once per
-grid bucket, buckets are placed in the spans the windows' edges cut, and each window sums its spans (the
-daily distribution drifts of a first collection: 2 queries per field instead of 2 per day)."""
+`window_folded_counts`: the value counts per group of any number of time windows (overlapping or not), in
+one pass: rows are counted once per grid bucket, buckets are placed in the spans the windows' edges cut,
+and each window sums its spans; in each window the `top` most frequent values are kept (ties by value, byte
+order) and every other value becomes `Other` with `is_other` set (the distribution drifts at every daily
+end of a collection: one query per field for up to 14 ends instead of two per end). LIMIT `limit`: the
+caller passes its row limit + 1 to detect overflow. Only aggregates cross the wire."""
 
 from __future__ import annotations
 
@@ -44,15 +40,6 @@ class Fold:
     top: int | None = None
     keep: tuple[str, ...] | None = None
     keep_by_span: tuple[tuple[str, ...], ...] | None = None
-
-
-@dataclass(frozen=True)
-class FoldedCount:
-    bucket: datetime
-    groups: tuple[str | None, ...]
-    value: str | None
-    is_other: bool
-    count: int
 
 
 @dataclass(frozen=True)
@@ -258,54 +245,6 @@ def _moment(raw: Any, cache: dict[Any, datetime]) -> datetime:
     return moment
 
 
-def folded_counts(warehouse: Warehouse, base_query: str, time_column: str, interval: Interval, start: datetime,
-                  end: datetime, group_by: Sequence[FieldRef], fold: Fold | None, limit: int) -> list[FoldedCount]:
-    warehouse.check(base_query)
-    query = folded_counts_sql(warehouse.dialect, base_query, time_column, interval, start, end, group_by, fold,
-                              limit)
-    width = len(group_by)
-    out = []
-    for row in warehouse.run(query).rows:
-        bucket = utc_or_none(row[0])
-        assert bucket is not None
-        groups = tuple(_text(v) for v in row[1:1 + width])
-        if fold is None:
-            out.append(FoldedCount(bucket, groups, None, False, int(row[-1])))
-        else:
-            out.append(FoldedCount(bucket, groups, _text(row[1 + width]), bool(int(row[2 + width])),
-                                   int(row[-1])))
-    return out
-
-
-def folded_counts_sql(dialect: Dialect, base_query: str, time_column: str, interval: Interval, start: datetime,
-                      end: datetime, group_by: Sequence[FieldRef], fold: Fold | None, limit: int) -> SqlQuery:
-    bind = Binder(dialect)
-    bucket = dialect.bucket_expression(dialect.quote_identifier(time_column), interval)
-    groups = [f"{dialect.to_string(dialect.field_expression(ref, bind))} AS tripl_g{i}"
-              for i, ref in enumerate(group_by)]
-    names = [f"tripl_g{i}" for i in range(len(group_by))]
-    columns = [f"{bucket} AS tripl_bucket", *groups]
-    if fold is not None:
-        columns.append(f"{dialect.to_string(dialect.field_expression(fold.ref, bind))} AS tripl_value")
-    where = dialect.where(TimeWindow(time_column, start, end), bind)
-    width = len(columns)
-    positions = ", ".join(str(i + 1) for i in range(width))
-    counted = (f"SELECT {', '.join(columns)}, COUNT(*) AS tripl_count FROM {dialect.wrap(base_query)}{where} "
-               f"GROUP BY {positions}")
-    row_limit = bind(limit, ParamKind.INT)
-    if fold is None:
-        return bind.query(f"{counted} ORDER BY {positions} LIMIT {row_limit}")
-    kept = _kept_condition(dialect, fold, counted, bind)
-    source, condition = kept
-    other = bind(OTHER, ParamKind.STRING)
-    keys = ", ".join(["tripl_bucket", *names])
-    folded = (f"SELECT {keys}, CASE WHEN {condition} THEN tripl_value ELSE {other} END AS tripl_folded, "
-              f"CASE WHEN {condition} THEN 0 ELSE 1 END AS tripl_other, SUM(tripl_count) AS tripl_sum "
-              f"FROM {source} GROUP BY {', '.join(str(i + 1) for i in range(width + 1))}")
-    return bind.query(f"SELECT * FROM ({folded}) AS tripl_f ORDER BY {', '.join(str(i + 1) for i in range(width + 1))}"
-                      f" LIMIT {row_limit}")
-
-
 def window_folded_counts(warehouse: Warehouse, base_query: str, time_column: str, grid: Interval,
                          windows: Sequence[tuple[datetime, datetime]], group_by: Sequence[FieldRef], ref: FieldRef,
                          top: int, limit: int) -> list[WindowCount]:
@@ -360,18 +299,6 @@ def window_folded_counts_sql(dialect: Dialect, base_query: str, time_column: str
     return bind.query(f"SELECT {series}, tripl_folded, tripl_other, SUM(tripl_count) AS tripl_sum "
                       f"FROM ({folded}) AS tripl_f GROUP BY {order} ORDER BY {order} "
                       f"LIMIT {bind(limit, ParamKind.INT)}")
-
-
-def _kept_condition(dialect: Dialect, fold: Fold, counted: str, bind: Binder) -> tuple[str, str]:
-    """The relation to fold from and the SQL condition under which a value is kept."""
-    if fold.keep is not None:
-        keep = bind(list(fold.keep), ParamKind.STRING_ARRAY)
-        return f"({counted}) AS tripl_counted", f"tripl_value IS NOT NULL AND {dialect.in_strings('tripl_value', keep)}"
-    top = fold.top if fold.top is not None else 10**9
-    totals = f"SELECT *, SUM(tripl_count) OVER (PARTITION BY tripl_value) AS tripl_total FROM ({counted}) AS tripl_c"
-    ranked = (f"SELECT *, DENSE_RANK() OVER (ORDER BY tripl_total DESC, {dialect.order_text('tripl_value')} ASC "
-              f"NULLS LAST) AS tripl_rank FROM ({totals}) AS tripl_t")
-    return f"({ranked}) AS tripl_ranked", f"tripl_rank <= {bind(top, ParamKind.INT)}"
 
 
 def _text(value: Any) -> str | None:
