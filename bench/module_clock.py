@@ -45,9 +45,10 @@ class ModuleClock:
         module = item.nodeid.split("::")[0]
         if module != self.module:
             self.flush()
-            self.module, self.totals = module, {"wall": 0.0, "cpu": 0.0, "tests": 0.0}
+            self.module, self.totals = module, {"wall": 0.0, "cpu": 0.0, "tests": 0.0, "started": time.time()}
         wall, cpu = time.monotonic(), _cpu()
         yield
+        self.totals["ended"] = time.time()
         self.totals["wall"] += time.monotonic() - wall
         self.totals["cpu"] += _cpu() - cpu
         self.totals["tests"] += 1

@@ -2,7 +2,8 @@
 group so that everything it spawns — the code servers, the run workers — stays in that group and is
 stopped with it. A child that exits while the stack runs is reported and restarted, a few times; past
 that the stack stops with a message saying which child kept failing. SIGTERM/SIGINT stop every group:
-SIGTERM first, SIGKILL after a grace period, and `stop` returns once no process of any group is left."""
+SIGTERM first, SIGKILL after a grace period, and `stop` returns once no process of any group is left.
+Children start in order; one with a `ready` check (a code server) is waited for before the next starts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 MAX_RESTARTS = 3
+READY_SECONDS = 180.0  # past this the next children start anyway (they retry, and the stack reports it)
 STOP_GRACE_SECONDS = 20.0
 _PR_SET_PDEATHSIG = 1
 
@@ -28,6 +30,7 @@ class Child:
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     groups: list[int] = field(default_factory=list)  # every group this child has led (restarts add one)
+    ready: Callable[[], bool] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(list(self.command), env=dict(self.env), preexec_fn=_new_group_dying_with_parent)
@@ -59,6 +62,18 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._stop_requested)
         for child in self.children:
             child.start()
+            if child.ready is not None:
+                self._wait_ready(child, child.ready)
+
+    def _wait_ready(self, child: Child, ready: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + READY_SECONDS
+        while not ready():
+            if self.stopping or child.exited() is not None:
+                return  # a stop was asked for, or `watch` restarts it and says so
+            if time.monotonic() > deadline:
+                self._echo(f"{child.name} is not ready after {READY_SECONDS:.0f} s; starting the rest anyway")
+                return
+            time.sleep(0.1)
 
     def _stop_requested(self, *_: object) -> None:
         self.stopping = True

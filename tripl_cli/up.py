@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tripl_cli import stack
+from tripl_cli import code_servers, stack
 from tripl_cli.supervisor import Child, Supervisor
 
 if TYPE_CHECKING:  # loaded by `tripl up` when it runs, not by every `tripl` command (see up() below)
@@ -101,12 +101,15 @@ def _children(env: dict[str, str], workspace: Path, host: str, port: int, dagste
               verbose: bool) -> list[Child]:
     bin_dir = Path(sys.executable).parent
     level = "info" if verbose else "warning"
+    shared = code_servers.share(workspace, Path(env["DAGSTER_HOME"]), level)
     api_env = {**env, "TRIPL_DAGSTER_URL": dagster_url}  # runs go through this stack's Dagster
     return [
-        Child("dagster-webserver", [str(bin_dir / "dagster-webserver"), "-w", str(workspace), "-h", host,
+        *(Child(f"code server {server.location}", server.command, env, ready=server.ready)
+          for server in shared.servers),
+        Child("dagster-webserver", [str(bin_dir / "dagster-webserver"), "-w", str(shared.workspace), "-h", host,
                                     "-p", str(dagster_port), "--dagster-log-level", level,
                                     "--code-server-log-level", level], env),
-        Child("dagster-daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace),
+        Child("dagster-daemon", [str(bin_dir / "dagster-daemon"), "run", "-w", str(shared.workspace),
                                  "--log-level", level, "--code-server-log-level", level], env),
         Child("api", [sys.executable, "-m", "uvicorn", "tripl_cli.app:create_configured_app", "--factory",
                       "--host", host, "--port", str(port), "--log-level", level,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,8 +27,12 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# Verifying against this keeps an unknown email as slow as a wrong password (no user enumeration by timing).
-DUMMY_PASSWORD_HASH = hash_password(secrets.token_urlsafe(16))
+@cache
+def dummy_password_hash() -> str:
+    """Verifying against this keeps an unknown email as slow as a wrong password (no user enumeration by
+    timing). Made on first use, not at import: argon2 costs ~0.2 s of CPU, and every process that imports
+    this module (API, CLI, each Dagster run) would pay it whether or not anyone signs in."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def new_token(prefix: str = "") -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.support.serving import serving
 from tripl_core.warehouse.transports.chdb_engine import FolderEngine
 
 # URL arguments that belong to the HTTP protocol rather than to query settings.
@@ -79,15 +80,8 @@ def serve_clickhouse_http(folder: Path, username: str, password: str) -> Iterato
     engine = _Engine(folder.resolve())
     database = engine.views.database
     handler = _handler_class(engine, database, username, password)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as server:
         yield ChdbHttpServer("127.0.0.1", int(server.server_address[1]), username, password)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _handler_class(

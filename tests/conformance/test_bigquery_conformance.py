@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +20,7 @@ import pytest
 from tests.conformance import test_catalog_queries, test_conformance
 from tests.conformance.bigquery_emulator import BigQueryEmulator, load_events, running_bigquery_emulator
 from tests.conformance.fixture_data import Event
+from tests.support.serving import serving
 from tripl_core.warehouse import (
     ColumnRef,
     UnsafeQuery,
@@ -226,14 +226,8 @@ def _always_failing_server() -> Iterator[tuple[str, list[str]]]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Failing)) as server:
         yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_googlesql_string_literal_with_percent_and_quotes_is_kept(

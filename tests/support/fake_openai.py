@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.serving import serving
+
 Reply = Callable[[dict[str, Any]], str]
 
 
@@ -79,13 +81,6 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def running_fake_openai(fake: FakeOpenAI | None = None) -> Iterator[FakeOpenAI]:
     fake = fake or FakeOpenAI()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))) as server:
+        fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

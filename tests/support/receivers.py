@@ -15,6 +15,8 @@ from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.support.serving import serving
+
 Fault = str  # "ok" | "500" | "timeout" | "drop" | "redirect:<url>"
 
 
@@ -105,16 +107,9 @@ def _handler(receiver: HttpReceiver) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def http_receiver(**kwargs: Any) -> Iterator[HttpReceiver]:
     receiver = HttpReceiver(**kwargs)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))) as server:
+        receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass

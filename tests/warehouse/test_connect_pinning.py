@@ -4,7 +4,6 @@ non-global address unless the owner's switch (TRIPL_OUTBOUND_*) allows it, and d
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -16,6 +15,7 @@ import requests
 
 from tests.scans.catalog_support import BOX, LOCAL_WAREHOUSES, make_project, make_scan
 from tests.support.postgres import PostgresServer
+from tests.support.serving import serving
 from tripl_core.db.engine import Database
 from tripl_core.outbound import OutboundPolicy
 from tripl_core.scans.catalog_scan import run_catalog_scan
@@ -155,11 +155,5 @@ def _recording_server() -> Iterator[tuple[int, list[str]]]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), NotFound)) as server:
         yield server.server_address[1], hosts
-    finally:
-        server.shutdown()
-        server.server_close()

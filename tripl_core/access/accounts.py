@@ -13,7 +13,7 @@ from tripl_core.access.principal import Principal
 from tripl_core.db.base import utcnow
 from tripl_core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from tripl_core.pagination import PageRequest
-from tripl_core.security import DUMMY_PASSWORD_HASH, hash_password, new_token, token_digest, verify_password
+from tripl_core.security import dummy_password_hash, hash_password, new_token, token_digest, verify_password
 
 BAD_CREDENTIALS = "Incorrect email or password"
 
@@ -44,7 +44,7 @@ def login(session: Session, *, email: str, password: str, ttl_hours: int, ip: st
     user = session.scalar(select(User).where(User.email == normalise_email(email)))
     # Same message and the same hashing cost whether the email is unknown or the password wrong.
     if user is None:
-        verify_password(DUMMY_PASSWORD_HASH, password)
+        verify_password(dummy_password_hash(), password)
         raise NotAuthenticated(BAD_CREDENTIALS)
     if not verify_password(user.password_hash, password):
         raise NotAuthenticated(BAD_CREDENTIALS)
