@@ -8,7 +8,6 @@ from tripl_core.errors import NotFound
 from tripl_core.photos.config import LOCAL, S3, StorageConfig
 from tripl_core.photos.storage.base import PhotoStorage, StoredFile
 from tripl_core.photos.storage.local import LocalStorage
-from tripl_core.photos.storage.s3 import S3Storage
 
 __all__ = ["PhotoStorage", "StoredFile", "backend", "configured_backends", "for_uploads"]
 
@@ -21,6 +20,10 @@ def backend(config: StorageConfig, name: str) -> PhotoStorage:
     if name == S3:
         if config.s3 is None:
             raise NotFound("This photo is stored on S3, but no S3 bucket is configured (TRIPL_S3_BUCKET)")
+        # boto3 is imported by an S3 backend only: at 0.25 s of CPU it would be a tenth of the start of every
+        # process that loads the photos code (API, CLI, Dagster code server and each run), S3 or not.
+        from tripl_core.photos.storage.s3 import S3Storage
+
         return S3Storage(config.s3)
     raise NotFound(f"Unknown photo storage backend '{name}'")
 
