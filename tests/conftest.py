@@ -229,8 +229,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Collect cyclic garbage less often while the tests run. With the libraries the suite loads, the heap
     holds ~500k objects after collection, and at Python's default thresholds (700, 10, 10) every full
     collection walks them all: on tests/plan, tests/access and tests/photos the collector took 10.5 s of
-    ~95 s of CPU (18 full collections of ~0.45 s each). At (5000, 20, 100) it took 3.3 s, with the same peak
-    memory (806 MB). What imports and collection made is frozen out of every later collection first."""
+    ~95 s of CPU (18 full collections of ~0.45 s each). At (5000, 20, 100) it took 3.3–4.2 s, with the same
+    peak memory (806 MB). What imports and collection made is frozen out of every later collection first."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(5000, 20, 100)
