@@ -1,5 +1,5 @@
-"""The children of `tripl up` (API, Dagster webserver, Dagster daemon), each the leader of its own process
-group so that everything it spawns — the code servers, the run workers — stays in that group and is
+"""The children of `tripl up` (Dagster code server, API, Dagster webserver, Dagster daemon), each the leader
+of its own process group so that everything it spawns — such as the run workers — stays in that group and is
 stopped with it. A child that exits while the stack runs is reported and restarted, a few times; past
 that the stack stops with a message saying which child kept failing. SIGTERM/SIGINT stop every group:
 SIGTERM first, SIGKILL after a grace period, and `stop` returns once no process of any group is left.
