@@ -1,7 +1,8 @@
 """`tripl up`: migrations, a first account and a demo project on a fresh workspace (bootstrap.py), the Dagster
 storage created once (tripl_pipelines.instance), then the Dagster code server (code_servers.py), the API, the
 Dagster webserver and the Dagster daemon under a supervisor (supervisor.py); once the API and the webserver
-answer, the stack is recorded in the state dir (stack.py) and every project never scanned gets its first scan. SIGTERM or Ctrl-C stops every process it started."""
+answer, the stack is recorded in the state dir (stack.py) and every project never scanned gets its first scan.
+SIGTERM or Ctrl-C stops every process it started."""
 
 from __future__ import annotations
 
