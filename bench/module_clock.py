@@ -1,7 +1,8 @@
 """Where the test suite's time goes, module by module: a pytest plugin that adds up each module's wall
 time and the CPU time of the worker and its waited-for children, and appends one JSON line per module to
 the file named by TRIPL_MODULE_CLOCK. Wall time above CPU time is waiting (subprocesses, sleeps, timeouts,
-other load); CPU time is the work.
+other load); CPU time is the work. Each line also holds when the module's first test started and its last
+ended (`started`, `ended`, epoch seconds), to place modules on a timeline beside a system-wide CPU sample.
 
 Usage: TRIPL_MODULE_CLOCK=/tmp/clock.jsonl ./dev.sh test -p bench.module_clock
        python bench/module_clock.py /tmp/clock.jsonl      # the table, largest wall first
