@@ -97,18 +97,18 @@ class DatabaseCopy:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseCopy]:
+def database(request: pytest.FixtureRequest) -> Iterator[DatabaseCopy]:
     """A private database for the test, on SQLite and on PostgreSQL, copied from a template."""
     copies: Copies = request.getfixturevalue(f"{request.param}_copies")
     seed: Seed | None = request.getfixturevalue("database_seed")
     if seed is None and "ws" in request.fixturenames:
         seed = EMPTY_WORKSPACE  # its three signed-in people are written once, not per test
     if seed is None:
-        url = copies.clone(copies.migrated, tmp_path)
+        url = copies.clone(copies.migrated)
         made = DatabaseCopy(url)
     else:
         seeded = request.getfixturevalue("seed_templates").template(copies, seed)
-        url = copies.clone(seeded.template, tmp_path)
+        url = copies.clone(seeded.template)
         made = DatabaseCopy(url, seeded.value)
     yield made
     copies.drop(url)

@@ -3,7 +3,10 @@
 Each engine keeps one migrated template per session (per xdist worker): SQLite copies its file into a
 folder in memory (tests/support/scratch.py) and removes it after the test,
 PostgreSQL clones it with `CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY` (a few tens of
-milliseconds, a third of a TRUNCATE of every table) and drops the clone after the test. A test module
+milliseconds, a third of a TRUNCATE of every table) and drops the clone after the test. The test's copy has
+the same name in every test of a worker, so every test's `Database` gets the same engines from the process's
+engine cache (tripl_core/db/engine.py) and a statement compiles once per worker instead of once per test;
+dropping it closes those engines' pooled connections first. A test module
 whose tests all start from the same expensive state (a full metrics collection) declares a `Seed`:
 the state is built once per engine into a database of its own, which then serves as the template of
 each of the module's tests, so every test still starts from an identical, private copy.
@@ -25,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from tests.support.postgres import PostgresServer
 from tests.support.scratch import memory_folder
+from tripl_core.db.engine import close_connections
 from tripl_core.db.migrate import upgrade
 
 
@@ -34,14 +38,17 @@ class Copies(Protocol):
     kind: str
     migrated: str
 
-    def clone(self, template: str, folder: Path) -> str:
-        """A new database copied from `template`; its SQLAlchemy URL."""
+    def clone(self, template: str) -> str:
+        """The test's database, copied from `template` under the worker's one test name; its SQLAlchemy URL."""
+
+    def copy(self, template: str) -> str:
+        """A database of a new name copied from `template` (a seed's, to `keep`); its SQLAlchemy URL."""
 
     def drop(self, url: str) -> None:
-        """Remove a database made by `clone`."""
+        """Remove a database made by `clone` or `copy`, closing this process's pooled connections to it."""
 
     def keep(self, url: str) -> str:
-        """Turn a database made by `clone` into a template for later clones."""
+        """Turn a database made by `copy` into a template for later clones."""
 
 
 @dataclass
@@ -58,13 +65,19 @@ class SqliteCopies:
         upgrade(f"sqlite+pysqlite:///{path}")
         self.migrated = str(path)
 
-    def clone(self, template: str, folder: Path) -> str:
-        """A copy in the scratch folder (`folder`, the test's own, is not used: it is on disk)."""
-        target = self.scratch / f"tripl-{next(self._names)}.db"
+    def clone(self, template: str) -> str:
+        return self._copied(template, "tripl-test.db")
+
+    def copy(self, template: str) -> str:
+        return self._copied(template, f"tripl-{next(self._names)}.db")
+
+    def _copied(self, template: str, name: str) -> str:
+        target = self.scratch / name
         shutil.copy(template, target)
         return f"sqlite+pysqlite:///{target}"
 
     def drop(self, url: str) -> None:
+        close_connections(url)
         path = Path(make_url(url).database or "")
         for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
             file.unlink(missing_ok=True)
@@ -97,12 +110,18 @@ class PostgresCopies:
         self.migrated = f"{self.prefix}_migrated"
         upgrade(self.server.create_database(self.migrated))
 
-    def clone(self, template: str, folder: Path) -> str:
-        name = f"{self.prefix}_test_{next(self._names)}"
+    def clone(self, template: str) -> str:
+        return self._copied(template, f"{self.prefix}_test")
+
+    def copy(self, template: str) -> str:
+        return self._copied(template, f"{self.prefix}_copy_{next(self._names)}")
+
+    def _copied(self, template: str, name: str) -> str:
         self._admin().execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         return self.server.url(name)
 
     def drop(self, url: str) -> None:
+        close_connections(url)
         self._admin().execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
     def keep(self, url: str) -> str:
@@ -151,7 +170,7 @@ class SeedTemplates:
         found = self.built.get((copies.kind, seed.key))
         if found is None:
             folder = self.new_folder()
-            url = copies.clone(copies.migrated, folder)
+            url = copies.copy(copies.migrated)
             value = seed.build(url, folder)
             found = Seeded(template=copies.keep(url), value=value)
             self.built[(copies.kind, seed.key)] = found
