@@ -42,7 +42,8 @@ import pandas as pd
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tripl_core.analysis.anomaly import DetectorSettings, detect_many  # noqa: E402
+from tripl_core.analysis.anomaly import detect_many  # noqa: E402
+from tripl_core.analysis.detector_settings import DetectorSettings  # noqa: E402
 
 DAYS = 42
 BUCKETS_PER_DAY = 96

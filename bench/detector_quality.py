@@ -51,7 +51,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from bench import bursty_counts  # noqa: E402
 from bench.low_volume import LEVELS, score_level  # noqa: E402
-from tripl_core.analysis.anomaly import DetectorSettings, SeriesKind, detect, detect_many  # noqa: E402
+from tripl_core.analysis.anomaly import detect, detect_many  # noqa: E402
+from tripl_core.analysis.detector_settings import DetectorSettings, SeriesKind  # noqa: E402
 from tripl_core.analysis.seasonal import INTERVALS  # noqa: E402
 from tripl_core.demo import generate_demo_warehouse  # noqa: E402
 from tripl_core.demo.volumes import volume_series  # noqa: E402

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tripl_core.analysis.anomaly import DetectorSettings, detect_many
+from tripl_core.analysis.anomaly import detect_many
+from tripl_core.analysis.detector_settings import DetectorSettings
 
 DAYS = 60
 BUCKETS_PER_DAY = 96

@@ -49,7 +49,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.scan_bench import bench_project  # noqa: E402
 from tripl_core.access.principal import Principal  # noqa: E402
-from tripl_core.analysis.anomaly import DetectorSettings, detect, detect_many  # noqa: E402
+from tripl_core.analysis.anomaly import detect, detect_many  # noqa: E402
+from tripl_core.analysis.detector_settings import DetectorSettings  # noqa: E402
 from tripl_core.db.engine import Database  # noqa: E402
 from tripl_core.db.migrate import upgrade  # noqa: E402
 from tripl_core.metrics import drilldown, signals  # noqa: E402

@@ -10,7 +10,7 @@ from tripl_core.alerting import templates
 from tripl_core.alerting.fanout import item_variables
 from tripl_core.alerting.models import MessageFormat
 from tripl_core.analysis.matching import Candidate
-from tripl_core.metrics.detection import FRESHNESS
+from tripl_core.metrics.signals import FRESHNESS
 
 AT = datetime(2026, 3, 2, 10, tzinfo=UTC)
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tripl_core.analysis.anomaly import DetectorSettings, detect, forecast
+from tripl_core.analysis.anomaly import detect, forecast
+from tripl_core.analysis.detector_settings import DetectorSettings
 
 DAY = 96  # 15-minute buckets per day
 WEEK = 7 * DAY

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tripl_core.analysis.anomaly import DetectorSettings, detect, detect_many
+from tripl_core.analysis.anomaly import detect, detect_many
+from tripl_core.analysis.detector_settings import DetectorSettings
 
 
 def _frame(kind: str) -> pd.DataFrame:

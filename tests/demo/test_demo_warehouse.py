@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tripl_core.analysis.anomaly import DetectorSettings, detect
+from tripl_core.analysis.anomaly import detect
+from tripl_core.analysis.detector_settings import DetectorSettings
 from tripl_core.demo import DEMO_PLAN, DemoCases, generate_demo_warehouse
 from tripl_core.demo.volumes import volume_series
 from tripl_core.warehouse import ColumnRef, Interval, Warehouse, WarehouseConfig, create_warehouse

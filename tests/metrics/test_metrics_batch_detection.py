@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tripl_core.analysis.anomaly import DetectorSettings, detect_many
+from tripl_core.analysis.anomaly import detect_many
+from tripl_core.analysis.detector_settings import DetectorSettings
 from tripl_core.metrics.series import SeriesKey, next_buckets, score, score_with_forecast, zero_filled
 from tripl_core.warehouse import Interval
 

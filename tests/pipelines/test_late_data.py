@@ -26,11 +26,11 @@ from tripl_core.access.models import User, UserRole
 from tripl_core.access.principal import Principal
 from tripl_core.alerting import candidates
 from tripl_core.demo.project import create_demo_project
-from tripl_core.metrics.detection import FRESHNESS
 from tripl_core.metrics.models import AnomalySignal
 from tripl_core.metrics.replay import collect_chunks
 from tripl_core.metrics.run import analyse
 from tripl_core.metrics.schedule import due_collections
+from tripl_core.metrics.signals import FRESHNESS
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.settings import Settings

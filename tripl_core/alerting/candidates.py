@@ -14,9 +14,8 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from tripl_core.analysis.matching import DROP, SPIKE, Candidate
-from tripl_core.metrics.detection import FRESHNESS
 from tripl_core.metrics.models import AnomalySignal, DistributionDrift, ReleaseRegression
-from tripl_core.metrics.signals import ACTIVE_FOR, ACTIVE_INTERVALS
+from tripl_core.metrics.signals import ACTIVE_FOR, ACTIVE_INTERVALS, FRESHNESS
 from tripl_core.observe.models import DriftStatus, SchemaDrift
 from tripl_core.plan.models import Event, EventType
 from tripl_core.scan_configs.models import ScanConfig, ScanInterval

@@ -44,7 +44,7 @@ from tripl_core.analysis.matching import select as select_items
 from tripl_core.db.base import utcnow
 from tripl_core.db.bulk import StoredForm, load_rows
 from tripl_core.db.engine import Database
-from tripl_core.metrics.detection import FRESHNESS
+from tripl_core.metrics.signals import FRESHNESS
 from tripl_core.plan.models import Project
 from tripl_core.scan_configs.models import ScanConfig
 

@@ -17,7 +17,8 @@ from typing import TextIO
 
 import pandas as pd
 
-from tripl_core.analysis.anomaly import DetectorSettings, SeriesKind, detect
+from tripl_core.analysis.anomaly import detect
+from tripl_core.analysis.detector_settings import DetectorSettings, SeriesKind
 
 OUTPUT_COLUMNS = ("timestamp", "value", "expected", "lower", "upper", "z", "anomaly")
 REQUIRED_COLUMNS = ("timestamp", "value")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tripl_core.analysis.anomaly import DetectorSettings
+from tripl_core.analysis.detector_settings import DetectorSettings
 from tripl_core.errors import InvalidInput
 from tripl_core.metrics.models import AnomalySettings
 

@@ -25,7 +25,7 @@ from tripl_core.db.bulk import insert_rows
 from tripl_core.metrics import anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
 from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
-from tripl_core.metrics.signals import CLOSED, SILENCE
+from tripl_core.metrics.signals import CLOSED, FRESHNESS, SILENCE
 from tripl_core.plan.models import Event
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval
@@ -38,7 +38,6 @@ class DetectionResult:
     forecasts_written: int
 
 
-FRESHNESS = "freshness"  # the scope of a signal about the whole source (SEMANTICS §4 signal kinds)
 SOURCE_FELL = 0.5  # the project total below this share of its expectation: the source fell, not its events
 
 

@@ -13,7 +13,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tripl_core.analysis.anomaly import BatchDetection, DetectorSettings, detect, detect_many, forecast
+from tripl_core.analysis.anomaly import BatchDetection, detect, detect_many, forecast
+from tripl_core.analysis.detector_settings import DetectorSettings
 from tripl_core.metrics import store
 from tripl_core.metrics.models import MetricDay, MetricWindow
 from tripl_core.warehouse import Interval

@@ -19,6 +19,9 @@ from tripl_core.scan_configs.models import ScanConfig, ScanInterval
 # Signal kinds (`direction`): spikes and drops of a bucket's volume, and a silence, a scope that was
 # regularly seen and has been at zero longer than its history makes plausible (SEMANTICS §4).
 SPIKE, DROP, SILENCE = "spike", "drop", "silence"
+# The scope of a signal about the whole source, its drops and silences of one bucket rolled into one
+# (SEMANTICS §4 signal kinds; detection.roll_up_freshness).
+FRESHNESS = "freshness"
 # Statuses: open until the incident is over; only a silence closes by itself, when its data returns.
 OPEN, CLOSED = "open", "closed"
 ACTIVE_FOR = timedelta(hours=24)
