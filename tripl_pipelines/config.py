@@ -15,7 +15,7 @@ from dagster import Config
 from pydantic import Field, field_validator, model_validator
 
 from tripl_core.db.engine import Database
-from tripl_core.metrics.run import scheduled_window
+from tripl_core.metrics.windows import scheduled_window
 from tripl_core.photos import sweep
 
 

@@ -19,7 +19,7 @@ from tests.scans.support import create_scan
 from tests.sources.support import chdb_body, create_source
 from tests.support.workspace import Workspace
 from tripl_core.metrics.models import AnomalySignal, MetricDay, MetricWindow
-from tripl_core.metrics.run import last_complete
+from tripl_core.metrics.windows import last_complete
 from tripl_core.scans.launching import METRICS_JOB, PARTITIONS, window_run_config
 from tripl_core.settings import Settings
 from tripl_core.warehouse import Interval

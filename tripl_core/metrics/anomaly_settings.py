@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tripl_core.analysis.detector_settings import DetectorSettings
 from tripl_core.errors import InvalidInput
 from tripl_core.metrics.models import AnomalySettings
+from tripl_core.warehouse import Interval
 
 
 class AnomalySettingsOut(BaseModel):
@@ -88,3 +89,11 @@ def detector_settings(row: AnomalySettings) -> DetectorSettings:
     return DetectorSettings(sigma_threshold=row.sigma_threshold, min_expected_count=float(row.min_expected_count),
                             baseline_window_buckets=row.baseline_window_buckets,
                             min_history_buckets=min(row.min_history_buckets, row.baseline_window_buckets))
+
+
+def history_span(interval: Interval, settings: DetectorSettings) -> timedelta:
+    """How far back the detector reads: its comparables (same slot on earlier days, or earlier weeks for
+    weekly buckets) plus two weeks for the weekday effect."""
+    if interval is Interval.WEEK_1:
+        return timedelta(weeks=settings.baseline_window_buckets + 2)
+    return timedelta(days=settings.baseline_window_buckets + 14)

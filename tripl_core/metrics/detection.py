@@ -24,7 +24,7 @@ from tripl_core.analysis.anomaly import BatchDetection
 from tripl_core.db.bulk import insert_rows
 from tripl_core.metrics import anomaly_settings
 from tripl_core.metrics.models import AnomalySignal, MetricForecast, Scope
-from tripl_core.metrics.series import coverage, history_span, load_counts, score_with_forecast
+from tripl_core.metrics.series import coverage, load_counts, score_with_forecast
 from tripl_core.metrics.signals import CLOSED, FRESHNESS, SILENCE
 from tripl_core.plan.models import Event
 from tripl_core.scan_configs.models import ScanConfig
@@ -57,7 +57,7 @@ def detect_window(session: Session, scan_config_id: uuid.UUID, start: datetime, 
     covered = coverage(session, config.id)
     if covered is None:
         return DetectionResult(0, 0, 0)
-    history_start = max(covered[0], start - history_span(interval, detector))
+    history_start = max(covered[0], start - anomaly_settings.history_span(interval, detector))
     stored_end = covered[1]
     counts = load_counts(session, config.id, None, history_start, stored_end)
     keys = [key for key in counts if key[0] in scopes]

@@ -24,7 +24,7 @@ from tripl_core.metrics.schemas import (
     SeasonalityHeatmap,
     TopMover,
 )
-from tripl_core.metrics.series import coverage, history_span, score, zero_filled
+from tripl_core.metrics.series import coverage, score, zero_filled
 from tripl_core.plan.models import Event, Project
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
@@ -103,7 +103,7 @@ def top_movers(session: Session, config: ScanConfig, key: ScopeKey, bucket: date
     covered = coverage(session, config.id)
     if covered is None:
         return []
-    start, end = max(covered[0], at - history_span(interval, detector)), at + interval.delta
+    start, end = max(covered[0], at - anomaly_settings.history_span(interval, detector)), at + interval.delta
     movers = []
     for column in config.metric_breakdown_columns or []:
         for (value, other), counts in _breakdown_rows(session, config, key, column, start, end).items():

@@ -15,7 +15,7 @@ from tripl_core.errors import InvalidInput, NotFound
 from tripl_core.metrics import anomaly_settings, bounds
 from tripl_core.metrics.models import AnomalySignal, MetricDay, MetricForecast, Scope
 from tripl_core.metrics.schemas import ForecastPoint, SeriesOut, SeriesPoint, SignalOut
-from tripl_core.metrics.series import coverage, history_span, load_counts, score, zero_filled
+from tripl_core.metrics.series import coverage, load_counts, score, zero_filled
 from tripl_core.plan.models import Event, EventType, Project
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.warehouse import Interval, bucket_start
@@ -128,7 +128,7 @@ def load_counts_sum(session: Session, config: ScanConfig, keys: list[tuple[str, 
     covered = coverage(session, config.id)
     if covered is None:
         return []
-    first = max(covered[0], start - history_span(interval, detector))
+    first = max(covered[0], start - anomaly_settings.history_span(interval, detector))
     last = min(covered[1], end)
     if last <= first:
         return []

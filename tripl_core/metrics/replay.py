@@ -19,7 +19,8 @@ from tripl_core.errors import InvalidInput
 from tripl_core.metrics import bounds, counting, distribution_drifts
 from tripl_core.metrics.collect import MetricsCancelled, aligned_window, write_collected
 from tripl_core.metrics.collection_input import load_input
-from tripl_core.metrics.run import analyse, chunks, last_complete
+from tripl_core.metrics.run import analyse
+from tripl_core.metrics.windows import chunks, last_complete
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
 from tripl_core.warehouse import Interval, bucket_start, create_warehouse

@@ -6,35 +6,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from tripl_core.db.base import utcnow
 from tripl_core.db.engine import Database
 from tripl_core.metrics import lateness
 from tripl_core.metrics.collect import collect_metrics
-from tripl_core.metrics.collection_input import MetricsFailed
 from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.releases import detect_regressions
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.security import SecretBox
-from tripl_core.warehouse import Interval, bucket_start
-
-
-def last_complete(interval: Interval, now: datetime | None = None) -> datetime:
-    """The end of the last complete bucket: collections read up to here."""
-    return bucket_start(now or utcnow(), interval)
-
-
-def scheduled_window(db: Database, scan_config_id: uuid.UUID, now: datetime | None = None,
-                     buckets: int = 1) -> tuple[datetime, datetime]:
-    """The collection window of a scheduled run: the last `buckets` complete intervals."""
-    with db.unit_of_work() as session:
-        config = session.get(ScanConfig, scan_config_id)
-        if config is None or not config.interval:
-            raise MetricsFailed(f"Scan config {scan_config_id} collects no metrics (no interval)")
-        interval = Interval(config.interval)
-    end = last_complete(interval, now)
-    return end - buckets * interval.delta, end
 
 
 def run_metrics(db: Database, scan_config_id: uuid.UUID, time_from: datetime, time_to: datetime, *,
@@ -57,11 +37,3 @@ def analyse(db: Database, scan_config_id: uuid.UUID, start: datetime, end: datet
         regressions = detect_regressions(session, config, end) if config is not None else 0
     return {"series_scored": detected.series_scored, "signals_raised": detected.signals_found,
             "forecasts_written": detected.forecasts_written, "release_regressions": regressions}
-
-
-def chunks(time_from: datetime, time_to: datetime, chunk: timedelta) -> list[tuple[datetime, datetime]]:
-    out, cursor = [], time_from
-    while cursor < time_to:
-        out.append((cursor, min(cursor + chunk, time_to)))
-        cursor += chunk
-    return out

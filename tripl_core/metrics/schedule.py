@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from tripl_core.db.engine import Database
 from tripl_core.metrics import anomaly_settings, lateness
 from tripl_core.metrics.models import MetricWindow
-from tripl_core.metrics.run import last_complete
-from tripl_core.metrics.series import history_span
+from tripl_core.metrics.windows import last_complete
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.launching import COLLECTION_TAG, readable_tags
 from tripl_core.warehouse import Interval, bucket_start
@@ -58,7 +57,8 @@ def due_window(session: Session, project_id: uuid.UUID, interval: Interval, stor
     """[from, to) of the next collection, or None when nothing new is complete; with `config`, the window
     starts early enough to re-count its settling buckets."""
     end = last_complete(interval, now)
-    span = history_span(interval, anomaly_settings.detector_settings(anomaly_settings.peek(session, project_id)))
+    detector = anomaly_settings.detector_settings(anomaly_settings.peek(session, project_id))
+    span = anomaly_settings.history_span(interval, detector)
     earliest = bucket_start(end - span, interval)
     if stored_end is None:
         return earliest, end

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -20,14 +20,6 @@ from tripl_core.metrics.models import MetricDay, MetricWindow
 from tripl_core.warehouse import Interval
 
 SeriesKey = tuple[str, str]  # (scope, scope_ref)
-
-
-def history_span(interval: Interval, settings: DetectorSettings) -> timedelta:
-    """How far back the detector reads: its comparables (same slot on earlier days, or earlier weeks for
-    weekly buckets) plus two weeks for the weekday effect."""
-    if interval is Interval.WEEK_1:
-        return timedelta(weeks=settings.baseline_window_buckets + 2)
-    return timedelta(days=settings.baseline_window_buckets + 14)
 
 
 def coverage(session: Session, scan_config_id: uuid.UUID) -> tuple[datetime, datetime] | None:

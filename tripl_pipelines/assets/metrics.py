@@ -11,7 +11,11 @@ downstream assets of the run are then skipped.
 Each run has a job row: a scheduled collection makes its own (`tripl_core.jobs.metrics_runs`); a retry or a
 replay launched from the API brings it (`tripl/job_id` tag). A replay's chunks are recorded on its row as
 they finish and it is cancellable between them; the run's end (the launcher, or the run status sensors
-on Dagster) ends the row once every step has added its figures."""
+on Dagster) ends the row once every step has added its figures.
+
+The collector and the detector are imported by the assets that run them: they load pandas and scipy (~0.8 s
+and ~100 MB per process), which every process loading these definitions would otherwise pay — the code
+server and each catalog scan or search index run included."""
 
 
 import uuid
@@ -27,11 +31,8 @@ from tripl_core.jobs import lifecycle, metrics_runs
 from tripl_core.jobs.models import JobKind
 from tripl_core.metrics import lateness, store
 from tripl_core.metrics.collect import MetricsCancelled
-from tripl_core.metrics.detection import detect_window
 from tripl_core.metrics.distribution_drifts import collect_drifts
 from tripl_core.metrics.models import AnomalySignal, AppVersionDay, MetricWindow
-from tripl_core.metrics.releases import detect_regressions
-from tripl_core.metrics.replay import collect_chunks
 from tripl_core.plan.models import Project
 from tripl_core.scan_configs.models import ScanConfig
 from tripl_core.scans.launching import KIND_TAG, job_id_from_tags
@@ -71,6 +72,8 @@ def event_metrics(context: AssetExecutionContext, config: MetricsWindow, app_db:
         yield from checks.not_collected("the job was cancelled before the run started")
         return
     replaying = tags.get(KIND_TAG) == JobKind.replay.value
+    from tripl_core.metrics.replay import collect_chunks
+
     try:
         summary = collect_chunks(db, config_id, window.time_from, window.time_to, secrets=app_secrets.box,
                                  with_drifts=False, min_chunk=None if replaying else CATCH_UP_CHUNK,
@@ -106,6 +109,8 @@ def event_metrics(context: AssetExecutionContext, config: MetricsWindow, app_db:
                 "buckets replaced, forecasts of the next bucket rewritten.",
 )
 def anomaly_signals(context: AssetExecutionContext, config: MetricsWindow, app_db: AppDatabase) -> MaterializeResult:
+    from tripl_core.metrics.detection import detect_window
+
     window = config.resolve(app_db.database, uuid.UUID(context.partition_key))
     with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
         scan = session.get(ScanConfig, window.scan_config_id)
@@ -157,6 +162,8 @@ def distribution_drifts(context: AssetExecutionContext, config: MetricsWindow, a
 )
 def release_regressions(context: AssetExecutionContext, config: MetricsWindow,
                         app_db: AppDatabase) -> MaterializeResult:
+    from tripl_core.metrics.releases import detect_regressions
+
     window = config.resolve(app_db.database, uuid.UUID(context.partition_key))
     with _failing_the_job(context, app_db), app_db.unit_of_work() as session:
         scan = session.get(ScanConfig, window.scan_config_id)
