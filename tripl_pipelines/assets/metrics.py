@@ -13,8 +13,8 @@ replay launched from the API brings it (`tripl/job_id` tag). A replay's chunks a
 they finish and it is cancellable between them; the run's end (the launcher, or the run status sensors
 on Dagster) ends the row once every step has added its figures.
 
-The collector and the detector are imported by the assets that run them: they load pandas and scipy (~0.8 s
-and ~100 MB per process), which every process loading these definitions would otherwise pay — the code
+The collector and the detector are imported by the assets that run them: they load pandas and scipy (~0.5-0.8 s
+of CPU and ~80 MB per process), which every process loading these definitions would otherwise pay — the code
 server and each catalog scan or search index run included."""
 
 
